@@ -1,0 +1,205 @@
+"""Case-group catalogues: codes, ADRG families, severity ranks, weights and flags.
+
+The project's own catalogue format is one CSV (or Parquet) row per group with the columns
+
+    code, name, adrg, mdc, severity_rank, weight, basic_group, stable, whole_group_review
+
+and, optionally, reference mean costs (``mean_cost`` region-wide, ``mean_cost_<level>``) and
+per-level difference coefficients (``coefficient_<level>``). A group whose ``weight`` is empty is
+listed but unpriced: cases in it cannot be settled (rule §2.2: weights are set by the province).
+``severity_rank`` counts from 1 (least severe) inside the ADRG family; upcoding moves a case to a
+sibling with a higher rank (POLICY_RULES §0).
+
+Import of the city tables that bureaus publish lives in :mod:`sim.citytables`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError, show
+
+REQUIRED_COLUMNS = (
+    "code",
+    "name",
+    "adrg",
+    "mdc",
+    "severity_rank",
+    "weight",
+    "basic_group",
+    "stable",
+    "whole_group_review",
+)
+FLAG_COLUMNS = ("basic_group", "stable", "whole_group_review")
+TRUE_WORDS = {"true", "1", "yes", "y", "t"}
+FALSE_WORDS = {"false", "0", "no", "n", "f", ""}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A validated catalogue; ``table`` is indexed 0..n-1 and group ids are row positions."""
+
+    table: pd.DataFrame
+    source: str
+    sha256: str
+
+    @property
+    def codes(self) -> np.ndarray:
+        return self.table["code"].to_numpy()
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self.table["weight"].to_numpy(dtype=float)
+
+    @property
+    def base_points(self) -> np.ndarray:
+        """Base points = weight × 100, kept to 8 decimals (rule §2.2)."""
+        return np.round(self.weights * 100.0, 8)
+
+    def levels_with(self, prefix: str) -> list[str]:
+        """Levels for which the catalogue carries a ``<prefix>_<level>`` column."""
+        return [c[len(prefix) + 1 :] for c in self.table.columns if c.startswith(prefix + "_")]
+
+    def group_ids(self, codes: np.ndarray) -> np.ndarray:
+        """Integer group ids of ``codes``; -1 where a code is not in the catalogue."""
+        index = pd.Index(self.table["code"])
+        return index.get_indexer(pd.Index(codes))
+
+    def family_ids(self) -> np.ndarray:
+        """Integer id of each group's ADRG family."""
+        return pd.factorize(self.table["adrg"])[0]
+
+
+def _parse_flag(values: pd.Series, column: str, file: str) -> np.ndarray:
+    text = values.fillna("").astype(str).str.strip().str.lower()
+    good = text.isin(TRUE_WORDS | FALSE_WORDS)
+    if not good.all():
+        row = int(np.flatnonzero(~good.to_numpy())[0])
+        raise InputError(
+            file, f"row {row + 1}, column {column}", f"value {show(values.iloc[row])}",
+            "true or false",
+        )
+    return text.isin(TRUE_WORDS).to_numpy()
+
+
+def _number_column(values: pd.Series, column: str, file: str, allow_empty: bool) -> np.ndarray:
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
+    if not allow_empty:
+        bad |= numbers.isna()
+    bad |= ~np.isfinite(numbers.fillna(0.0)) | (numbers < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            file, f"row {row + 1}, column {column}", f"value {show(values.iloc[row])}",
+            "a finite number ≥ 0" + (" or empty" if allow_empty else ""),
+        )
+    return numbers.to_numpy(dtype=float)
+
+
+def validate_catalogue(table: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Check a catalogue table column by column; return it with clean dtypes."""
+    if len(table) == 0:
+        raise InputError(file, None, "the catalogue has no rows", "one row per case group")
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            file, "header", f"missing column {missing[0]!r}", "columns " + ", ".join(REQUIRED_COLUMNS)
+        )
+    out = pd.DataFrame(index=pd.RangeIndex(len(table)))
+    for column in ("code", "name", "adrg", "mdc"):
+        text = table[column].fillna("").astype(str).str.strip()
+        if column != "name":
+            empty = text == ""
+            if empty.any():
+                row = int(np.flatnonzero(empty.to_numpy())[0])
+                raise InputError(file, f"row {row + 1}, column {column}", "empty value",
+                                 "a non-empty code")
+        out[column] = text
+    duplicated = out["code"].duplicated()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise InputError(file, f"row {row + 1}, column code",
+                         f"duplicate group code {show(out['code'].iloc[row])}", "unique codes")
+    rank = pd.to_numeric(table["severity_rank"], errors="coerce")
+    bad = rank.isna() | (rank < 1) | (rank != np.floor(rank.fillna(0)))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(file, f"row {row + 1}, column severity_rank",
+                         f"value {show(table['severity_rank'].iloc[row])}", "an integer ≥ 1")
+    out["severity_rank"] = rank.astype(np.int64)
+    out["weight"] = _number_column(table["weight"], "weight", file, allow_empty=True)
+    for column in FLAG_COLUMNS:
+        out[column] = _parse_flag(table[column], column, file)
+    optional = [
+        c for c in table.columns
+        if c == "mean_cost" or c.startswith("mean_cost_") or c.startswith("coefficient_")
+    ]
+    for column in optional:
+        out[column] = _number_column(table[column], column, file, allow_empty=True)
+    extra = [c for c in table.columns if c not in out.columns]
+    if extra:
+        raise InputError(
+            file, "header", f"unknown column {extra[0]!r}",
+            "catalogue columns (" + ", ".join(REQUIRED_COLUMNS)
+            + ", mean_cost, mean_cost_<level>, coefficient_<level>)",
+        )
+    return out
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV (UTF-8) or Parquet table as strings/objects, with clear errors."""
+    file = str(path)
+    if not path.exists():
+        raise InputError(file, None, "file not found", "an existing CSV or Parquet file")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+            raise InputError(file, None, f"not a readable Parquet file ({exc})") from None
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(file, f"line {line}", f"byte 0x{raw[exc.start]:02x} is not UTF-8",
+                         "a UTF-8 encoded CSV file") from None
+    if not raw.strip():
+        raise InputError(file, None, "the file is empty", "a header line and rows")
+    try:
+        import io
+
+        return pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False,
+                           encoding="utf-8-sig")
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(file, None, f"not a readable CSV file ({exc})") from None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_catalogue(path: str | Path) -> Catalogue:
+    """Load and validate a catalogue in the project's format (CSV or Parquet)."""
+    path = Path(path)
+    table = read_table(path)
+    table = table.replace({"": np.nan}) if path.suffix.lower() == ".csv" else table
+    return Catalogue(validate_catalogue(table, str(path)), str(path), file_sha256(path))
+
+
+def write_catalogue(table: pd.DataFrame, path: str | Path) -> None:
+    """Write a catalogue table (validated first) as CSV, atomically."""
+    path = Path(path)
+    clean = validate_catalogue(table, str(path))
+    tmp = path.with_name(path.name + ".tmp")
+    clean.to_csv(tmp, index=False, float_format="%.10g")
+    tmp.replace(path)
