@@ -1,0 +1,379 @@
+"""The case table: one row per discharge, read from CSV or Parquet, validated, integer-coded.
+
+Required columns: ``case_id, patient_id, hospital_id, hospital_level, drg, cost, fund_paid,
+patient_paid, los_days, discharge_date``; optional: ``admission_date, self_pay,
+unreasonable_cost, review (none|special|whole_group), review_approved`` and, for the
+all-inclusive price (§5), ``died, transferred_48h, rehabilitation_or_tcm``. Every check raises
+one :class:`~sim.errors.InputError` naming the file, the row (1-based; CSV lines are one more
+because of the header), the column, the value and what was expected. Strings are encoded as
+small integers once here; nothing downstream sees them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from sim.catalogue import Catalogue
+from sim.errors import InputError, show
+
+REQUIRED = ("case_id", "patient_id", "hospital_id", "hospital_level", "drg", "cost",
+            "fund_paid", "patient_paid", "los_days", "discharge_date")
+OPTIONAL = ("admission_date", "self_pay", "unreasonable_cost", "review", "review_approved",
+            "died", "transferred_48h", "rehabilitation_or_tcm")
+MONEY = ("cost", "fund_paid", "patient_paid", "self_pay", "unreasonable_cost")
+FLAGS = ("review_approved", "died", "transferred_48h", "rehabilitation_or_tcm")
+REVIEWS = ("none", "special", "whole_group")
+REVIEW_NONE, REVIEW_SPECIAL, REVIEW_WHOLE_GROUP = range(3)
+TRUE_WORDS = ("true", "1", "yes", "y", "t")
+FALSE_WORDS = ("false", "0", "no", "n", "f", "")
+CENT = 0.01
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+@dataclass
+class CaseTable:
+    """Validated cases as columns (struct of arrays) plus the code books to read them back."""
+
+    case_id: pa.Array
+    patient: np.ndarray        # int, patient code
+    hospital: np.ndarray       # int, index into hospital_ids
+    level: np.ndarray          # int, index into levels
+    group: np.ndarray          # int, row of the catalogue
+    cost: np.ndarray
+    fund_paid: np.ndarray
+    patient_paid: np.ndarray
+    self_pay: np.ndarray
+    unreasonable_cost: np.ndarray
+    length_of_stay: np.ndarray
+    admission_day: np.ndarray  # days since 1970-01-01
+    discharge_day: np.ndarray
+    month: np.ndarray          # 0..11 within the settlement year
+    review: np.ndarray         # REVIEW_* codes
+    review_approved: np.ndarray
+    died: np.ndarray
+    transferred_48h: np.ndarray
+    rehabilitation_or_tcm: np.ndarray
+    hospital_ids: np.ndarray   # str per hospital
+    hospital_level: np.ndarray  # level index per hospital
+    levels: tuple[str, ...]
+    year: int
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_hospitals(self) -> int:
+        return len(self.hospital_ids)
+
+
+class _Where:
+    """Builds error locations: ``row N (line N+1)`` for CSV, ``row N`` for Parquet."""
+
+    def __init__(self, file: str, csv: bool):
+        self.file, self.csv = file, csv
+
+    def fail(self, row: int, column: str, problem: str, expected: str) -> None:
+        place = f"row {row + 1}" + (f" (line {row + 2})" if self.csv else "")
+        raise InputError(self.file, f"{place}, column {column}", problem, expected)
+
+
+def _read_raw(path: Path) -> tuple[pa.Table, bool]:
+    file = str(path)
+    if not path.exists():
+        raise InputError(file, None, "file not found", "an existing CSV or Parquet case table")
+    if path.stat().st_size == 0:
+        raise InputError(file, None, "the file is empty", "a header line and one row per case")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            return pq.read_table(path), False
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+            raise InputError(file, None, f"not a readable Parquet file ({exc})") from None
+    try:
+        names = _csv_header(path)
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=1 << 24),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        return table, True
+    except pa.ArrowInvalid as exc:
+        _explain_csv_failure(path, exc)
+        raise AssertionError("unreachable") from None
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), "line 1", f"byte 0x{first[exc.start]:02x} is not UTF-8",
+                         "a UTF-8 encoded CSV file") from None
+    return [name.strip().strip('"') for name in text.rstrip("\r\n").split(",")]
+
+
+def _explain_csv_failure(path: Path, exc: Exception) -> None:
+    """Turn a reader failure into one line: find a non-UTF-8 byte, else quote the reader."""
+    file = str(path)
+    line = 1
+    with open(path, "rb") as handle:
+        for raw in handle:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise InputError(file, f"line {line}",
+                                 f"byte 0x{raw[error.start]:02x} is not UTF-8",
+                                 "a UTF-8 encoded CSV file") from None
+            line += 1
+    message = str(exc).splitlines()[0]
+    if "Empty CSV file" in message:
+        raise InputError(file, None, "the file is empty", "a header line and one row per case")
+    raise InputError(file, None, f"not a readable CSV file ({message})",
+                     "comma-separated values with one header line")
+
+
+def _text(table: pa.Table, name: str) -> pa.ChunkedArray:
+    column = table[name]
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.utf8_trim_whitespace(column)
+    return pc.cast(column, pa.string())
+
+
+def _numbers(table: pa.Table, name: str, where: _Where) -> np.ndarray:
+    column = table[name]
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        if column.null_count:
+            row = int(np.flatnonzero(pc.is_null(column).to_numpy(zero_copy_only=False))[0])
+            where.fail(row, name, "empty value", "a number")
+        return values
+    text = _text(table, name)
+    try:
+        values = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = pd.to_numeric(pd.Series(text.to_numpy(zero_copy_only=False)), errors="coerce")
+        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        where.fail(row, name, f"value {show(text[row].as_py())} is not a number", "a number")
+        raise AssertionError("unreachable") from None
+    return values
+
+
+def _days(table: pa.Table, name: str, where: _Where) -> np.ndarray:
+    """Dates as whole days since 1970-01-01."""
+    column = table[name]
+    if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+        if column.null_count:
+            row = int(np.flatnonzero(pc.is_null(column).to_numpy(zero_copy_only=False))[0])
+            where.fail(row, name, "empty value", "a date YYYY-MM-DD")
+        dates = pc.cast(column, pa.date32()) if pa.types.is_timestamp(column.type) else column
+        return pc.cast(dates, pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    text = _text(table, name)
+    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    if parsed.null_count:
+        row = int(np.flatnonzero(pc.is_null(parsed).to_numpy(zero_copy_only=False))[0])
+        where.fail(row, name, f"value {show(text[row].as_py())} is not a date",
+                   "a date written YYYY-MM-DD")
+    seconds = pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False)
+    return seconds // 86400
+
+
+def _codes(text: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the distinct values, in order of first appearance."""
+    encoded = pc.dictionary_encode(text).combine_chunks()
+    return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+            encoded.dictionary.to_numpy(zero_copy_only=False))
+
+
+def _flags(table: pa.Table, name: str, where: _Where, n: int) -> np.ndarray:
+    if name not in table.column_names:
+        return np.zeros(n, dtype=bool)
+    column = table[name]
+    if pa.types.is_boolean(column.type):
+        return pc.fill_null(column, False).to_numpy(zero_copy_only=False)
+    text = pc.utf8_lower(_text(table, name))
+    codes, values = _codes(text)
+    known = np.isin(values, TRUE_WORDS + FALSE_WORDS)
+    if not known.all():
+        bad = np.flatnonzero(~known[codes])[0]
+        where.fail(int(bad), name, f"value {show(values[codes[bad]])}", "true or false")
+    return np.isin(values, TRUE_WORDS)[codes]
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def load_cases(path: str | Path, catalogue: Catalogue, levels: tuple[str, ...],
+               year: int | None = None) -> CaseTable:
+    """Read and validate a case table against a catalogue and a policy's hospital levels.
+
+    ``year`` is the settlement year; by default the most common discharge year.
+    """
+    path = Path(path)
+    file = str(path)
+    table, is_csv = _read_raw(path)
+    where = _Where(file, is_csv)
+    missing = [name for name in REQUIRED if name not in table.column_names]
+    if missing:
+        raise InputError(file, "header", f"missing column {missing[0]!r}",
+                         "columns " + ", ".join(REQUIRED))
+    n = table.num_rows
+    if n == 0:
+        raise InputError(file, None, "the file has no cases", "one row per discharge")
+
+    for name in ("case_id", "patient_id", "hospital_id", "hospital_level", "drg"):
+        text = _text(table, name)
+        empty = pc.equal(pc.utf8_length(pc.fill_null(text, "")), 0)
+        if pc.any(empty).as_py():
+            where.fail(_first(empty.to_numpy(zero_copy_only=False)), name, "empty value",
+                       "a non-empty identifier")
+
+    money = {}
+    for name in MONEY:
+        if name not in table.column_names:
+            money[name] = np.zeros(n)
+            continue
+        values = _numbers(table, name, where)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            row = _first(bad)
+            where.fail(row, name, f"value {values[row]!r}",
+                       "a finite amount in yuan ≥ 0")
+        money[name] = values
+    gap = np.abs(money["fund_paid"] + money["patient_paid"] - money["cost"])
+    bad = gap > CENT + 1e-6
+    if bad.any():
+        row = _first(bad)
+        where.fail(row, "cost",
+                   f"fund_paid {money['fund_paid'][row]:.2f} + patient_paid "
+                   f"{money['patient_paid'][row]:.2f} ≠ cost {money['cost'][row]:.2f}",
+                   "fund_paid + patient_paid = cost within one cent")
+    bad = money["self_pay"] > money["patient_paid"] + CENT
+    if bad.any():
+        row = _first(bad)
+        where.fail(row, "self_pay", f"value {money['self_pay'][row]:.2f} exceeds patient_paid "
+                   f"{money['patient_paid'][row]:.2f}", "self_pay ≤ patient_paid")
+    bad = money["unreasonable_cost"] > money["cost"] + CENT
+    if bad.any():
+        row = _first(bad)
+        where.fail(row, "unreasonable_cost", f"value {money['unreasonable_cost'][row]:.2f} "
+                   f"exceeds cost {money['cost'][row]:.2f}", "unreasonable_cost ≤ cost")
+
+    length_of_stay = _numbers(table, "los_days", where)
+    bad = ~np.isfinite(length_of_stay) | (length_of_stay < 0) \
+        | (length_of_stay != np.floor(length_of_stay))
+    if bad.any():
+        row = _first(bad)
+        where.fail(row, "los_days", f"value {length_of_stay[row]!r}", "a whole number of days ≥ 0")
+
+    discharge_day = _days(table, "discharge_date", where)
+    years = (discharge_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+             + 1970)
+    if year is None:
+        distinct, counts = np.unique(years, return_counts=True)
+        year = int(distinct[np.argmax(counts)])
+    bad = years != year
+    if bad.any():
+        row = _first(bad)
+        day = (EPOCH + discharge_day[row]).astype(object)
+        where.fail(row, "discharge_date", f"date {day.isoformat()} is outside the settlement "
+                   f"year {year}", f"discharge dates from {year}-01-01 to {year}-12-31")
+    month = (discharge_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+             - (year - 1970) * 12)
+    if "admission_date" in table.column_names:
+        admission_day = _days(table, "admission_date", where)
+        bad = admission_day > discharge_day
+        if bad.any():
+            row = _first(bad)
+            where.fail(row, "admission_date",
+                       f"date {(EPOCH + admission_day[row]).astype(object).isoformat()} is after "
+                       f"the discharge date", "admission_date ≤ discharge_date")
+    else:
+        admission_day = discharge_day - length_of_stay.astype(np.int64)
+
+    level_codes, level_values = _codes(_text(table, "hospital_level"))
+    known = np.array([value in levels for value in level_values], dtype=bool)
+    if not known.all():
+        row = _first(~known[level_codes])
+        where.fail(row, "hospital_level", f"unknown level {show(level_values[level_codes[row]])}",
+                   "one of the policy's levels: " + ", ".join(levels))
+    level_index = np.array([levels.index(value) for value in level_values], dtype=np.int64)
+    level = level_index[level_codes]
+
+    hospital, hospital_ids = _codes(_text(table, "hospital_id"))
+    n_levels = len(levels)
+    pairs = np.unique(hospital * n_levels + level)
+    if len(pairs) > len(hospital_ids):
+        per_hospital = np.bincount(pairs // n_levels, minlength=len(hospital_ids))
+        culprit = int(np.flatnonzero(per_hospital > 1)[0])
+        rows = np.flatnonzero(hospital == culprit)
+        second = rows[_first(level[rows] != level[rows[0]])]
+        where.fail(int(second), "hospital_level",
+                   f"hospital {show(hospital_ids[culprit])} is {levels[level[second]]} here but "
+                   f"{levels[level[rows[0]]]} in row {rows[0] + 1}", "one level per hospital")
+    hospital_level = np.zeros(len(hospital_ids), dtype=np.int64)
+    hospital_level[hospital] = level
+
+    group_codes, group_values = _codes(_text(table, "drg"))
+    group_of_value = catalogue.group_ids(group_values)
+    if (group_of_value < 0).any():
+        row = _first((group_of_value < 0)[group_codes])
+        where.fail(row, "drg", f"unknown group code {show(group_values[group_codes[row]])}",
+                   f"a code of the catalogue {catalogue.source}")
+    group = group_of_value[group_codes]
+    unpriced = np.isnan(catalogue.weights[group_of_value])
+    if unpriced.any():
+        row = _first(unpriced[group_codes])
+        count = int(np.sum(group_codes == group_codes[row]))
+        where.fail(row, "drg", f"group {show(group_values[group_codes[row]])} has {count} "
+                   f"case(s) but no weight in the catalogue {catalogue.source}",
+                   "a priced group (a weight in the catalogue)")
+
+    case_id = _text(table, "case_id").combine_chunks()
+    if pc.count_distinct(case_id).as_py() != n:
+        duplicated = pd.Series(case_id.to_numpy(zero_copy_only=False)).duplicated().to_numpy()
+        row = _first(duplicated)
+        where.fail(row, "case_id", f"duplicate case_id {show(case_id[row].as_py())}",
+                   "each case_id once")
+    patient, _ = _codes(_text(table, "patient_id"))
+
+    review = np.full(n, REVIEW_NONE, dtype=np.int8)
+    if "review" in table.column_names:
+        codes, values = _codes(pc.utf8_lower(_text(table, "review")))
+        mapping = {"": REVIEW_NONE, **{name: i for i, name in enumerate(REVIEWS)}}
+        known = np.array([value in mapping for value in values], dtype=bool)
+        if not known.all():
+            row = _first(~known[codes])
+            where.fail(row, "review", f"value {show(values[codes[row]])}",
+                       "none, special or whole_group")
+        review = np.array([mapping[value] for value in values], dtype=np.int8)[codes]
+    flags = {name: _flags(table, name, where, n) for name in FLAGS}
+
+    return CaseTable(
+        case_id=case_id, patient=patient, hospital=hospital, level=level, group=group,
+        cost=money["cost"], fund_paid=money["fund_paid"], patient_paid=money["patient_paid"],
+        self_pay=money["self_pay"], unreasonable_cost=money["unreasonable_cost"],
+        length_of_stay=length_of_stay, admission_day=admission_day,
+        discharge_day=discharge_day, month=month, review=review,
+        review_approved=flags["review_approved"], died=flags["died"],
+        transferred_48h=flags["transferred_48h"],
+        rehabilitation_or_tcm=flags["rehabilitation_or_tcm"],
+        hospital_ids=hospital_ids, hospital_level=hospital_level, levels=tuple(levels),
+        year=int(year), source=file,
+    )
+
+
+def settlement_year_start(year: int) -> dt.date:
+    return dt.date(year, 1, 1)

@@ -1,0 +1,181 @@
+"""The ``drgsim`` command line: settle a year, show parameters, import catalogues, run the example.
+
+Every user error prints one line ``drgsim: error: <file>, <where>: <problem>; expected <...>``
+and exits with code 2; no traceback and no partial output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.errors import InputError
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="drgsim",
+        description="Test hospital payment reforms (DRG/DIP) before they are rolled out.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    settle = commands.add_parser(
+        "settle", help="settle a year of cases under a payment policy (the simulated year, §8)",
+        description="Pay last year's cases under a policy: points, point value, per-hospital "
+                    "payments and the comparison with fee-for-service.")
+    settle.add_argument("cases", help="case table, CSV (UTF-8) or Parquet, one row per discharge")
+    settle.add_argument("--catalogue", required=True,
+                        help="catalogue file, or a shipped name (e.g. guangxi_2022)")
+    settle.add_argument("--policy", required=True,
+                        help="policy YAML, or a shipped name (point, rate, pool, all_inclusive, "
+                             "dip, ffs)")
+    settle.add_argument("--reform", action="append", default=[], metavar="R",
+                        help="reform YAML applied on top of the policy (repeatable, in order)")
+    settle.add_argument("--budget", type=float, metavar="YUAN",
+                        help="annual DRG budget in yuan (point method); overrides budget.annual")
+    settle.add_argument("--year", type=int, help="settlement year (default: the cases' "
+                                                  "most common discharge year)")
+    settle.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    settle.add_argument("--no-parquet", action="store_true", help="write CSV only")
+    settle.add_argument("--quiet", action="store_true", help="print only the summary line")
+
+    params = commands.add_parser("params", help="print a policy's resolved parameter tree")
+    params.add_argument("policy", help="policy YAML, or a shipped name")
+    params.add_argument("--reform", action="append", default=[], metavar="R")
+    params.add_argument("--date", help="date the values are in force (default: today)")
+
+    catalogue = commands.add_parser("catalogue", help="catalogue tools")
+    catalogue_commands = catalogue.add_subparsers(dest="catalogue_command", required=True,
+                                                  metavar="ACTION")
+    importer = catalogue_commands.add_parser(
+        "import", help="convert a published city DRG table to the drgsim catalogue format")
+    importer.add_argument("file", help="city table (CSV UTF-8 or Parquet) with Chinese headers")
+    importer.add_argument("--out", required=True, metavar="CAT", help="catalogue CSV to write")
+
+    example = commands.add_parser(
+        "example", help="settle the shipped example year and print the per-hospital table")
+    example.add_argument("--out", default="outputs/example", metavar="DIR")
+    example.add_argument("--policy", default="point")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "settle":
+            return command_settle(args)
+        if args.command == "params":
+            return command_params(args)
+        if args.command == "catalogue":
+            return command_catalogue_import(args)
+        if args.command == "example":
+            return command_example(args)
+    except InputError as error:
+        print(f"drgsim: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("drgsim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    return EXIT_USAGE
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        print(f"drgsim: warning: {line}", file=sys.stderr)
+
+
+def command_settle(args: argparse.Namespace) -> int:
+    from sim.resources import resolve
+    from sim.settle_command import settle_to_folder
+
+    if args.budget is not None and not (args.budget >= 0 and args.budget < float("inf")):
+        raise InputError(None, "--budget", f"value {args.budget}", "a finite amount ≥ 0 in yuan")
+    started = time.perf_counter()
+    result, folder = settle_to_folder(
+        cases_path=Path(args.cases),
+        catalogue_path=resolve(args.catalogue, "catalogues", ".csv"),
+        policy_path=resolve(args.policy, "policies", ".yaml"),
+        reforms=[Path(r) for r in args.reform],
+        budget=args.budget, year=args.year, out=Path(args.out), parquet=not args.no_parquet)
+    _warn(result.warnings)
+    _print_settlement(result, folder, time.perf_counter() - started, quiet=args.quiet)
+    return 0
+
+
+def _print_settlement(result, folder: Path, seconds: float, quiet: bool = False) -> None:
+    import pandas as pd
+
+    summary = result.summary
+    value = summary.get("annual_point_value")
+    line = (f"Settled {summary['cases']:,} cases of {summary['hospitals']:,} hospitals, "
+            f"{summary['year']}, {summary['method']} method")
+    if value is not None:
+        line += f"; budget ¥{summary['budget']:,.2f}; annual point value ¥{value:.6f}"
+    print(line + f" -> {folder} ({seconds:.1f} s)")
+    if quiet:
+        return
+    columns = ["hospital_id", "hospital_level", "cases", "points", "cmi", "cost",
+               "ffs_fund_paid", "fund_payable", "monthly_prepaid", "year_end_payment"]
+    table = result.hospitals[columns].copy()
+    table["gain_vs_ffs"] = table["fund_payable"] - table["ffs_fund_paid"]
+    shown = table if len(table) <= 30 else table.head(20)
+    with pd.option_context("display.width", 200, "display.max_columns", 20,
+                           "display.float_format", "{:,.2f}".format):
+        print(shown.to_string(index=False))
+    if len(table) > len(shown):
+        print(f"... {len(table) - len(shown):,} more hospitals in {folder}/hospital_settlement.csv")
+    classes = ", ".join(f"{k} {v:,}" for k, v in summary["case_classes"].items() if v)
+    print(f"Case classes: {classes}")
+    totals = summary["totals"]
+    print(f"Fund pays ¥{totals['fund_payable']:,.2f} against ¥{totals['ffs_fund_paid']:,.2f} "
+          f"fee-for-service ({totals['fund_payable'] - totals['ffs_fund_paid']:+,.2f})")
+
+
+def command_params(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sim.policy import load_policy, parse_date
+    from sim.resources import resolve
+
+    policy = load_policy(resolve(args.policy, "policies", ".yaml"),
+                         [Path(r) for r in args.reform])
+    on = parse_date(args.date, "--date", "value") if args.date else dt.date.today()
+    _warn(policy.warnings)
+    print("\n".join(policy.describe(on)))
+    return 0
+
+
+def command_catalogue_import(args: argparse.Namespace) -> int:
+    from sim.catalogue import write_catalogue
+    from sim.citytables import import_city_table, write_source_card
+
+    source, out = Path(args.file), Path(args.out)
+    table, report = import_city_table(source)
+    write_catalogue(table, out)
+    write_source_card(report, source, out)
+    print("\n".join(report.lines()))
+    print(f"Wrote {len(table)} groups to {out}")
+    return 0
+
+
+def command_example(args: argparse.Namespace) -> int:
+    from sim.resources import resolve, shipped
+    from sim.settle_command import settle_to_folder
+
+    started = time.perf_counter()
+    result, folder = settle_to_folder(
+        cases_path=shipped("examples", "cases_2023", ".csv"),
+        catalogue_path=shipped("catalogues", "guangxi_2022", ".csv"),
+        policy_path=resolve(args.policy, "policies", ".yaml"),
+        reforms=[], budget=None, year=None, out=Path(args.out), parquet=True)
+    _warn(result.warnings)
+    _print_settlement(result, folder, time.perf_counter() - started)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Evaluation indicators of a hospital (rule §6), computed from integer-coded case arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _per(index, values, size):
+    return np.bincount(index, weights=values, minlength=size)
+
+
+def case_mix_index(hospital, base_points, n_hospitals):
+    """§6: CMI = Σ_g(base points_g × cases in g) ÷ (cases × 100)."""
+    cases = np.bincount(hospital, minlength=n_hospitals)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _per(hospital, base_points, n_hospitals) / (cases * 100.0)
+
+
+def consumption_index(hospital, group, value, n_hospitals, n_groups):
+    """§6: Σ_g(hospital mean in g ÷ region mean in g × hospital cases in g) ÷ hospital cases.
+
+    With ``value`` = cost this is the cost consumption index, with length of stay the time
+    consumption index. Σ_g(mean_hg / mean_g × n_hg) = Σ_g(sum_hg / mean_g)."""
+    region_sum = _per(group, value, n_groups)
+    region_count = np.bincount(group, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        region_mean = region_sum / region_count
+        relative = value / region_mean[group]
+        cases = np.bincount(hospital, minlength=n_hospitals)
+        return _per(hospital, relative, n_hospitals) / cases
+
+
+def admissions_per_person(hospital, patient, n_hospitals):
+    """§6: admissions ÷ distinct patients, per hospital (split admissions raise it)."""
+    patients = np.int64(patient.max()) + 1 if len(patient) else 1
+    pairs = np.unique(hospital.astype(np.int64) * patients + patient)
+    persons = np.bincount(pairs // patients, minlength=n_hospitals)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.bincount(hospital, minlength=n_hospitals) / persons
+
+
+def readmitted_within(patient, admission_day, discharge_day, days=15):
+    """Whether each case is followed by an admission of the same patient within ``days`` days of
+    its discharge (§6 15-day readmission; the index case carries the flag)."""
+    order = np.lexsort((discharge_day, admission_day, patient))
+    same_patient = patient[order][1:] == patient[order][:-1]
+    gap = admission_day[order][1:] - discharge_day[order][:-1]
+    flagged = np.zeros(len(patient), dtype=bool)
+    flagged[order[:-1]] = same_patient & (gap >= 0) & (gap <= days)
+    return flagged
+
+
+def share(hospital, mask, n_hospitals):
+    """Share of a hospital's cases where ``mask`` holds (low/high-multiple shares, readmissions)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.bincount(hospital, weights=mask.astype(float), minlength=n_hospitals)
+                / np.bincount(hospital, minlength=n_hospitals))
+
+
+def self_pay_ratio(hospital, self_pay, cost, n_hospitals):
+    """§6: out-of-policy self-paid cost ÷ total cost."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _per(hospital, self_pay, n_hospitals) / _per(hospital, cost, n_hospitals)

@@ -1,0 +1,67 @@
+"""Points of a case by class (rule §2.5) and the pre-review points used monthly (rule §2.6)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.rules.classes import HIGH, LOW, UNSTABLE, WHOLE_GROUP
+
+
+def base_points(weight):
+    """Base points = weight × 100, to 8 decimals (§2.2)."""
+    return np.round(np.asarray(weight, dtype=float) * 100.0, 8)
+
+
+def normal_points(base, coefficient):
+    """Points of a normal case: B × c (§2.5)."""
+    return base * coefficient
+
+
+def low_multiple_points(base, cost, region_mean_cost):
+    """Points of a low-multiple case: proportional to cost, capped at base points (§2.5)."""
+    return np.minimum(base * cost / region_mean_cost, base)
+
+
+def high_multiple_extra_points(base, coefficient, cost, unreasonable_cost, level_mean_cost,
+                               threshold_multiple, approved):
+    """Extra points of a high-multiple case (§2.5): m × B × c with
+    m = (cost − unreasonable cost) ÷ mean cost at the level − k, only where the special-case
+    review approved it; never negative."""
+    multiple = (cost - unreasonable_cost) / level_mean_cost - threshold_multiple
+    return np.where(approved, np.maximum(multiple, 0.0) * base * coefficient, 0.0)
+
+
+def whole_group_points(cost, unreasonable_cost, region_mean_cost_all_cases):
+    """Points of a whole-group-review case: reviewed cost ÷ mean cost of all DRG cases × 100 (§2.5)."""
+    return (cost - unreasonable_cost) / region_mean_cost_all_cases * 100.0
+
+
+def case_points(case_class, base, coefficient, cost, unreasonable_cost, region_mean_cost,
+                level_mean_cost, threshold_multiple, approved, mean_cost_all_cases):
+    """Final (post-review) points of every case and the extra points within them (§2.5).
+
+    Unstable groups are paid B × 1 (§2.4 coefficient 1, no outlier classes); excluded cases
+    have no points. Returns ``(points, extra_points)``.
+    """
+    normal = normal_points(base, coefficient)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = low_multiple_points(base, cost, region_mean_cost)
+        extra = np.where(case_class == HIGH,
+                         high_multiple_extra_points(base, coefficient, cost, unreasonable_cost,
+                                                    level_mean_cost, threshold_multiple,
+                                                    approved), 0.0)
+        whole = whole_group_points(cost, unreasonable_cost, mean_cost_all_cases)
+    points = np.select(
+        [case_class <= HIGH, case_class == LOW, case_class == UNSTABLE,
+         case_class == WHOLE_GROUP],
+        [normal + extra, low, base, whole],
+        default=0.0,
+    )
+    return points, extra
+
+
+def pre_review_points(case_class, points, extra_points, whole_group_monthly_share):
+    """Points counted in the month (§2.6): high-multiple cases as normal (no extra yet) and
+    whole-group-review cases at a share (70% in the rule) of their points."""
+    return np.where(case_class == WHOLE_GROUP, points * whole_group_monthly_share,
+                    points - extra_points)

@@ -1,0 +1,77 @@
+"""Money flow during the year and year-end settlement of the point method (rules §2.6, §2.7).
+
+Amounts are yuan (float) inside a formula; the settlement turns hospital totals into cents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def monthly_budgets(annual_budget, monthly_shares):
+    """§2.6: monthly budget = annual DRG budget × that month's share of last year's spending."""
+    return annual_budget * np.asarray(monthly_shares, dtype=float)
+
+
+def monthly_shares_from_spending(monthly_fund_spending):
+    """Each month's share of a year's inpatient fund spending (§2.6)."""
+    spending = np.asarray(monthly_fund_spending, dtype=float)
+    total = spending.sum()
+    return spending / total if total > 0 else np.full(len(spending), 1.0 / len(spending))
+
+
+def monthly_point_value(monthly_budget, monthly_pre_review_points):
+    """§2.6: monthly point value = monthly budget ÷ monthly total pre-review points (NaN if none)."""
+    points = np.asarray(monthly_pre_review_points, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(points > 0, monthly_budget / points, np.nan)
+
+
+def monthly_payment(pre_review_points, point_value, patient_cash, prepay_ratio,
+                    audit_deduction=0.0, approved_extra_points=0.0, extra_point_value=0.0,
+                    deducted_points=0.0):
+    """§2.6: a hospital's monthly payment =
+    (pre-review points × point value − its patients' cash) × prepay ratio − audit deductions
+    + approved extra points × that month's point value × prepay ratio
+    − deducted points × point value.  The rest of the allocation is the quality deposit."""
+    return ((pre_review_points * point_value - patient_cash) * prepay_ratio - audit_deduction
+            + approved_extra_points * extra_point_value * prepay_ratio
+            - deducted_points * point_value)
+
+
+def january_advance(last_year_fund_payment, advance_months):
+    """§2.6: each January the fund advances ``advance_months`` of last year's average monthly
+    fund payment; it is netted at year end."""
+    return np.asarray(last_year_fund_payment, dtype=float) / 12.0 * advance_months
+
+
+def annual_point_value(total_cost, fund_inpatient_payments, drg_budget, total_points):
+    """§2.7: (annual total inpatient cost − fund inpatient payments + DRG budget) ÷ total points."""
+    return (total_cost - fund_inpatient_payments + drg_budget) / total_points
+
+
+def hospital_receipts(points, point_value, assessment_coefficient):
+    """§2.7: what the DRG settlement is worth to a hospital: points × annual point value ×
+    assessment coefficient (patients' cash included)."""
+    return points * point_value * assessment_coefficient
+
+
+def fund_payable_before_caps(receipts, patient_cash):
+    """§2.7: the fund's part = receipts − cash paid by patients (and other non-fund payers)."""
+    return receipts - patient_cash
+
+
+def surplus_cap_deduction(receipts, actual_cost, surplus_cap):
+    """§2.7: a settlement surplus above ``surplus_cap`` × actual cost is not paid."""
+    return np.maximum(receipts - actual_cost * (1.0 + surplus_cap), 0.0)
+
+
+def self_pay_cap_deduction(self_pay, total_cost, self_pay_cap):
+    """§2.7: self-pay above ``self_pay_cap`` × total cost of DRG cases is deducted from the fund."""
+    return np.maximum(self_pay - self_pay_cap * total_cost, 0.0)
+
+
+def year_end_payment(fund_payable, monthly_payments_made, advance):
+    """§2.7: year-end payment = what the fund owes − monthly payments made − the advance
+    (negative: the excess prepaid is recovered)."""
+    return fund_payable - monthly_payments_made - advance

@@ -1,0 +1,418 @@
+"""Settle a year of cases under a policy: the "simulated year" of POLICY_RULES §8.
+
+``settle(cases, catalogue, policy)`` reads as the list of rules it applies, in order:
+reference costs and group stability (§1.6, §2.2), coefficients (§2.4), case classes (§2.3),
+points (§2.5), then the money of the method — monthly budget, point value and prepayment,
+January advance, annual point value, year-end payment and caps (§2.6, §2.7) for the point
+family; fixed point values for the rate method (§3); the pool (§4); all-inclusive prices (§5);
+DIP scores (§8); claims as billed for fee-for-service. Hospital money is kept in whole cents,
+rounded so that no cent is created or lost.
+
+What an unset policy means (so that results can be reproduced by hand): reference mean costs
+and level coefficients come from the catalogue where it carries them, else from the settled
+cases; a null budget is the settled DRG cases' own fund payments; monthly budget shares are the
+cases' fund payments by discharge month; the January advance uses this year's fee-for-service
+fund payments as "last year"; approved extra points of quarter q are paid with the first
+monthly payment after the quarter (at that month's point value), those of the fourth quarter at
+year end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.cases import REVIEW_WHOLE_GROUP, CaseTable
+from sim.catalogue import Catalogue
+from sim.policy import POINT_FAMILY, Policy
+from sim.rules import all_inclusive as inclusive_rules
+from sim.rules import classes as class_rules
+from sim.rules import coefficients as coefficient_rules
+from sim.rules import dip as dip_rules
+from sim.rules import indicators as indicator_rules
+from sim.rules import points as point_rules
+from sim.rules import pool as pool_rules
+from sim.rules import rate as rate_rules
+from sim.rules import settlement as money_rules
+from sim.rules.money import allocate_cents, to_cents
+
+MONTHS = 12
+
+
+@dataclass
+class Settlement:
+    """Results of one settled year: per case, per hospital, and a summary."""
+
+    case_points: pd.DataFrame
+    hospitals: pd.DataFrame
+    indicators: pd.DataFrame
+    summary: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GroupReference:
+    """Per-group reference values of the settled year (arrays over catalogue rows)."""
+
+    base_points: np.ndarray
+    case_count: np.ndarray
+    region_mean_cost: np.ndarray
+    level_mean_cost: np.ndarray  # groups × levels
+    stable: np.ndarray
+    whole_group: np.ndarray
+    coefficient: np.ndarray      # groups × levels
+    clamped_groups: int
+
+
+def _mean_by(index, values, size):
+    counts = np.bincount(index, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.bincount(index, weights=values, minlength=size) / counts
+
+
+def _catalogue_column(catalogue: Catalogue, column: str, size: int) -> np.ndarray:
+    if column in catalogue.table.columns:
+        return catalogue.table[column].to_numpy(dtype=float)
+    return np.full(size, np.nan)
+
+
+def group_reference(cases: CaseTable, catalogue: Catalogue, policy: Policy, on: dt.date,
+                    drg_case: np.ndarray) -> GroupReference:
+    """Reference costs, stability and coefficients of every group (§1.6, §2.2, §2.4)."""
+    n_groups, n_levels = len(catalogue.table), len(cases.levels)
+    group, level, cost = cases.group[drg_case], cases.level[drg_case], cases.cost[drg_case]
+    case_count = np.bincount(group, minlength=n_groups)
+
+    region_mean = _catalogue_column(catalogue, "mean_cost", n_groups)
+    region_mean = np.where(np.isnan(region_mean), _mean_by(group, cost, n_groups), region_mean)
+    level_mean = _mean_by(group * n_levels + level, cost, n_groups * n_levels).reshape(
+        n_groups, n_levels)
+    for index, name in enumerate(cases.levels):
+        given = _catalogue_column(catalogue, f"mean_cost_{name}", n_groups)
+        level_mean[:, index] = np.where(np.isnan(given), level_mean[:, index], given)
+
+    if policy.method == "dip":
+        scores = dip_rules.dip_scores(region_mean, np.mean(cost))
+        if policy.value("dip.fix_inversions", on):
+            scores = dip_rules.fix_inversions(scores, catalogue.family_ids(),
+                                              catalogue.table["severity_rank"].to_numpy())
+        base = scores
+    else:
+        base = point_rules.base_points(catalogue.weights)
+
+    stable = ~class_rules.unstable_groups(case_count, policy.value("groups.unstable_max_cases",
+                                                                   on),
+                                          catalogue.table["stable"].to_numpy())
+    whole_group = catalogue.table["whole_group_review"].to_numpy(dtype=bool)
+
+    fixed = policy.value("coefficients.level", on)
+    uses_coefficients = (not policy.has("rate.use_coefficients")
+                         or policy.value("rate.use_coefficients", on))
+    if not uses_coefficients:
+        table, clamped = np.ones((n_groups, n_levels)), 0
+    elif fixed is not None:
+        table = np.tile([fixed[name] for name in cases.levels], (n_groups, 1)).astype(float)
+        clamped = 0
+    else:
+        decimals = policy.value("coefficients.decimals", on)
+        table = coefficient_rules.level_coefficients_from_costs(level_mean, region_mean,
+                                                                decimals)
+        for index, name in enumerate(cases.levels):
+            given = _catalogue_column(catalogue, f"coefficient_{name}", n_groups)
+            table[:, index] = np.where(np.isnan(given), table[:, index], given)
+        table, changed = coefficient_rules.enforce_level_order(table)
+        clamped = int(np.sum(changed & (case_count > 0) & stable))
+    if uses_coefficients:
+        table = coefficient_rules.group_level_coefficients(
+            table, catalogue.table["basic_group"].to_numpy(),
+            policy.value("coefficients.basic_groups_same_price", on),
+            policy.value("coefficients.basic_group_coefficient", on), stable)
+    return GroupReference(base, case_count, region_mean, level_mean, stable, whole_group, table,
+                          clamped)
+
+
+def _bands(policy: Policy, on: dt.date) -> tuple[list[float], list[float]]:
+    bands = policy.value("outliers.high_multiple_bands", on)
+    return ([b["up_to_base_points"] for b in bands[:-1]], [b["multiple"] for b in bands])
+
+
+def _level_values(value, levels) -> np.ndarray:
+    """A number-or-per-level parameter as one value per level."""
+    if isinstance(value, dict):
+        return np.array([value[name] for name in levels], dtype=float)
+    return np.full(len(levels), float(value))
+
+
+def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
+           budget: float | None = None) -> Settlement:
+    """Settle ``cases`` (one year) under ``policy``; ``budget`` overrides ``budget.annual``."""
+    on = dt.date(cases.year, 1, 1)
+    method = policy.method
+    n, n_h, levels = len(cases), cases.n_hospitals, cases.levels
+    warnings = list(policy.warnings)
+
+    # §5: under the all-inclusive price, listed cases leave the price and are paid by item.
+    excluded = np.zeros(n, dtype=bool)
+    if method == "all_inclusive":
+        rate_by_level = _level_values(policy.value("rate.base_rate", on), levels)
+        provisional = group_reference(cases, catalogue, policy, on, np.ones(n, dtype=bool))
+        price = (provisional.base_points[cases.group] / 100.0 * rate_by_level[cases.level]
+                 * provisional.coefficient[cases.group, cases.level])
+        excluded = inclusive_rules.excluded_from_price(
+            cases.length_of_stay, cases.cost, price,
+            policy.value("all_inclusive.short_stay_days", on),
+            policy.value("all_inclusive.long_stay_days", on),
+            policy.value("all_inclusive.low_price_multiple", on),
+            policy.value("all_inclusive.high_price_multiple", on),
+            cases.died, cases.transferred_48h, cases.rehabilitation_or_tcm)
+    drg_case = ~excluded
+    reference = group_reference(cases, catalogue, policy, on, drg_case)
+    if reference.clamped_groups:
+        warnings.append(f"{reference.clamped_groups} group(s) had a lower-level coefficient "
+                        "above the level above it; clamped (§1.6)")
+
+    # §2.3 case classes, §2.5 points
+    group, level = cases.group, cases.level
+    base = reference.base_points[group]
+    coefficient = reference.coefficient[group, level]
+    limits, multiples = _bands(policy, on)
+    threshold = class_rules.high_multiple_threshold(base, limits, multiples)
+    whole_group = reference.whole_group[group] | (
+        (cases.review == REVIEW_WHOLE_GROUP) & cases.review_approved)
+    level_mean = reference.level_mean_cost[group, level]
+    if method == "all_inclusive":
+        case_class = np.where(excluded, class_rules.EXCLUDED, class_rules.NORMAL).astype(np.int8)
+    else:
+        case_class = class_rules.case_class(
+            cases.cost, level_mean, threshold, policy.value("outliers.low_multiple", on),
+            reference.stable[group], whole_group)
+    coefficient = np.where((case_class == class_rules.UNSTABLE)
+                           | (case_class == class_rules.WHOLE_GROUP), 1.0, coefficient)
+    mean_cost_all = float(np.mean(cases.cost[drg_case])) if drg_case.any() else np.nan
+    points, extra = point_rules.case_points(
+        case_class, base, coefficient, cases.cost, cases.unreasonable_cost,
+        reference.region_mean_cost[group], level_mean, threshold, cases.review_approved,
+        mean_cost_all)
+    points = np.where(excluded, 0.0, points)
+
+    # patients' cash: as billed, except the all-inclusive price's patient share (§5)
+    patient_cash = cases.patient_paid.copy()
+    if method == "all_inclusive":
+        fund_share = _level_values(policy.value("all_inclusive.fund_share", on), levels)
+        price = points / 100.0 * rate_by_level[level]
+        _, patient_part = inclusive_rules.split_price(price, fund_share[level])
+        patient_cash = np.where(excluded, cases.patient_paid, patient_part)
+
+    case_points = pd.DataFrame({
+        "case_id": cases.case_id.to_numpy(zero_copy_only=False),
+        "case_class": pd.Categorical.from_codes(case_class, class_rules.CLASS_NAMES),
+        "base_points": base,
+        "coefficient": coefficient,
+        "points": points,
+    })
+    money = _hospital_money(cases, policy, on, budget, case_class, points, extra, excluded,
+                            patient_cash, warnings)
+    hospitals, summary = money
+    hospitals.insert(3, "cmi", indicator_rules.case_mix_index(cases.hospital, base, n_h))
+    indicators = hospital_indicators(cases, base, case_class)
+    summary.update({
+        "year": cases.year,
+        "method": method,
+        "policy": policy.title,
+        "cases": n,
+        "hospitals": n_h,
+        "case_classes": {name: int(np.sum(case_class == code))
+                         for code, name in enumerate(class_rules.CLASS_NAMES)},
+        "groups_with_cases": int(np.sum(reference.case_count > 0)),
+        "unstable_groups_with_cases": int(np.sum((reference.case_count > 0)
+                                                 & ~reference.stable)),
+        "coefficient_clamps": reference.clamped_groups,
+        "mean_cost_all_drg_cases": mean_cost_all,
+        "warnings": warnings,
+    })
+    return Settlement(case_points, hospitals, indicators, summary, warnings)
+
+
+def _per_hospital(cases: CaseTable, values, mask=None) -> np.ndarray:
+    weights = values if mask is None else np.where(mask, values, 0.0)
+    return np.bincount(cases.hospital, weights=weights, minlength=cases.n_hospitals)
+
+
+def _per_hospital_month(cases: CaseTable, values) -> np.ndarray:
+    key = cases.hospital * MONTHS + cases.month
+    return np.bincount(key, weights=values, minlength=cases.n_hospitals * MONTHS).reshape(
+        cases.n_hospitals, MONTHS)
+
+
+def _cents_per_hospital(cases: CaseTable, yuan, mask=None) -> np.ndarray:
+    """Sum of per-case amounts in whole cents (each case's amount rounded first)."""
+    return _per_hospital(cases, to_cents(yuan).astype(float), mask).astype(np.int64)
+
+
+def _hospital_money(cases, policy, on, budget_override, case_class, points, extra, excluded,
+                    patient_cash, warnings):
+    """§2.6, §2.7, §3, §4, §5: what each hospital is paid, month by month and at year end."""
+    method, n_h, levels = policy.method, cases.n_hospitals, cases.levels
+    drg = ~excluded
+    cost_cents = _cents_per_hospital(cases, cases.cost)
+    drg_cost_cents = _cents_per_hospital(cases, cases.cost, drg)
+    cash_cents = _cents_per_hospital(cases, patient_cash)
+    drg_cash_cents = _cents_per_hospital(cases, patient_cash, drg)
+    ffs_fund_cents = _cents_per_hospital(cases, cases.fund_paid)
+    item_fund_cents = _cents_per_hospital(cases, cases.fund_paid, excluded)
+    self_pay_cents = _cents_per_hospital(cases, cases.self_pay, drg)
+    hospital_points = _per_hospital(cases, points)
+    table = pd.DataFrame({
+        "hospital_id": cases.hospital_ids,
+        "hospital_level": np.asarray(levels, dtype=object)[cases.hospital_level],
+        "cases": np.bincount(cases.hospital, minlength=n_h),
+        "points": hospital_points,
+        "cost": cost_cents / 100,
+        "patient_paid": cash_cents / 100,
+        "ffs_fund_paid": ffs_fund_cents / 100,
+    })
+    summary: dict = {}
+    if method == "ffs":
+        for column in ("fund_payable_before_caps", "fund_payable", "monthly_prepaid"):
+            table[column] = ffs_fund_cents / 100
+        table["january_advance"] = 0.0
+        table["year_end_payment"] = 0.0
+        summary.update(_totals(table), annual_point_value=None, total_points=float(
+            hospital_points.sum()), budget=None, monthly_point_values=None)
+        return table, summary
+
+    prepay = policy.value("settlement.prepay_ratio", on)
+    assessment = policy.value("settlement.assessment_coefficient", on)
+    pre_points = point_rules.pre_review_points(
+        case_class, points, extra, policy.value("settlement.whole_group_monthly_share", on))
+    pre_points_hm = _per_hospital_month(cases, np.where(drg, pre_points, 0.0))
+    cash_hm = _per_hospital_month(cases, np.where(drg, patient_cash, 0.0))
+    quarter_extra = _per_hospital_month(cases, extra).reshape(n_h, 4, 3).sum(axis=2)
+
+    if method in POINT_FAMILY:
+        fund_drg = float(np.sum(cases.fund_paid[drg]))
+        budget = budget_override if budget_override is not None else policy.value(
+            "budget.annual", on)
+        budget_source = ("--budget" if budget_override is not None
+                         else "budget.annual" if budget is not None
+                         else "fund payments of the settled DRG cases (budget-neutral)")
+        budget = fund_drg if budget is None else float(budget)
+        budget_cents = int(to_cents(budget))
+        shares = policy.value("settlement.monthly_shares", on)
+        if shares is None:
+            shares = money_rules.monthly_shares_from_spending(
+                np.bincount(cases.month[drg], weights=cases.fund_paid[drg], minlength=MONTHS))
+        budgets = money_rules.monthly_budgets(budget, shares)
+        month_value = money_rules.monthly_point_value(budgets, pre_points_hm.sum(axis=0))
+        total_points = float(hospital_points.sum())
+        annual_value = money_rules.annual_point_value(
+            float(np.sum(cases.cost[drg])), fund_drg, budget, total_points)
+        value_of_hospital_month = np.broadcast_to(month_value, (n_h, MONTHS))
+        receipts = money_rules.hospital_receipts(hospital_points, annual_value, assessment)
+        receipts_cents = allocate_cents(
+            receipts, int(round((budget_cents + int(drg_cash_cents.sum())) * assessment)))
+        summary.update(budget=budget_cents / 100, budget_source=budget_source,
+                       annual_point_value=annual_value, total_points=total_points,
+                       monthly_budgets=[float(b) for b in budgets],
+                       monthly_point_values=[None if np.isnan(v) else float(v)
+                                             for v in month_value])
+    else:  # rate and all-inclusive: a fixed point value per level (§3, §5)
+        value_of_level = rate_rules.rate_point_value(
+            _level_values(policy.value("rate.base_rate", on), levels))
+        hospital_value = value_of_level[cases.hospital_level]
+        value_of_hospital_month = np.repeat(hospital_value[:, None], MONTHS, axis=1)
+        receipts = money_rules.hospital_receipts(hospital_points, hospital_value, assessment)
+        receipts_cents = to_cents(receipts)
+        summary.update(budget=None, annual_point_value=None,
+                       total_points=float(hospital_points.sum()), monthly_point_values=None,
+                       point_value_by_level=dict(zip(levels, value_of_level.tolist(),
+                                                     strict=True)))
+
+    # §2.6 monthly payments; approved extras of quarter q paid with month 3(q+1)
+    extra_hm = np.zeros((n_h, MONTHS))
+    extra_hm[:, 3:MONTHS:3] = quarter_extra[:, :3]
+    allocation = money_rules.monthly_payment(
+        np.nan_to_num(pre_points_hm), np.nan_to_num(value_of_hospital_month), cash_hm, prepay,
+        approved_extra_points=extra_hm, extra_point_value=np.nan_to_num(value_of_hospital_month))
+    allocation_cents = to_cents(allocation)
+    contribution_cents = np.zeros(n_h, dtype=np.int64)
+    if method == "pool":
+        contribution_hm = to_cents(pool_rules.pool_contribution(
+            allocation_cents / 100, policy.value("pool.share", on)))
+        allocation_cents = allocation_cents - contribution_hm
+        contribution_cents = contribution_hm.sum(axis=1)
+    item_hm = to_cents(_per_hospital_month(cases, np.where(excluded, cases.fund_paid, 0.0)))
+    monthly_cents = allocation_cents.sum(axis=1) + item_hm.sum(axis=1)
+
+    # §2.7 year end, caps after the formula
+    before_caps = money_rules.fund_payable_before_caps(receipts_cents, drg_cash_cents) \
+        + item_fund_cents
+    surplus_cap = policy.value("settlement.surplus_cap", on)
+    self_pay_cap = policy.value("settlement.self_pay_cap", on)
+    surplus_cut = np.zeros(n_h, dtype=np.int64) if surplus_cap is None else to_cents(
+        money_rules.surplus_cap_deduction(receipts_cents / 100, drg_cost_cents / 100,
+                                          surplus_cap))
+    self_pay_cut = np.zeros(n_h, dtype=np.int64) if self_pay_cap is None else to_cents(
+        money_rules.self_pay_cap_deduction(self_pay_cents / 100, drg_cost_cents / 100,
+                                           self_pay_cap))
+    payable = before_caps - surplus_cut - self_pay_cut
+    advance = to_cents(money_rules.january_advance(
+        ffs_fund_cents / 100, policy.value("settlement.advance_months", on)))
+    year_end = money_rules.year_end_payment(payable, monthly_cents, advance) - contribution_cents
+
+    table["fund_payable_before_caps"] = before_caps / 100
+    table["fund_payable"] = payable / 100
+    table["monthly_prepaid"] = monthly_cents / 100
+    table["january_advance"] = advance / 100
+    table["year_end_payment"] = year_end / 100
+    table["surplus_cap_deduction"] = surplus_cut / 100
+    table["self_pay_cap_deduction"] = self_pay_cut / 100
+    if method == "pool":
+        coefficients = policy.value("pool.incentive_coefficients", on) or {}
+        unknown = sorted(set(coefficients) - set(cases.hospital_ids))
+        if unknown:
+            warnings.append(f"pool.incentive_coefficients names hospital(s) without cases: "
+                            f"{', '.join(map(str, unknown[:5]))}")
+        incentive = np.array([coefficients.get(h, 1.0) for h in cases.hospital_ids])
+        payout = allocate_cents(pool_rules.pool_payouts(contribution_cents / 100, incentive),
+                                int(contribution_cents.sum()))
+        table["pool_contribution"] = contribution_cents / 100
+        table["pool_payout"] = payout / 100
+        table["fund_received"] = (payable - contribution_cents + payout) / 100
+        summary["pool_total"] = int(contribution_cents.sum()) / 100
+    summary.update(_totals(table))
+    return table, summary
+
+
+def _totals(table: pd.DataFrame) -> dict:
+    columns = ["cost", "patient_paid", "ffs_fund_paid", "fund_payable_before_caps",
+               "fund_payable", "monthly_prepaid", "january_advance", "year_end_payment"]
+    return {"totals": {c: round(float(table[c].sum()), 2) for c in columns}}
+
+
+def hospital_indicators(cases: CaseTable, base, case_class) -> pd.DataFrame:
+    """§6 indicators per hospital."""
+    n_h, n_g = cases.n_hospitals, int(cases.group.max()) + 1
+    readmitted = indicator_rules.readmitted_within(cases.patient, cases.admission_day,
+                                                   cases.discharge_day, 15)
+    return pd.DataFrame({
+        "hospital_id": cases.hospital_ids,
+        "cases": np.bincount(cases.hospital, minlength=n_h),
+        "cmi": indicator_rules.case_mix_index(cases.hospital, base, n_h),
+        "cost_consumption_index": indicator_rules.consumption_index(
+            cases.hospital, cases.group, cases.cost, n_h, n_g),
+        "time_consumption_index": indicator_rules.consumption_index(
+            cases.hospital, cases.group, cases.length_of_stay, n_h, n_g),
+        "admissions_per_person": indicator_rules.admissions_per_person(
+            cases.hospital, cases.patient, n_h),
+        "readmission_15d_rate": indicator_rules.share(cases.hospital, readmitted, n_h),
+        "low_multiple_share": indicator_rules.share(cases.hospital,
+                                                    case_class == class_rules.LOW, n_h),
+        "high_multiple_share": indicator_rules.share(cases.hospital,
+                                                     case_class == class_rules.HIGH, n_h),
+        "self_pay_ratio": indicator_rules.self_pay_ratio(cases.hospital, cases.self_pay,
+                                                         cases.cost, n_h),
+    })
