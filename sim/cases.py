@@ -222,8 +222,13 @@ def load_cases(path: str | Path, catalogue: Catalogue, levels: tuple[str, ...],
     ``year`` is the settlement year; by default the most common discharge year.
     """
     path = Path(path)
-    file = str(path)
     table, is_csv = _read_raw(path)
+    return validate_cases(table, str(path), catalogue, levels, year, is_csv)
+
+
+def validate_cases(table: pa.Table, file: str, catalogue: Catalogue, levels: tuple[str, ...],
+                   year: int | None = None, is_csv: bool = False) -> CaseTable:
+    """Validate an Arrow table of cases (see :func:`load_cases`) and encode it as columns."""
     where = _Where(file, is_csv)
     missing = [name for name in REQUIRED if name not in table.column_names]
     if missing:
@@ -249,7 +254,7 @@ def load_cases(path: str | Path, catalogue: Catalogue, levels: tuple[str, ...],
         bad = ~np.isfinite(values) | (values < 0)
         if bad.any():
             row = _first(bad)
-            where.fail(row, name, f"value {values[row]!r}",
+            where.fail(row, name, f"value {float(values[row])!r}",
                        "a finite amount in yuan ≥ 0")
         money[name] = values
     gap = np.abs(money["fund_paid"] + money["patient_paid"] - money["cost"])
@@ -276,7 +281,8 @@ def load_cases(path: str | Path, catalogue: Catalogue, levels: tuple[str, ...],
         | (length_of_stay != np.floor(length_of_stay))
     if bad.any():
         row = _first(bad)
-        where.fail(row, "los_days", f"value {length_of_stay[row]!r}", "a whole number of days ≥ 0")
+        where.fail(row, "los_days", f"value {float(length_of_stay[row])!r}",
+                   "a whole number of days ≥ 0")
 
     discharge_day = _days(table, "discharge_date", where)
     years = (discharge_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)

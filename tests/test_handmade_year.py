@@ -1,0 +1,112 @@
+"""A hand-made year settled to the cent under the point method (POLICY_RULES §2.3–§2.7).
+
+Two hospitals, nine cases: a basic group (ES25), a stable family with both outlier classes
+(FM13/FM15), a reviewed high-multiple case, an unstable group (RE19, one case), a whole-group
+review (AH19), a self-pay cap that binds. The catalogue carries reference mean costs and
+coefficients, so every number below follows from the files in tests/data/handmade by hand.
+
+Points (§2.5), base points B = weight × 100:
+  C1 H1 ES25 basic -> c = 1 (§2.4), normal: 80            C2 H2 ES25 basic, normal: 80
+  C3 H1 FM13 secondary c 0.9, 18,000 vs 18,000: 180       C6 H1 FM15 secondary c 1.0: 150
+  C4 H2 FM13 tertiary c 1.1, 66,000 > 2.5 × 22,000 = 55,000 -> high; approved review:
+     m = 66,000/22,000 − 2.5 = 0.5, extra = 0.5 × 200 × 1.1 = 110, points 220 + 110 = 330
+  C5 H2 FM15 tertiary, 4,000 < 0.3 × 16,000 = 4,800 -> low: 150 × 4,000/15,000 = 40
+  C7 H2 RE19 one case -> unstable: 300 × 1 = 300
+  C8 H2 AH19 whole-group review: (66,000 − 6,000) / (270,000 / 9) × 100 = 200
+  C9 H1 FM13 secondary, 46,000 > 45,000 -> high, no review: 200 × 0.9 = 180
+  H1 = 80 + 180 + 150 + 180 = 590; H2 = 80 + 330 + 40 + 300 + 200 = 950; total 1,540
+Annual point value (§2.7), budget 165,400, cost 270,000, fund 189,000:
+  (270,000 − 189,000 + 165,400) / 1,540 = 160
+Receipts: H1 590 × 160 = 94,400; H2 950 × 160 = 152,000; patients pay 30%: 25,800 and 55,200
+Fund before caps: H1 68,600; H2 96,800 (sum 165,400 = the budget)
+Self-pay cap (10%): H1 self-pay 10,000 − 8,600 = 1,400 deducted -> H1 fund payable 67,200
+Monthly (§2.6), shares 0.19/0.41/0.18/0.22 of 165,400 = 31,426 / 67,814 / 29,772 / 36,388;
+pre-review points 160 / 410 (C4 at 220) / 360 / 440 (C8 at 70% = 140):
+  point values 196.4125 / 165.4 / 82.7 / 82.7
+  H1: Jan (80 × 196.4125 − 2,400) × 0.9 = 11,981.70; Feb (150 × 165.4 − 4,200) × 0.9 = 18,549.00;
+      Mar (360 × 82.7 − 19,200) × 0.9 = 9,514.80 -> 40,045.50
+  H2: Jan (80 × 196.4125 − 2,700) × 0.9 = 11,711.70; Feb (260 × 165.4 − 21,000) × 0.9 = 19,803.60;
+      Apr (440 × 82.7 − 31,500) × 0.9 = 4,399.20 + C4's 110 extra points paid after Q1 at April's
+      value 110 × 82.7 × 0.9 = 8,187.30 -> 44,101.80
+January advance: 2/12 of fund payments 60,200 and 128,800 -> 10,033.33 and 21,466.67
+Year end: H1 67,200 − 40,045.50 − 10,033.33 = 17,121.17; H2 96,800 − 44,101.80 − 21,466.67 = 31,231.53
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+
+DATA = Path(__file__).parent / "data" / "handmade"
+
+
+@pytest.fixture(scope="module")
+def settled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("handmade") / "run"
+    code = main(["settle", str(DATA / "cases.csv"), "--catalogue", str(DATA / "catalogue.csv"),
+                 "--policy", str(DATA / "policy.yaml"), "--budget", "165400", "--out", str(out),
+                 "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_case_classes_and_points(settled):
+    points = pd.read_csv(settled / "case_points.csv").set_index("case_id")
+    assert points["case_class"].to_dict() == {
+        "C1": "normal", "C2": "normal", "C3": "normal", "C4": "high", "C5": "low",
+        "C6": "normal", "C7": "unstable", "C8": "whole_group", "C9": "high"}
+    assert points["points"].round(8).to_dict() == {
+        "C1": 80, "C2": 80, "C3": 180, "C4": 330, "C5": 40, "C6": 150, "C7": 300, "C8": 200,
+        "C9": 180}
+    assert points.loc["C1", "coefficient"] == 1.0  # basic group, same price (§2.4)
+    assert points.loc["C7", "coefficient"] == 1.0  # unstable group (§2.4)
+    assert points.loc["C4", "coefficient"] == pytest.approx(1.1)
+    assert points.loc["C8", "base_points"] == 600
+
+
+def test_point_values(settled):
+    summary = json.loads((settled / "summary.json").read_text("utf-8"))
+    assert summary["annual_point_value"] == pytest.approx(160, abs=1e-9)
+    assert summary["total_points"] == pytest.approx(1540)
+    assert summary["budget"] == 165400
+    assert summary["budget_source"] == "--budget"
+    values = summary["monthly_point_values"]
+    assert values[:4] == pytest.approx([196.4125, 165.4, 82.7, 82.7], abs=1e-9)
+    assert values[4:] == [None] * 8
+
+
+def test_hospital_money_to_the_cent(settled):
+    table = pd.read_csv(settled / "hospital_settlement.csv").set_index("hospital_id")
+    expected = {
+        "H1": dict(cases=4, points=590, cost=86000, patient_paid=25800, ffs_fund_paid=60200,
+                   fund_payable_before_caps=68600, fund_payable=67200, monthly_prepaid=40045.50,
+                   january_advance=10033.33, year_end_payment=17121.17,
+                   self_pay_cap_deduction=1400, surplus_cap_deduction=0),
+        "H2": dict(cases=5, points=950, cost=184000, patient_paid=55200, ffs_fund_paid=128800,
+                   fund_payable_before_caps=96800, fund_payable=96800, monthly_prepaid=44101.80,
+                   january_advance=21466.67, year_end_payment=31231.53,
+                   self_pay_cap_deduction=0, surplus_cap_deduction=0),
+    }
+    for hospital, columns in expected.items():
+        for column, value in columns.items():
+            assert table.loc[hospital, column] == pytest.approx(value, abs=0.005), (hospital,
+                                                                                    column)
+    assert table.loc["H1", "hospital_level"] == "secondary"
+    assert table.loc["H1", "cmi"] == pytest.approx(630 / 400)
+    assert table.loc["H2", "cmi"] == pytest.approx(1330 / 500)
+
+
+def test_run_folder_is_complete(settled):
+    names = {p.name for p in settled.iterdir()}
+    assert {"case_points.csv", "hospital_settlement.csv", "summary.json", "run_record.json",
+            "case_points.parquet", "hospital_settlement.parquet"} <= names
+    record = json.loads((settled / "run_record.json").read_text("utf-8"))
+    assert record["parameters"]["values"]["settlement.prepay_ratio"] == 0.9
+    assert record["parameters"]["budget_override"] == 165400
+    assert len(record["inputs"]["cases"][0]["sha256"]) == 64
+    assert record["versions"]["numpy"]
