@@ -189,11 +189,17 @@ def _days(table: pa.Table, name: str, where: _Where) -> np.ndarray:
     return seconds // 86400
 
 
-def _codes(text: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes and the distinct values, in order of first appearance."""
+def _codes(text: pa.ChunkedArray, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the distinct values (in order of first appearance, or sorted)."""
     encoded = pc.dictionary_encode(text).combine_chunks()
-    return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
-            encoded.dictionary.to_numpy(zero_copy_only=False))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    values = encoded.dictionary.to_numpy(zero_copy_only=False)
+    if sort:
+        order = np.argsort(values, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        codes, values = rank[codes], values[order]
+    return codes, values
 
 
 def _flags(table: pa.Table, name: str, where: _Where, n: int) -> np.ndarray:
@@ -318,7 +324,7 @@ def validate_cases(table: pa.Table, file: str, catalogue: Catalogue, levels: tup
     level_index = np.array([levels.index(value) for value in level_values], dtype=np.int64)
     level = level_index[level_codes]
 
-    hospital, hospital_ids = _codes(_text(table, "hospital_id"))
+    hospital, hospital_ids = _codes(_text(table, "hospital_id"), sort=True)
     n_levels = len(levels)
     pairs = np.unique(hospital * n_levels + level)
     if len(pairs) > len(hospital_ids):

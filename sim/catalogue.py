@@ -109,7 +109,8 @@ def validate_catalogue(table: pd.DataFrame, file: str) -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(
-            file, "header", f"missing column {missing[0]!r}", "columns " + ", ".join(REQUIRED_COLUMNS)
+            file, "header", f"missing column {missing[0]!r}",
+            "columns " + ", ".join(REQUIRED_COLUMNS),
         )
     out = pd.DataFrame(index=pd.RangeIndex(len(table)))
     for column in ("code", "name", "adrg", "mdc"):

@@ -1,4 +1,4 @@
-"""Policies as data: one YAML tree of dated, documented parameters, reforms as deltas, strict checks.
+"""Policies as data: a YAML tree of dated, documented parameters; reforms as deltas; strict checks.
 
 A policy file has a header (``title``, ``method``, ``levels``, optional ``extends``) and a
 ``parameters`` tree whose leaves carry ``description``, ``unit``, ``reference`` (a § of

@@ -1,4 +1,4 @@
-"""Bad input gets one clear line, exit code 2, no traceback and no output folder (issue 2, item 6)."""
+"""Bad input: one clear line, exit code 2, no traceback, no output folder (issue 2, item 6)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ pre-review points 160 / 410 (C4 at 220) / 360 / 440 (C8 at 70% = 140):
       Apr (440 × 82.7 − 31,500) × 0.9 = 4,399.20 + C4's 110 extra points paid after Q1 at April's
       value 110 × 82.7 × 0.9 = 8,187.30 -> 44,101.80
 January advance: 2/12 of fund payments 60,200 and 128,800 -> 10,033.33 and 21,466.67
-Year end: H1 67,200 − 40,045.50 − 10,033.33 = 17,121.17; H2 96,800 − 44,101.80 − 21,466.67 = 31,231.53
+Year end: H1 67,200 − 40,045.50 − 10,033.33 = 17,121.17;
+          H2 96,800 − 44,101.80 − 21,466.67 = 31,231.53
 """
 
 from __future__ import annotations

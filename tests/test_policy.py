@@ -1,4 +1,4 @@
-"""Policy files and reforms: documented parameters, dated values, strict validation (issue 2, item 3)."""
+"""Policy files and reforms: documented parameters, dated values, strict checks (issue 2)."""
 
 from __future__ import annotations
 

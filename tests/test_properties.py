@@ -95,7 +95,7 @@ def test_point_method_conserves_money_to_the_cent(year):
 @SETTINGS
 @given(case_years())
 def test_every_hospital_is_paid_exactly_what_it_is_owed(year):
-    """Monthly payments + advance + year-end = fund payable, per hospital, with caps on (§2.6–§2.7)."""
+    """Monthly + advance + year-end = fund payable, per hospital, caps on (§2.6–§2.7)."""
     frame, budget_cents = year
     for name in ("point", "rate", "dip", "all_inclusive"):
         table = _settle(frame, name, budget_cents / 100 if name in ("point", "dip") else None

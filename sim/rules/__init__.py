@@ -5,7 +5,7 @@ A rule draws no random numbers and changes no state: (parameters, arrays) -> arr
 - :mod:`sim.rules.classes`        case classes (§2.2, §2.3)
 - :mod:`sim.rules.coefficients`   difference coefficients (§1.6, §2.4)
 - :mod:`sim.rules.points`         points of a case (§2.5), pre-review points (§2.6)
-- :mod:`sim.rules.settlement`     monthly budget, point value, payments, advance, year end (§2.6, §2.7)
+- :mod:`sim.rules.settlement`     monthly budget, point value, payments, year end (§2.6, §2.7)
 - :mod:`sim.rules.rate`           rate-method payment standards (§3)
 - :mod:`sim.rules.pool`           the incentive pool (§4)
 - :mod:`sim.rules.all_inclusive`  exclusions and all-inclusive prices (§5)

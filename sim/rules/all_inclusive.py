@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 
 def group_price(weight, rate, coefficient):
     """§5: one price per group and level, charged to patient and fund alike (weight × rate × c)."""

@@ -9,7 +9,7 @@ CLASS_NAMES = ("normal", "high", "low", "unstable", "whole_group", "excluded")
 
 
 def unstable_groups(case_counts, max_cases, catalogue_stable):
-    """A group is unstable when it has at most ``max_cases`` cases or the catalogue says so (§2.2)."""
+    """§2.2: a group is unstable with at most ``max_cases`` cases or when the catalogue says so."""
     return (np.asarray(case_counts) <= max_cases) | ~np.asarray(catalogue_stable, dtype=bool)
 
 

@@ -32,7 +32,7 @@ def high_multiple_extra_points(base, coefficient, cost, unreasonable_cost, level
 
 
 def whole_group_points(cost, unreasonable_cost, region_mean_cost_all_cases):
-    """Points of a whole-group-review case: reviewed cost ÷ mean cost of all DRG cases × 100 (§2.5)."""
+    """§2.5 whole-group review: reviewed cost ÷ mean cost of all DRG cases × 100."""
     return (cost - unreasonable_cost) / region_mean_cost_all_cases * 100.0
 
 

@@ -16,7 +16,8 @@ def pool_payouts(contributions, incentive_coefficients):
     With every coefficient 1 each hospital gets back what it put in; the total paid out always
     equals the total put in.
     """
-    shares = np.asarray(contributions, dtype=float) * np.asarray(incentive_coefficients, dtype=float)
+    shares = (np.asarray(contributions, dtype=float)
+              * np.asarray(incentive_coefficients, dtype=float))
     total = shares.sum()
     if total <= 0:
         return np.zeros_like(shares)

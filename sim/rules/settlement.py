@@ -21,7 +21,7 @@ def monthly_shares_from_spending(monthly_fund_spending):
 
 
 def monthly_point_value(monthly_budget, monthly_pre_review_points):
-    """§2.6: monthly point value = monthly budget ÷ monthly total pre-review points (NaN if none)."""
+    """§2.6: monthly point value = monthly budget ÷ monthly pre-review points (NaN if none)."""
     points = np.asarray(monthly_pre_review_points, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(points > 0, monthly_budget / points, np.nan)

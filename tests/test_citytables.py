@@ -1,0 +1,386 @@
+"""Specification of the city-table importer (sim.citytables) and of the shipped catalogues."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.catalogue import load_catalogue, validate_catalogue, write_catalogue
+from sim.citytables import import_city_table, source_card_path, write_source_card
+from sim.errors import InputError
+
+CATALOGUES = Path(__file__).resolve().parents[1] / "scenarios" / "catalogues"
+SHIPPED = ("guangxi_2022", "yunnan_2022", "suzhou_2022")
+
+
+def write_csv(folder: Path, header: str, *rows: str, name: str = "city.csv",
+              bom: bool = False) -> Path:
+    """A hand-made city table, written as UTF-8 (optionally with BOM) like the published ones."""
+    path = folder / name
+    path.write_text("\n".join((header, *rows)) + "\n", encoding="utf-8-sig" if bom else "utf-8")
+    return path
+
+
+def ranks(table: pd.DataFrame) -> dict[str, int]:
+    return dict(zip(table["code"], table["severity_rank"], strict=True))
+
+
+# --- severity ranks (POLICY_RULES §0) --------------------------------------------------------
+
+
+def test_ranks_of_chs_drg_families(tmp_path):
+    path = write_csv(
+        tmp_path, "DRG编码,DRG名称,RW",
+        "ES31,呼吸系统感染，伴严重并发症或合并症,1.2",
+        "ES33,呼吸系统感染，伴并发症或合并症,0.9",
+        "ES35,呼吸系统感染，不伴并发症或合并症,0.7",
+        "GE11,腹股沟及腹疝手术，伴严重并发症或合并症,1.5",
+        "GE15,腹股沟及腹疝手术，不伴并发症或合并症,0.8",
+        "DT13,中耳炎，伴并发症或合并症,0.5",
+        "DT15,中耳炎，不伴并发症或合并症,0.4",
+        "AB19,肝移植,20",
+    )
+    table, _ = import_city_table(path)
+    assert ranks(table) == {
+        "ES31": 3, "ES33": 2, "ES35": 1,   # 1/3/5
+        "GE11": 2, "GE15": 1,              # 1/5
+        "DT13": 2, "DT15": 1,              # 3/5
+        "AB19": 1,                          # 9 unsplit
+    }
+    assert table.set_index("code").loc["ES33", ["adrg", "mdc"]].tolist() == ["ES3", "E"]
+
+
+def test_ranks_of_letter_suffixes(tmp_path):
+    path = write_csv(
+        tmp_path, "DRG编码,DRG名称,RW",
+        "AS06A,伴严重并发症,2.0",
+        "AS06B,不伴严重并发症,1.0",
+        "KB1A,甲,1.3",
+        "KB1B,乙,1.2",
+        "KB1C,丙,1.1",
+        "A001Z,未细分,3.0",
+    )
+    table, _ = import_city_table(path)
+    # A is the most severe, later letters less severe, Z is unsplit.
+    assert ranks(table) == {"AS06A": 2, "AS06B": 1, "KB1A": 3, "KB1B": 2, "KB1C": 1, "A001Z": 1}
+
+
+def test_ranks_when_letters_and_digits_share_a_family(tmp_path):
+    # Suzhou: "A = with MCC or CC" beside 5 (without), "B = without MCC" beside 1 (with MCC);
+    # Lanzhou: five-character codes ranked by the split digit, then by the letter.
+    path = write_csv(
+        tmp_path, "DRG编码,DRG名称,RW",
+        "GE1A,腹股沟及腹疝手术，伴严重或一般并发症与合并症,1.14",
+        "GE15,腹股沟及腹疝手术，不伴并发症或合并症,1.41",
+        "RE11,化学治疗，伴有严重并发症或合并症,1.52",
+        "RE1B,化学治疗，不伴严重并发症与合并症,1.17",
+        "BV11B,癫痫，伴严重并发症或合并症,1.58",
+        "BV12A,癫痫，伴并发症或合并症,0.59",
+        "BV13B,癫痫，伴一般并发症或合并症,0.74",
+        "BV15A,癫痫，不伴并发症或合并症,0.59",
+        "BV15B,癫痫，不伴并发症或合并症,0.70",
+        "BQY,与主要诊断无关的手术,0.72",
+    )
+    table, report = import_city_table(path)
+    assert ranks(table) == {
+        "GE1A": 2, "GE15": 1, "RE11": 2, "RE1B": 1,
+        "BV11B": 5, "BV12A": 4, "BV13B": 3, "BV15A": 2, "BV15B": 1,
+        "BQY": 1,
+    }
+    remarks = [remark for remark, _ in report.notes]
+    assert any("split characters other than the CHS-DRG" in r for r in remarks)
+    # GE1A (more severe) weighs less than GE15: reported, not "fixed".
+    inverted = dict(report.notes)[next(r for r in remarks if r.startswith("ADRG families"))]
+    assert "GE1" in inverted
+
+
+# --- flags and coefficients --------------------------------------------------------------------
+
+
+def test_basic_group_columns(tmp_path):
+    cases = {
+        "基础病组": ("是", ""),
+        "病组标识": ("基础组", "正常组"),
+        "病组类型": ("基础病组", "普通病组"),
+        "同等费率病组": ("是", ""),
+    }
+    for header, (basic, other) in cases.items():
+        path = write_csv(tmp_path, f"DRG编码,DRG名称,RW,{header}",
+                         f"ES35,甲,0.7,{basic}", f"ES31,乙,1.2,{other}", name=f"{header}.csv")
+        table, report = import_city_table(path)
+        assert table["basic_group"].tolist() == [True, False], header
+        assert header in dict(report.recognised_columns)
+    path = write_csv(tmp_path, "DRG编码,DRG名称,RW,病组类型", "ES35,甲,0.7,基础组",
+                     name="lanzhou2022.csv")
+    assert import_city_table(path)[0]["basic_group"].tolist() == [True]
+
+
+def test_stable_columns(tmp_path):
+    cases = {
+        "稳定（玉林）": ("否", "是"),
+        "稳定组": ("否", "是"),
+        "病组类型": ("不稳定组", "普通组"),
+    }
+    for header, (unstable, stable) in cases.items():
+        path = write_csv(tmp_path, f"DRG编码,DRG名称,RW,{header}",
+                         f"AB19,肝移植,29.9,{unstable}", f"ES31,乙,1.2,{stable}",
+                         name=f"{header}.csv")
+        table, _ = import_city_table(path)
+        assert table["stable"].tolist() == [False, True], header
+    for kind in ("不稳定病组", "未覆盖组"):
+        path = write_csv(tmp_path, "DRG编码,DRG名称,RW,病组类型", f"AB19,肝移植,,{kind}",
+                         name="types.csv")
+        assert import_city_table(path)[0]["stable"].tolist() == [False], kind
+
+
+def test_whole_group_review_column(tmp_path):
+    path = write_csv(tmp_path, "分组编码,分组名称,RW,单议病组", "AA19,心脏移植,,是", "ES31,乙,1.2,")
+    table, report = import_city_table(path)
+    assert table["whole_group_review"].tolist() == [True, False]
+    assert report.whole_group_review == 1
+
+
+def test_level_coefficients_and_sub_grades(tmp_path):
+    path = write_csv(
+        tmp_path,
+        "DRG编码,DRG名称,RW,等级系数（省三甲）,等级系数（三甲）,等级系数（三级）,等级系数（二级）,"
+        "等级系数（一级及基层）",
+        "ES31,乙,1.2,1.1476,1.003,0.8308,0.7487 ,0.58",
+    )
+    table, report = import_city_table(path)
+    row = table.iloc[0]
+    assert (row["coefficient_primary"], row["coefficient_secondary"],
+            row["coefficient_tertiary"]) == (0.58, 0.7487, 0.8308)
+    ignored = dict(report.ignored_columns)
+    assert "sub-grade" in ignored["等级系数（三甲）"]
+    assert "sub-grade" in ignored["等级系数（省三甲）"]
+    assert "coefficient_primary" not in table.columns or table.columns[-3] == "coefficient_primary"
+
+    path = write_csv(tmp_path, "DRG编码,DRG名称,RW,三级医院系数,一级医院系数,二级医院系数",
+                     "ES35,甲,0.7,1.02,1.02,1.02", name="suzhou.csv")
+    table, _ = import_city_table(path)
+    assert list(table.columns[-3:]) == [
+        "coefficient_primary", "coefficient_secondary", "coefficient_tertiary"]
+
+
+def test_catalogue_columns_exactly(tmp_path):
+    path = write_csv(tmp_path, "DRG,DRG名称,RW", "AB19,肝移植,23.8486")
+    table, _ = import_city_table(path)
+    assert list(table.columns) == ["code", "name", "adrg", "mdc", "severity_rank", "weight",
+                                   "basic_group", "stable", "whole_group_review"]
+    pd.testing.assert_frame_equal(table, validate_catalogue(table, "check"))
+
+
+# --- weights: unpriced groups are kept with an empty weight, never guessed (§2.2) -------------
+
+
+def test_unpriced_rows_are_kept_with_empty_weight(tmp_path):
+    path = write_csv(tmp_path, "DRG编码,DRG名称,RW",
+                     "AA19,心脏移植,", "AB19,肝移植,0", "AC19,胰肾联合移植, 19.9594 ",
+                     "WB19,烧伤伴植皮,按项目据实支付")
+    table, report = import_city_table(path)
+    assert table["code"].tolist() == ["AA19", "AB19", "AC19", "WB19"]
+    assert np.isnan(table["weight"].iloc[[0, 1, 3]]).all()
+    assert table["weight"].iloc[2] == 19.9594
+    assert dict(report.unpriced) == {"AA19": "RW empty", "AB19": "RW 0",
+                                     "WB19": "RW is text, not a weight: 按项目据实支付"}
+    assert (report.groups, report.priced) == (4, 1)
+
+
+def test_weight_one_placeholders_of_unstable_groups_become_unpriced(tmp_path):
+    # lanzhou_2023 / taizhou_2022 give unstable or uncovered groups weight 1 as a placeholder.
+    path = write_csv(tmp_path, "DRG编码,DRG名称,RW,病组类型",
+                     "AB19,肝移植,1,不稳定病组", "SV11A,细菌性疾患,1,未覆盖组",
+                     "GE12A,腹股沟疝,1.0000,不稳定组", "IF51,骨科固定装置去除,1,普通病组",
+                     "GE12B,腹股沟疝,1.5099,不稳定病组")
+    table, report = import_city_table(path)
+    weights = dict(zip(table["code"], table["weight"], strict=True))
+    assert np.isnan([weights["AB19"], weights["SV11A"], weights["GE12A"]]).all()
+    assert weights["IF51"] == 1.0            # a stable group's weight 1 is a real weight
+    assert weights["GE12B"] == 1.5099        # an unstable group's real weight is kept
+    assert [code for code, _ in report.unpriced] == ["AB19", "SV11A", "GE12A"]
+    assert all("placeholder" in reason for _, reason in report.unpriced)
+
+    path = write_csv(tmp_path, "分组编码,分组名称,稳定组,RW,二级医院系数,二级医院支付标准",
+                     "AA19,心脏移植,否,1,,0", "KB19,肾上腺手术,是,2.4184,,0", name="taizhou.csv")
+    table, report = import_city_table(path)
+    assert np.isnan(table["weight"].iloc[0]) and table["weight"].iloc[1] == 2.4184
+    assert np.isnan(table["coefficient_secondary"]).all()
+
+
+# --- rows that are not groups ------------------------------------------------------------------
+
+
+def test_non_group_codes_and_duplicates_are_ignored_and_reported(tmp_path):
+    path = write_csv(tmp_path, "DRG编码,DRG组名称,RW",
+                     "0000,未正常分组,0.1027", "000P,MDCP组的未入DRG组病历,0.6397",
+                     "0,未入组,0.2", "AB19,肝移植,19.8", "DR13,颅内出血,1.4547",
+                     "DR13,头颈恶性肿瘤,0.7128", "AB19,肝移植,19.8")
+    table, report = import_city_table(path)
+    assert table["code"].tolist() == ["AB19", "DR13"]
+    assert table["weight"].tolist() == [19.8, 1.4547]
+    ignored = {row: (code, reason) for row, code, reason in report.ignored_rows}
+    assert set(ignored) == {1, 2, 3, 6, 7}
+    assert ignored[3] == ("0", "not a group code (no MDC letter: 未入组)")
+    assert ignored[7][1] == "duplicate code; row 4 kept"
+    assert ignored[6][1].startswith("duplicate code; row 5 kept although the rows differ")
+    assert report.rows_read == 7 and report.groups == 2
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def test_table_without_weight_column_is_an_input_error(tmp_path):
+    path = write_csv(tmp_path, "DRG编码,DRG名称,标准分值,等级系数（三甲）",
+                     "AH11,有创呼吸机支持,77361.96,1.00000", name="yinchuan.csv")
+    with pytest.raises(InputError) as caught:
+        import_city_table(path)
+    message = str(caught.value)
+    assert caught.value.file == str(path)
+    assert "标准分值" in message and "DRG编码" in message and "RW" in message
+    assert "\n" not in message
+
+
+def test_bad_values_are_input_errors(tmp_path):
+    cases = {
+        "DRG编码,DRG名称,RW\nAB19,肝移植,0.7a\n": "row 1, column RW",
+        "DRG编码,DRG名称,RW\nAB19,肝移植,-1\n": "row 1, column RW",
+        "DRG编码,DRG名称,RW,基础病组\nAB19,肝移植,1,是\nES35,甲,1,√\n": "row 2, column 基础病组",
+        "DRG编码,DRG名称,RW,三级医院系数\nAB19,肝移植,1,x\n": "row 1, column 三级医院系数",
+        "DRG名称,RW\n肝移植,1\n": "header",
+    }
+    for text, where in cases.items():
+        path = tmp_path / "bad.csv"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as caught:
+            import_city_table(path)
+        assert caught.value.where == where, text
+
+
+# --- reading and reporting ---------------------------------------------------------------------
+
+
+def test_bom_csv_and_parquet_give_the_same_catalogue(tmp_path):
+    rows = ("AA19,心脏移植,,否", "AB19,肝移植 ,29.9565,否", "ES31,乙,1.2,是")
+    plain, _ = import_city_table(write_csv(tmp_path, "DRG编码,DRG名称,RW,稳定（玉林）", *rows))
+    bom, _ = import_city_table(write_csv(tmp_path, "DRG编码,DRG名称,RW,稳定（玉林）", *rows,
+                                         name="bom.csv", bom=True))
+    parquet_path = tmp_path / "city.parquet"
+    pd.DataFrame({"DRG编码": ["AA19", "AB19", "ES31"], "DRG名称": ["心脏移植", "肝移植", "乙"],
+                  "RW": [None, 29.9565, 1.2], "稳定（玉林）": ["否", "否", "是"]}
+                 ).to_parquet(parquet_path)
+    parquet, _ = import_city_table(parquet_path)
+    pd.testing.assert_frame_equal(plain, bom)
+    pd.testing.assert_frame_equal(plain, parquet)
+    assert plain["name"].tolist() == ["心脏移植", "肝移植", "乙"]
+
+
+def test_ignored_columns_have_reasons(tmp_path):
+    path = write_csv(
+        tmp_path,
+        "DRG编码,DRG名称,RW,例均费用（玉林）,支付标准（三级）,费率（职工）,低倍临界值（三级）,中医优势病组,备注",
+        "AB19,肝移植,29.9565,239359.812,1,1,1,,x",
+        "ES31,乙,1.2,9588,1,1,1,是,y",
+    )
+    _, report = import_city_table(path)
+    ignored = dict(report.ignored_columns)
+    assert "payment standard" in ignored["例均费用（玉林）"]
+    assert "weight × 7,990" in ignored["例均费用（玉林）"]
+    assert "not imported as mean_cost" in ignored["例均费用（玉林）"]
+    assert "payment standard" in ignored["支付标准（三级）"]
+    assert "rate" in ignored["费率（职工）"]
+    assert "outlier threshold" in ignored["低倍临界值（三级）"]
+    assert "TCM" in ignored["中医优势病组"]
+    assert ignored["备注"] == "not recognised"
+
+
+def test_report_lines_name_what_was_read_and_left_out(tmp_path):
+    path = write_csv(tmp_path, "DRG编码,DRG名称,RW,支付标准", "0000,未入组,0.2,1",
+                     "AA19,心脏移植,,0", "AB19,肝移植,19.8,1")
+    _, report = import_city_table(path)
+    text = "\n".join(report.lines())
+    assert text.startswith("city.csv: rows read 3, ignored 1; groups imported 2 "
+                           "(priced 1, unpriced 1)")
+    assert "DRG编码 → code" in text and "RW → weight" in text
+    assert "支付标准: payment standard" in text
+    assert "1 × RW empty: AA19" in text
+    assert "row 1 '0000': not a group code" in text
+
+
+# --- shipped catalogues (scenarios/catalogues) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_reimporting_a_shipped_source_gives_the_shipped_catalogue(name, tmp_path):
+    table, report = import_city_table(CATALOGUES / "sources" / f"{name}.csv")
+    shipped = load_catalogue(CATALOGUES / f"{name}.csv").table
+    pd.testing.assert_frame_equal(validate_catalogue(table, name), shipped, check_exact=True)
+
+    out = tmp_path / f"{name}.csv"
+    write_catalogue(table, out)
+    assert out.read_bytes() == (CATALOGUES / f"{name}.csv").read_bytes()
+    card = write_source_card(report, CATALOGUES / "sources" / f"{name}.csv", out)
+    assert card == source_card_path(out) == tmp_path / f"{name}.csv.source.yaml"
+    assert card.read_text("utf-8") == (CATALOGUES / f"{name}.csv.source.yaml").read_text("utf-8")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_catalogue_and_card_agree(name):
+    catalogue = load_catalogue(CATALOGUES / f"{name}.csv")
+    card = yaml.safe_load((CATALOGUES / f"{name}.csv.source.yaml").read_text("utf-8"))
+    source = CATALOGUES / "sources" / f"{name}.csv"
+    assert card["source"] == {"file": source.name,
+                              "sha256": hashlib.sha256(source.read_bytes()).hexdigest()}
+    assert "date" not in (CATALOGUES / f"{name}.csv.source.yaml").read_text("utf-8")
+    table = catalogue.table
+    assert card["counts"]["groups"] == len(table)
+    assert card["counts"]["priced"] == int(table["weight"].notna().sum())
+    assert set(card["unpriced_groups"]) == set(table.loc[table["weight"].isna(), "code"])
+    assert (table["severity_rank"] >= 1).all()
+    assert (table.groupby("adrg")["severity_rank"].min() == 1).all()
+
+
+def test_guangxi_counts_match_the_hand_count():
+    # Hand count from the raw file with awk over guangxi_2022.csv (columns DRG编码, DRG名称, RW,
+    # 例均费用（玉林）, 稳定（玉林）): 984 data rows, all with group codes, no duplicates;
+    # RW empty in 5 rows (AA19 AD19 NG19 PB19 PJ19, all 稳定=否), RW 0 in none, weight-1
+    # placeholders none (the one RW 1.0000 row, IF51, is 稳定=是) → 979 priced, 5 unpriced;
+    # 稳定=否 in 39 rows; 376 distinct first-three-character families.
+    _, report = import_city_table(CATALOGUES / "sources" / "guangxi_2022.csv")
+    assert (report.rows_read, report.groups, report.priced, len(report.unpriced)) == (
+        984, 984, 979, 5)
+    assert report.unstable == 39 and report.families == 376 and report.ignored_rows == ()
+    assert [code for code, _ in report.unpriced] == ["AA19", "AD19", "NG19", "PB19", "PJ19"]
+    assert "例均费用（玉林）" in dict(report.ignored_columns)
+    table = load_catalogue(CATALOGUES / "guangxi_2022.csv").table
+    assert "mean_cost" not in table.columns
+    assert table.loc[table["code"] == "IF51", "weight"].item() == 1.0
+
+
+def test_suzhou_basic_groups_have_one_coefficient_at_every_level():
+    table = load_catalogue(CATALOGUES / "suzhou_2022.csv").table
+    basic = table[table["basic_group"]]
+    assert len(basic) == 21   # 基础病组 = 是 in 21 rows of suzhou_2022.csv
+    levels = basic[["coefficient_primary", "coefficient_secondary", "coefficient_tertiary"]]
+    assert (levels.nunique(axis=1) == 1).all()
+    others = table[~table["basic_group"]]
+    assert (others["coefficient_primary"] < others["coefficient_tertiary"]).all()
+
+
+def test_yunnan_keeps_its_ambiguous_groups():
+    table = load_catalogue(CATALOGUES / "yunnan_2022.csv").table
+    qy = table[table["code"].str.endswith("QY")]
+    assert len(qy) == 20 and (qy["severity_rank"] == 1).all() and qy["weight"].notna().all()
+
+
+def test_licence_and_readme_ship_with_the_catalogues():
+    assert "Apache License" in (CATALOGUES / "LICENSE").read_text("utf-8")
+    readme = (CATALOGUES / "README.md").read_text("utf-8")
+    assert "164c3f6c" in readme and "Apache-2.0" in readme
+    for name in SHIPPED:
+        assert f"{name}.csv" in readme
