@@ -92,10 +92,11 @@ def test_ranks_when_letters_and_digits_share_a_family(tmp_path):
         "BV11B": 5, "BV12A": 4, "BV13B": 3, "BV15A": 2, "BV15B": 1,
         "BQY": 1,
     }
-    remarks = [remark for remark, _ in report.notes]
-    assert any("split characters other than the CHS-DRG" in r for r in remarks)
+    notes = dict(report.notes)
+    local = next(codes for remark, codes in notes.items() if "CHS-DRG 1/3/5/9" in remark)
+    assert set(local) == {"GE1A", "RE1B", "BV11B", "BV12A", "BV13B", "BV15A", "BV15B"}
     # GE1A (more severe) weighs less than GE15: reported, not "fixed".
-    inverted = dict(report.notes)[next(r for r in remarks if r.startswith("ADRG families"))]
+    inverted = next(codes for remark, codes in notes.items() if remark.startswith("ADRG famil"))
     assert "GE1" in inverted
 
 
@@ -159,7 +160,8 @@ def test_level_coefficients_and_sub_grades(tmp_path):
     ignored = dict(report.ignored_columns)
     assert "sub-grade" in ignored["等级系数（三甲）"]
     assert "sub-grade" in ignored["等级系数（省三甲）"]
-    assert "coefficient_primary" not in table.columns or table.columns[-3] == "coefficient_primary"
+    assert list(table.columns[-3:]) == [
+        "coefficient_primary", "coefficient_secondary", "coefficient_tertiary"]
 
     path = write_csv(tmp_path, "DRG编码,DRG名称,RW,三级医院系数,一级医院系数,二级医院系数",
                      "ES35,甲,0.7,1.02,1.02,1.02", name="suzhou.csv")
@@ -370,6 +372,17 @@ def test_suzhou_basic_groups_have_one_coefficient_at_every_level():
     assert (levels.nunique(axis=1) == 1).all()
     others = table[~table["basic_group"]]
     assert (others["coefficient_primary"] < others["coefficient_tertiary"]).all()
+
+
+def test_suzhou_a_groups_weigh_less_than_their_without_cc_siblings_and_the_card_says_so():
+    # Ranks follow the names (A = with MCC or CC > 5 = without), the weights do not: all 91
+    # families with an A group are listed in the source card's notes.
+    table = load_catalogue(CATALOGUES / "suzhou_2022.csv").table
+    families_with_a = set(table.loc[table["code"].str[3] == "A", "adrg"])
+    assert len(families_with_a) == 91
+    card = yaml.safe_load((CATALOGUES / "suzhou_2022.csv.source.yaml").read_text("utf-8"))
+    inverted = next(n["codes"] for n in card["notes"] if n["note"].startswith("ADRG families"))
+    assert set(inverted) == families_with_a
 
 
 def test_yunnan_keeps_its_ambiguous_groups():
