@@ -85,7 +85,14 @@ SCHEMA: dict[str, Spec] = {
     "all_inclusive.high_price_multiple": Spec("number", 1, None, methods=("all_inclusive",)),
     # DIP (§8)
     "dip.fix_inversions": Spec("boolean", methods=("dip",)),
+    # yearly revision from last year's data (§1.7, BEHAVIOUR §6)
+    "revision.weights_from_coded_data": Spec("boolean"),
+    "revision.coefficients_yearly": Spec("boolean"),
+    # patients' cost sharing (BEHAVIOUR §5), by scheme and level
+    "patients.reimbursement_ratio": Spec("scheme_levels", 0, 1),
+    "patients.deductible": Spec("scheme_levels", 0, None),
 }
+SCHEMES = ("employee", "resident")
 
 LEAF_KEYS = {"description", "unit", "reference", "values"}
 HEADER_KEYS = {"title", "method", "levels", "extends", "reference", "description", "parameters"}
@@ -196,13 +203,15 @@ def check_value(path: str, value: object, levels: tuple[str, ...],
         if spec.kind == "number_or_levels" and not isinstance(value, dict):
             _check_number(value, spec, fail)
             return
-        if not isinstance(value, dict) or set(value) != set(levels):
-            fail(f"value {show(value)} does not give one number per level",
-                 "a mapping with exactly the levels " + ", ".join(levels))
-        for level in levels:
-            _check_number(value[level], spec,
-                          lambda problem, expected, lv=level: fail(f"level {lv}: {problem}",
-                                                                   expected))
+        _check_levels(value, spec, levels, fail)
+    elif spec.kind == "scheme_levels":
+        if not isinstance(value, dict) or set(value) != set(SCHEMES):
+            fail(f"value {show(value)} does not give one entry per scheme",
+                 "a mapping with the schemes " + ", ".join(SCHEMES))
+        for scheme in SCHEMES:
+            _check_levels(value[scheme], spec, levels,
+                          lambda problem, expected, sc=scheme: fail(f"scheme {sc}: {problem}",
+                                                                    expected))
     elif spec.kind == "hospitals":
         if not isinstance(value, dict) or not value:
             fail(f"value {show(value)} is not a mapping of hospital ids to numbers",
@@ -222,6 +231,17 @@ def check_value(path: str, value: object, levels: tuple[str, ...],
         _check_bands(value, fail)
     else:  # pragma: no cover - schema error
         raise AssertionError(spec.kind)
+
+
+def _check_levels(value: object, spec: Spec, levels: tuple[str, ...],
+                  fail: Callable[[str, str], None]) -> None:
+    if not isinstance(value, dict) or set(value) != set(levels):
+        fail(f"value {show(value)} does not give one number per level",
+             "a mapping with exactly the levels " + ", ".join(levels))
+    for level in levels:
+        _check_number(value[level], spec,
+                      lambda problem, expected, lv=level: fail(f"level {lv}: {problem}",
+                                                               expected))
 
 
 def _check_bands(value: object, fail: Callable[[str, str], None]) -> None:
