@@ -14,7 +14,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/drgsim example
+	$(BIN)/drgsim run
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,1 +1,1 @@
-"""drgsim package."""
+"""Agents: hospitals (Mesa agents with strategy levers), patients (columns), the bureau."""

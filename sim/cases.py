@@ -67,6 +67,7 @@ class CaseTable:
     levels: tuple[str, ...]
     year: int
     source: str
+    deducted_points: np.ndarray | None = None  # audit deductions per case (§2.7), model runs
 
     def __len__(self) -> int:
         return len(self.cost)

@@ -56,6 +56,22 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("file", help="city table (CSV UTF-8 or Parquet) with Chinese headers")
     importer.add_argument("--out", required=True, metavar="CAT", help="catalogue CSV to write")
 
+    run = commands.add_parser(
+        "run", help="run the region model over several years under a policy",
+        description="Simulate hospitals and patients responding to a payment policy, month by "
+                    "month: fund balance, upcoding, referrals, hospital finances.")
+    run.add_argument("scenario", nargs="?", default="default",
+                     help="region YAML or a shipped region name (default: the embedded region)")
+    run.add_argument("--policy", default="point", help="policy YAML or shipped name")
+    run.add_argument("--reform", action="append", default=[], metavar="R")
+    run.add_argument("--years", type=int, default=5)
+    run.add_argument("--start-year", type=int, default=2023)
+    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--scale", type=float, default=1.0,
+                     help="multiply the insured population (e.g. 0.1 for a quick look)")
+    run.add_argument("--out", default="outputs/run", metavar="DIR")
+    run.add_argument("--no-charts", action="store_true")
+
     example = commands.add_parser(
         "example", help="settle the shipped example year and print the per-hospital table")
     example.add_argument("--out", default="outputs/example", metavar="DIR")
@@ -72,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_params(args)
         if args.command == "catalogue":
             return command_catalogue_import(args)
+        if args.command == "run":
+            return command_run(args)
         if args.command == "example":
             return command_example(args)
     except InputError as error:
@@ -159,6 +177,31 @@ def command_catalogue_import(args: argparse.Namespace) -> int:
     write_source_card(report, source, out)
     print("\n".join(report.lines()))
     print(f"Wrote {len(table)} groups to {out}")
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from sim.run_command import run_to_folder
+
+    if args.years < 1 or args.years > 50:
+        raise InputError(None, "--years", f"value {args.years}", "a number of years from 1 to 50")
+    if not args.scale > 0:
+        raise InputError(None, "--scale", f"value {args.scale}", "a positive number")
+    tables, folder, seconds, policy = run_to_folder(
+        args.scenario, args.policy, [Path(r) for r in args.reform], args.years, args.start_year,
+        args.seed, Path(args.out), args.scale, progress=True, charts=not args.no_charts)
+    _warn(policy.warnings)
+    yearly = tables["yearly"]
+    print(f"{policy.title}: {args.years} years from {args.start_year}, seed {args.seed} -> "
+          f"{folder} ({seconds:.1f} s)")
+    columns = ["year", "admissions", "true_cmi", "coded_cmi", "upcoded_share",
+               "annual_point_value", "fund_drg_spending", "fund_balance", "reserve_months",
+               "share_tertiary", "readmission_15d_rate", "hospitals_in_deficit"]
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20,
+                           "display.float_format", "{:,.3f}".format):
+        print(yearly[columns].to_string(index=False))
     return 0
 
 

@@ -68,6 +68,8 @@ SCHEMA: dict[str, Spec] = {
     "settlement.surplus_cap": Spec("number", 0, None, nullable=True, methods=SETTLED),
     "settlement.self_pay_cap": Spec("number", 0, 1, nullable=True, methods=SETTLED),
     "settlement.monthly_shares": Spec("months", 0, 1, nullable=True, methods=SETTLED),
+    "settlement.assessment_readmission_weight": Spec("number", 0, 10, methods=SETTLED),
+    "settlement.assessment_floor": Spec("number", 0, 2, methods=SETTLED),
     # global budget (§2.1)
     "budget.annual": Spec("number", 0, None, nullable=True, methods=POINT_FAMILY),
     "budget.annual_growth": Spec("number", -0.5, 1, methods=POINT_FAMILY),

@@ -147,8 +147,13 @@ def _level_values(value, levels) -> np.ndarray:
 
 
 def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
-           budget: float | None = None) -> Settlement:
-    """Settle ``cases`` (one year) under ``policy``; ``budget`` overrides ``budget.annual``."""
+           budget: float | None = None, assessment: np.ndarray | None = None) -> Settlement:
+    """Settle ``cases`` (one year) under ``policy``.
+
+    ``budget`` overrides ``budget.annual``; ``assessment`` (one coefficient per hospital, from the
+    bureau's evaluation in a model run) overrides ``settlement.assessment_coefficient``. Audit
+    deductions in ``cases.deducted_points`` are taken from the annual points (§2.7).
+    """
     on = dt.date(cases.year, 1, 1)
     method = policy.method
     n, n_h, levels = len(cases), cases.n_hospitals, cases.levels
@@ -214,7 +219,7 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         "points": points,
     })
     money = _hospital_money(cases, policy, on, budget, case_class, points, extra, excluded,
-                            patient_cash, warnings)
+                            patient_cash, warnings, assessment)
     hospitals, summary = money
     hospitals.insert(3, "cmi", indicator_rules.case_mix_index(cases.hospital, base, n_h))
     indicators = hospital_indicators(cases, base, case_class)
@@ -253,7 +258,7 @@ def _cents_per_hospital(cases: CaseTable, yuan, mask=None) -> np.ndarray:
 
 
 def _hospital_money(cases, policy, on, budget_override, case_class, points, extra, excluded,
-                    patient_cash, warnings):
+                    patient_cash, warnings, assessment_override=None):
     """§2.6, §2.7, §3, §4, §5: what each hospital is paid, month by month and at year end."""
     method, n_h, levels = policy.method, cases.n_hospitals, cases.levels
     drg = ~excluded
@@ -264,12 +269,15 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
     ffs_fund_cents = _cents_per_hospital(cases, cases.fund_paid)
     item_fund_cents = _cents_per_hospital(cases, cases.fund_paid, excluded)
     self_pay_cents = _cents_per_hospital(cases, cases.self_pay, drg)
-    hospital_points = _per_hospital(cases, points)
+    deducted = (np.zeros(n_h) if cases.deducted_points is None
+                else _per_hospital(cases, cases.deducted_points))
+    hospital_points = _per_hospital(cases, points) - deducted  # §2.7 approved − deducted
     table = pd.DataFrame({
         "hospital_id": cases.hospital_ids,
         "hospital_level": np.asarray(levels, dtype=object)[cases.hospital_level],
         "cases": np.bincount(cases.hospital, minlength=n_h),
         "points": hospital_points,
+        "deducted_points": deducted,
         "cost": cost_cents / 100,
         "patient_paid": cash_cents / 100,
         "ffs_fund_paid": ffs_fund_cents / 100,
@@ -285,7 +293,8 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         return table, summary
 
     prepay = policy.value("settlement.prepay_ratio", on)
-    assessment = policy.value("settlement.assessment_coefficient", on)
+    assessment = (policy.value("settlement.assessment_coefficient", on)
+                  if assessment_override is None else np.asarray(assessment_override, float))
     pre_points = point_rules.pre_review_points(
         case_class, points, extra, policy.value("settlement.whole_group_monthly_share", on))
     pre_points_hm = _per_hospital_month(cases, np.where(drg, pre_points, 0.0))
@@ -312,8 +321,11 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
             float(np.sum(cases.cost[drg])), fund_drg, budget, total_points)
         value_of_hospital_month = np.broadcast_to(month_value, (n_h, MONTHS))
         receipts = money_rules.hospital_receipts(hospital_points, annual_value, assessment)
-        receipts_cents = allocate_cents(
-            receipts, int(round((budget_cents + int(drg_cash_cents.sum())) * assessment)))
+        # the budget plus patients' cash is spread over all points to the cent (§2.7)
+        spread_cents = budget_cents + int(drg_cash_cents.sum())
+        total_cents = (int(round(spread_cents * assessment)) if np.ndim(assessment) == 0
+                       else int(round(float(np.sum(receipts)) * 100)))
+        receipts_cents = allocate_cents(receipts, total_cents)
         summary.update(budget=budget_cents / 100, budget_source=budget_source,
                        annual_point_value=annual_value, total_points=total_points,
                        monthly_budgets=[float(b) for b in budgets],
@@ -346,6 +358,7 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         contribution_cents = contribution_hm.sum(axis=1)
     item_hm = to_cents(_per_hospital_month(cases, np.where(excluded, cases.fund_paid, 0.0)))
     monthly_cents = allocation_cents.sum(axis=1) + item_hm.sum(axis=1)
+    summary["monthly_payments"] = ((allocation_cents + item_hm).sum(axis=0) / 100).tolist()
 
     # §2.7 year end, caps after the formula
     before_caps = money_rules.fund_payable_before_caps(receipts_cents, drg_cash_cents) \

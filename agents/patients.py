@@ -1,0 +1,202 @@
+"""Patients and episodes as columns (BEHAVIOUR §2, §5): incidence, choice, referral, refusal.
+
+Nothing here is a Python object per patient: each function takes and returns arrays for a
+month's episodes. Random draws come from named streams passed in by the model, drawn for all
+episodes at once, so that a baseline and a reform see the same draws (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.region import LEVELS, SCHEMES, Region, severity_probabilities
+
+
+@dataclass
+class Episodes:
+    """One month's new episodes, before any hospital is involved."""
+
+    scheme: np.ndarray   # index into SCHEMES
+    age: np.ndarray      # index into age groups
+    county: np.ndarray   # home county
+    group: np.ndarray    # true group (catalogue row)
+    need: np.ndarray     # true resource need in weight units (cost ÷ base cost at the level)
+
+    def __len__(self) -> int:
+        return len(self.group)
+
+
+def monthly_expected_admissions(region: Region, years_from_start: int) -> np.ndarray:
+    """Expected episodes per month by scheme × age group (incidence with a trend, BEHAVIOUR §5)."""
+    config = region.config
+    ages = config["age_groups"]
+    share = np.asarray(ages["population_share"], dtype=float)
+    relative = np.asarray(ages["relative_rate"], dtype=float)
+    relative = relative / np.sum(share * relative)
+    growth = (1 + config["admission_growth"]) ** years_from_start
+    rows = []
+    for scheme in SCHEMES:
+        entry = config["schemes"][scheme]
+        rows.append(entry["insured"] * entry["admission_rate"] * share * relative * growth / 12)
+    return np.array(rows)
+
+
+def group_table(region: Region) -> np.ndarray:
+    """Families × 3 table of group ids by severity rank (the last group repeated as padding)."""
+    table = np.zeros((len(region.family_groups), 3), dtype=np.int64)
+    for f, groups in enumerate(region.family_groups):
+        if len(groups):
+            table[f] = np.concatenate([groups, np.repeat(groups[-1:], 3 - len(groups))])[:3]
+    return table
+
+
+def draw_episodes(region: Region, expected: np.ndarray, rng: np.random.Generator,
+                  groups_by_rank: np.ndarray, scale: float = 1.0) -> Episodes:
+    """Episodes of one month: counts by scheme × age, then county, family, severity and need."""
+    counts = rng.poisson(expected * scale)
+    scheme = np.repeat(np.repeat(np.arange(len(SCHEMES)), counts.shape[1]), counts.ravel())
+    age = np.repeat(np.tile(np.arange(counts.shape[1]), len(SCHEMES)), counts.ravel())
+    n = len(scheme)
+    county_cdf = np.cumsum(region.county_share)
+    county = np.searchsorted(county_cdf, rng.random(n) * county_cdf[-1])
+    county = np.minimum(county, len(region.county_share) - 1)
+    cdf = np.cumsum(region.family_probability)
+    family = np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1]), len(cdf) - 1)
+    ranks = region.family_ranks[family]
+    severity_draw = rng.random(n)
+    rank = np.zeros(n, dtype=np.int64)
+    for a in range(counts.shape[1]):
+        for k in (2, 3):
+            mask = (age == a) & (ranks == k)
+            if mask.any():
+                cumulative = np.cumsum(severity_probabilities(region.config, k, a))
+                rank[mask] = np.minimum(np.searchsorted(cumulative, severity_draw[mask]), k - 1)
+    group = groups_by_rank[family, rank]
+    sd = region.config["behaviour"]["cost_sd"]
+    need = region.weight[group] * rng.lognormal(-sd * sd / 2, sd, n)
+    return Episodes(scheme=scheme, age=age, county=county, group=group, need=need)
+
+
+def out_of_pocket(cost, scheme, level, deductible, ratio, self_pay_share):
+    """What the patient pays for a stay (BEHAVIOUR §5): the deductible, the co-payment above it
+    and all out-of-policy items; ``deductible`` and ``ratio`` are scheme × level tables."""
+    covered = cost * (1 - self_pay_share)
+    fund = np.maximum(covered - deductible[scheme, level], 0.0) * ratio[scheme, level]
+    return cost - fund
+
+
+@dataclass
+class Choice:
+    """Where each episode is treated and how it got there."""
+
+    hospital: np.ndarray
+    referred_up: np.ndarray
+    referred_down: np.ndarray
+    refused: np.ndarray
+
+
+def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: np.ndarray,
+                     deductible: np.ndarray, ratio: np.ndarray, refuse_probability,
+                     capacity_left: np.ndarray, rng_choice: np.random.Generator,
+                     rng_admission: np.random.Generator) -> Choice:
+    """Multinomial logit choice among reachable hospitals, then capability, refusal, capacity.
+
+    ``expected_cost_factor[h]`` is hospital h's yuan per unit of need (level base cost ×
+    efficiency × cost cutting). ``refuse_probability(case_index, hospital)`` gives, for the cases
+    offered to a hospital, the chance it refuses them (selection lever × expected loss).
+    A refused basic case at a secondary or tertiary hospital is referred down when a lower-level
+    hospital is reachable; other refused cases go to their next choice.
+    """
+    n = len(episodes)
+    choice = np.full(n, -1, dtype=np.int64)
+    referred_up = np.zeros(n, dtype=bool)
+    referred_down = np.zeros(n, dtype=bool)
+    refused = np.zeros(n, dtype=bool)
+    behaviour = region.config["behaviour"]["choice"]
+    level_preference = np.asarray(behaviour["level"], dtype=float)
+    levels = region.hospital_level
+    for county, candidates in enumerate(region.candidates):
+        rows = np.flatnonzero(episodes.county == county)
+        if len(rows) == 0:
+            continue
+        noise = rng_choice.gumbel(size=(len(rows), len(candidates)))
+        group = episodes.group[rows]
+        severity = region.rank[group] - 1
+        level = levels[candidates]
+        cost = episodes.need[rows, None] * expected_cost_factor[candidates][None, :]
+        pay = out_of_pocket(cost, episodes.scheme[rows, None], level[None, :], deductible, ratio,
+                            region.config["self_pay_share"])
+        utility = (level_preference[level][None, :]
+                   + behaviour["severity_level"] * severity[:, None] * level[None, :]
+                   - behaviour["distance_per_km"] * region.distance_km[county,
+                                                                       region.hospital_county[
+                                                                           candidates]][None, :]
+                   - behaviour["out_of_pocket_per_1000"] * pay / 1000.0 + noise)
+        first = np.argmax(utility, axis=1)
+        capable = region.min_level[group][:, None] <= level[None, :]
+        capable_utility = np.where(capable, utility, -np.inf)
+        best_capable = np.argmax(capable_utility, axis=1)
+        up = ~capable[np.arange(len(rows)), first]
+        pick = np.where(up, best_capable, first)
+        # refusal of expected losses (selection lever), then down-referral of basic cases
+        refuse = rng_admission.random(len(rows)) < refuse_probability(rows, candidates[pick])
+        if refuse.any():
+            without = capable_utility.copy()
+            without[np.arange(len(rows)), pick] = -np.inf
+            lower = np.where(level[None, :] < level[pick][:, None], without, -np.inf)
+            has_lower = np.isfinite(lower.max(axis=1))
+            basic = region.basic[group]
+            down = refuse & basic & has_lower
+            alternative = np.where(down, np.argmax(lower, axis=1), np.argmax(without, axis=1))
+            alternative_ok = np.isfinite(without.max(axis=1))
+            moved = refuse & alternative_ok
+            pick = np.where(moved, alternative, pick)
+            refused[rows] = moved
+            referred_down[rows] = down & moved
+        choice[rows] = candidates[pick]
+        referred_up[rows] = up
+    # capacity: bed-days beyond what is left this month go to the next capable choice
+    over = _over_capacity(choice, episodes, capacity_left, rng_admission, region)
+    if over.any():
+        refused |= over
+        choice = _reassign(region, episodes, choice, over, expected_cost_factor, capacity_left)
+    return Choice(choice, referred_up, referred_down, refused)
+
+
+def _over_capacity(choice, episodes, capacity_left, rng, region):
+    """Cases beyond a hospital's remaining bed-days (a random subset, drawn for all cases)."""
+    stay = region.config["behaviour"]["stay_days_per_sqrt_weight"] * np.sqrt(episodes.need)
+    order_draw = rng.random(len(choice))
+    load = np.bincount(choice, weights=stay, minlength=len(capacity_left))
+    crowded = np.flatnonzero(load > capacity_left)
+    over = np.zeros(len(choice), dtype=bool)
+    for hospital in crowded:
+        rows = np.flatnonzero(choice == hospital)
+        rows = rows[np.argsort(order_draw[rows])]
+        cumulative = np.cumsum(stay[rows])
+        over[rows[cumulative > capacity_left[hospital]]] = True
+    return over
+
+
+def _reassign(region, episodes, choice, over, expected_cost_factor, capacity_left):
+    """Send over-capacity cases to the nearest capable hospital with room, county by county."""
+    choice = choice.copy()
+    room = capacity_left > np.bincount(choice[~over], minlength=len(capacity_left))
+    for county, candidates in enumerate(region.candidates):
+        rows = np.flatnonzero(over & (episodes.county == county))
+        if len(rows) == 0:
+            continue
+        ok = ((region.min_level[episodes.group[rows]][:, None]
+               <= region.hospital_level[candidates][None, :])
+              & room[candidates][None, :] & (candidates[None, :] != choice[rows][:, None]))
+        distance = (region.distance_km[county, region.hospital_county[candidates]]
+                    - 0.001 * region.hospital_level[candidates])
+        score = np.where(ok, distance[None, :], np.inf)
+        has_room = np.isfinite(score.min(axis=1))
+        choice[rows[has_room]] = candidates[np.argmin(score[has_room], axis=1)]
+    return choice
+
+
+LEVEL_NAMES = LEVELS

@@ -1,0 +1,65 @@
+"""The fund ledger per scheme (BEHAVIOUR §2, §7): contributions in, payments out, reserve.
+
+Yearly, on an accrual basis: revenue = insured × contribution per insured (growing);
+DRG spending = the fund's payable for the year's DRG cases, split between schemes by their share
+of the fund's claims; other spending = a share of revenue (§2.1 carve-outs: outpatient, chronic
+disease, drugs...). Months of reserve = accumulated balance ÷ average monthly spending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.region import SCHEMES
+
+
+@dataclass
+class FundLedger:
+    insured: np.ndarray
+    contribution: np.ndarray
+    contribution_growth: float
+    non_drg_share: float
+    accumulated: np.ndarray
+    rows: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, config: dict, initial_monthly_spending: np.ndarray) -> FundLedger:
+        schemes = config["schemes"]
+        return cls(
+            insured=np.array([schemes[s]["insured"] for s in SCHEMES], dtype=float),
+            contribution=np.array([schemes[s]["contribution_per_insured"] for s in SCHEMES],
+                                  dtype=float),
+            contribution_growth=config["contribution_growth"],
+            non_drg_share=config["non_drg_spending_share"],
+            accumulated=initial_monthly_spending * config["initial_reserve_months"],
+        )
+
+    def revenue(self, years_from_start: int, scale: float) -> np.ndarray:
+        return (self.insured * scale * self.contribution
+                * (1 + self.contribution_growth) ** years_from_start)
+
+    def close_year(self, year: int, years_from_start: int, scale: float,
+                   drg_spending_by_scheme: np.ndarray) -> dict:
+        """Book one year; returns region totals (and keeps a row per scheme)."""
+        revenue = self.revenue(years_from_start, scale)
+        other = revenue * self.non_drg_share
+        spending = drg_spending_by_scheme + other
+        balance = revenue - spending
+        self.accumulated = self.accumulated + balance
+        for index, scheme in enumerate(SCHEMES):
+            self.rows.append({
+                "year": year, "scheme": scheme, "fund_revenue": revenue[index],
+                "fund_drg_spending": drg_spending_by_scheme[index],
+                "fund_other_spending": other[index], "fund_spending": spending[index],
+                "fund_balance": balance[index], "accumulated_balance": self.accumulated[index],
+                "reserve_months": self.accumulated[index] / (spending[index] / 12),
+            })
+        total_spending = spending.sum()
+        return {
+            "fund_revenue": revenue.sum(), "fund_spending": total_spending,
+            "fund_drg_spending": drg_spending_by_scheme.sum(), "fund_balance": balance.sum(),
+            "accumulated_balance": self.accumulated.sum(),
+            "reserve_months": self.accumulated.sum() / (total_spending / 12),
+        }

@@ -1,0 +1,170 @@
+"""What a run records (BEHAVIOUR §7): monthly, yearly, yearly by level, and per hospital.
+
+CMIs here use the region's original catalogue weights for both the true and the coded group, so
+that the coded − true gap measures coding, not weight revisions. ``upcoding_pressure`` is the
+expected net yuan gain of coding an upcodable case one rank up at the year's expected prices,
+after the expected audit penalty (BEHAVIOUR §4, §7).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from agents import bureau
+from agents.hospital import LEVERS
+from sim.region import LEVELS, Region
+
+YEARLY_COLUMNS = (
+    "year", "admissions", "true_cmi", "coded_cmi", "upcoded_share", "upcoding_pressure",
+    "drg_budget", "fund_revenue", "fund_spending", "fund_drg_spending", "fund_balance",
+    "accumulated_balance", "reserve_months", "annual_point_value", "share_primary",
+    "share_secondary", "share_tertiary", "basic_share_primary", "basic_share_secondary",
+    "basic_share_tertiary", "refused_cases", "referrals_up", "referrals_down",
+    "readmission_15d_rate", "mean_los", "cost_per_case", "hospitals_in_deficit")
+
+
+class YearRecorder:
+    def __init__(self, region: Region):
+        self.region = region
+        self.weight = region.weight
+        self.yearly: list[dict] = []
+        self.by_level: list[dict] = []
+        self.by_hospital: list[dict] = []
+
+    def month_row(self, state, month: int, chunk: dict) -> dict:
+        return {
+            "year": state.year, "month": month + 1, "admissions": len(chunk["cost"]),
+            "true_cmi": float(np.mean(self.weight[chunk["true_group"]])),
+            "coded_cmi": float(np.mean(self.weight[chunk["coded_group"]])),
+            "cost": float(chunk["cost"].sum()), "fund_claims": float(chunk["fund_paid"].sum()),
+            "monthly_point_value": np.nan, "monthly_budget": np.nan, "drg_prepaid": np.nan,
+        }
+
+    def pressure(self, model, state, cases: dict) -> np.ndarray:
+        """Expected net gain per case of coding it one rank up (0 where no higher sibling)."""
+        region = self.region
+        true_group, hospital = cases["true_group"], cases["hospital"]
+        higher = region.upcode_to[true_group]
+        can = higher >= 0
+        safe = np.where(can, higher, true_group)
+        gap = (model.expected_payment(safe, hospital, cases["cost"])
+               - model.expected_payment(true_group, hospital, cases["cost"])) * can
+        policy, on = state.policy, state.on
+        return np.where(can, bureau.expected_net_upcoding_gain(
+            gap, policy.value("audit.sample_rate", on),
+            policy.value("audit.detection_probability", on),
+            policy.value("audit.penalty_multiple", on)), np.nan)
+
+    def year_rows(self, model, state, cases: dict, result, fund: dict) -> None:
+        region = self.region
+        n_h = region.n_hospitals
+        hospital, level = cases["hospital"], cases["level"]
+        index = ~cases["follow_up"]
+        hospitals = result.hospitals
+        receipts = (hospitals["fund_payable"] + hospitals["patient_paid"]).to_numpy()
+        cost_h = hospitals["cost"].to_numpy()
+        pressure = self.pressure(model, state, cases)
+        basic = region.basic[cases["true_group"]]
+        admissions = len(level)
+        row = {
+            "year": state.year, "admissions": admissions,
+            "true_cmi": float(np.mean(self.weight[cases["true_group"]])),
+            "coded_cmi": float(np.mean(self.weight[cases["coded_group"]])),
+            "upcoded_share": float(np.mean(cases["upcoded"])),
+            "upcoding_pressure": float(np.nanmean(pressure)) if np.isfinite(pressure).any()
+            else 0.0,
+            "drg_budget": state.budget if state.budget is not None else np.nan,
+            **fund,
+            "annual_point_value": result.summary.get("annual_point_value") or np.nan,
+        }
+        for index_level, name in enumerate(LEVELS):
+            row[f"share_{name}"] = float(np.mean(level == index_level))
+            row[f"basic_share_{name}"] = (float(np.mean(level[basic] == index_level))
+                                          if basic.any() else np.nan)
+        row.update({
+            "refused_cases": int(cases["refused"].sum()),
+            "referrals_up": int(cases["referred_up"].sum()),
+            "referrals_down": int(cases["referred_down"].sum()),
+            "readmission_15d_rate": float(cases["readmitted"][index].mean()),
+            "mean_los": float(cases["length_of_stay"].mean()),
+            "cost_per_case": float(cases["cost"].mean()),
+            "hospitals_in_deficit": int(np.sum(receipts < cost_h)),
+            "drg_fund_payable": float(hospitals["fund_payable"].sum()),
+            "ffs_fund_paid": float(hospitals["ffs_fund_paid"].sum()),
+            "audit_deducted_points": float(cases["deducted_points"].sum()),
+        })
+        self.yearly.append(row)
+
+        monthly_values = result.summary.get("monthly_point_values") or [None] * 12
+        monthly_budgets = result.summary.get("monthly_budgets") or [None] * 12
+        monthly_paid = result.summary.get("monthly_payments") or [None] * 12
+        for month_row in model.monthly_rows:
+            if month_row["year"] == state.year:
+                m = month_row["month"] - 1
+                month_row["monthly_point_value"] = monthly_values[m]
+                month_row["monthly_budget"] = monthly_budgets[m]
+                month_row["drg_prepaid"] = monthly_paid[m]
+
+        for index_level, name in enumerate(LEVELS):
+            mask = level == index_level
+            at_level = region.hospital_level == index_level
+            self.by_level.append({
+                "year": state.year, "level": name, "admissions": int(mask.sum()),
+                "basic_cases": int((mask & basic).sum()),
+                "cost_per_case": float(cases["cost"][mask].mean()) if mask.any() else np.nan,
+                "mean_los": float(cases["length_of_stay"][mask].mean()) if mask.any() else np.nan,
+                "true_cmi": float(np.mean(self.weight[cases["true_group"][mask]])) if mask.any()
+                else np.nan,
+                "coded_cmi": float(np.mean(self.weight[cases["coded_group"][mask]])) if mask.any()
+                else np.nan,
+                "upcoded_share": float(cases["upcoded"][mask].mean()) if mask.any() else np.nan,
+                "upcoding_pressure": float(np.nanmean(pressure[mask]))
+                if np.isfinite(pressure[mask]).any() else 0.0,
+                "readmission_15d_rate": float(cases["readmitted"][mask & index].mean())
+                if (mask & index).any() else np.nan,
+                "receipts": float(receipts[at_level].sum()),
+                "cost": float(cost_h[at_level].sum()),
+                "hospitals_in_deficit": int(np.sum((receipts < cost_h)[at_level])),
+            })
+
+        count = np.bincount(hospital, minlength=n_h)
+        safe = np.maximum(count, 1)
+        per = {name: np.bincount(hospital, weights=cases[name].astype(float), minlength=n_h)
+               for name in ("upcoded", "readmitted", "refused", "deducted_points")}
+        true_weight = np.bincount(hospital, weights=self.weight[cases["true_group"]],
+                                  minlength=n_h)
+        coded_weight = np.bincount(hospital, weights=self.weight[cases["coded_group"]],
+                                   minlength=n_h)
+        ids = region.hospital_ids
+        levers = model.levers()
+        for h in range(n_h):
+            self.by_hospital.append({
+                "year": state.year, "hospital_id": ids[h],
+                "level": LEVELS[region.hospital_level[h]],
+                "county": int(region.hospital_county[h]),
+                "private": bool(region.hospital_private[h]), "admissions": int(count[h]),
+                "cost": float(cost_h[h]), "receipts": float(receipts[h]),
+                "fund_payable": float(hospitals["fund_payable"].iloc[h]),
+                "ffs_fund_paid": float(hospitals["ffs_fund_paid"].iloc[h]),
+                "margin": float(receipts[h] - cost_h[h]),
+                "points": float(hospitals["points"].iloc[h]),
+                "deducted_points": float(per["deducted_points"][h]),
+                "true_cmi": float(true_weight[h] / safe[h]),
+                "coded_cmi": float(coded_weight[h] / safe[h]),
+                "upcoded_share": float(per["upcoded"][h] / safe[h]),
+                "readmission_15d_rate": float(per["readmitted"][h] / safe[h]),
+                **{lever: float(levers[lever][h]) for lever in LEVERS},
+            })
+
+    def tables(self, model) -> dict[str, pd.DataFrame]:
+        yearly = pd.DataFrame(self.yearly)
+        ordered = list(YEARLY_COLUMNS) + [c for c in yearly.columns if c not in YEARLY_COLUMNS]
+        return {
+            "monthly": pd.DataFrame([r for r in model.monthly_rows
+                                     if r["year"] >= model.start_year]),
+            "yearly": yearly[ordered],
+            "yearly_by_level": pd.DataFrame(self.by_level),
+            "hospital_yearly": pd.DataFrame(self.by_hospital),
+            "fund_by_scheme": pd.DataFrame(model.ledger.rows),
+        }

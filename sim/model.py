@@ -1,0 +1,466 @@
+"""RegionModel: hospitals (Mesa agents), patients (columns) and the bureau, month by month.
+
+The month, in straight-line calls (``month_flow``; ARCHITECTURE §2):
+1. incidence: new episodes by scheme, age, county, family and severity (``incidence`` stream);
+2. choice: patients choose among reachable hospitals; capability refers up; hospitals refuse
+   expected losses (selection lever; basic cases are referred down); capacity spills over;
+3. volume induction adds light marginal admissions (induction lever);
+4. treatment: cost and stay at the hospital (efficiency, cost cutting); readmissions (risk rises
+   with cost cutting) and split admissions (split lever) add cases;
+5. coding: a case with a higher-severity sibling is coded up with the upcoding lever's chance;
+6. cost sharing: fund, patient and self-pay parts of every case (policy ``patients.*``).
+Quarter ends run the sample audit; the year end settles the year with ``sim.settlement.settle``
+(the same tested rules as ``drgsim settle``), books the fund, records metrics and lets each
+hospital learn; January publishes the bureau's catalogue, the budget and the expected point value.
+The calendar that calls these in order is ``sim.calendar`` (SimPy). Before the first year, a
+burn-in year under fee-for-service gives "last year's data" (§1) and calibrates base costs so that
+mean cost per admission by level matches the region file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from agents import bureau
+from agents import patients as patient_flow
+from agents.hospital import LEVERS, Hospital, Observation
+from sim.cases import REVIEW_SPECIAL, CaseTable
+from sim.catalogue import Catalogue
+from sim.fund import FundLedger
+from sim.metrics import YearRecorder
+from sim.policy import POINT_FAMILY, Policy, load_policy
+from sim.region import LEVELS, SCHEMES, Region, build_region
+from sim.resources import shipped
+from sim.settlement import settle
+from sim.streams import Streams
+
+CASE_COLUMNS = ("hospital", "level", "scheme", "true_group", "coded_group", "cost", "fund_paid",
+                "patient_paid", "self_pay", "length_of_stay", "month", "upcoded", "readmitted",
+                "follow_up", "induced", "referred_up", "referred_down", "refused",
+                "discharge_day", "patient")
+
+
+@dataclass
+class YearState:
+    """What is fixed for the year being simulated."""
+
+    year: int
+    index: int                       # 0 for the burn-in year, 1 for the first simulated year
+    policy: Policy
+    on: dt.date
+    catalogue: Catalogue
+    base_points: np.ndarray          # per group, from the year's catalogue
+    coefficient: np.ndarray          # group × level, as the settlement will apply it
+    point_value: np.ndarray          # expected yuan per point by level (nan under FFS)
+    budget: float | None
+
+
+class RegionModel(mesa.Model):
+    """A region that responds to a payment policy (see module docstring for the step order)."""
+
+    def __init__(self, region_config: dict, policy: Policy, start_year: int = 2023,
+                 years: int = 5, seed: int = 0, scale: float = 1.0):
+        super().__init__(rng=seed)
+        self.streams = Streams(seed)
+        self.config = region_config
+        self.behaviour = region_config["behaviour"]
+        self.policy = policy
+        self.start_year = start_year
+        self.years = years
+        self.scale = scale
+        self.region: Region = build_region(region_config, self.streams.sequence("region"))
+        region = self.region
+        self.hospitals = [Hospital(self, i, int(region.hospital_level[i]),
+                                   int(region.hospital_county[i]), region.hospital_beds[i],
+                                   bool(region.hospital_private[i]),
+                                   region.hospital_efficiency[i],
+                                   region.hospital_coding_capacity[i])
+                          for i in range(region.n_hospitals)]
+        self.groups_by_rank = patient_flow.group_table(region)
+        self.recorder = YearRecorder(region)
+        self.monthly_rows: list[dict] = []
+        self.cases: list[dict] = []
+        self.patient_counter = 0
+        self.capacity_left = np.zeros(region.n_hospitals)
+        self.ffs_policy = load_policy(shipped("policies", "ffs", ".yaml"))
+        self._calibrate_costs()
+        self.state: YearState | None = None
+        self.last_year: dict | None = None
+        self.last_settlement = None
+        self.budget: float | None = None
+        self.ledger: FundLedger | None = None
+
+    # ------------------------------------------------------------------ levers
+    def levers(self) -> dict[str, np.ndarray]:
+        return {lever: np.array([getattr(h, lever) for h in self.hospitals]) for lever in LEVERS}
+
+    def cost_factor(self, cost_cutting: np.ndarray) -> np.ndarray:
+        """Yuan per unit of need at each hospital (level base cost × efficiency × cutting)."""
+        region = self.region
+        return (region.base_cost[region.hospital_level] * region.hospital_efficiency
+                * (1 - self.behaviour["cut_depth"] * cost_cutting))
+
+    # ------------------------------------------------------------------ set-up
+    def _calibrate_costs(self) -> None:
+        """Scale base cost per level so that mean cost per admission matches the region file."""
+        region = self.region
+        targets = region.base_cost.copy()
+        expected = patient_flow.monthly_expected_admissions(region, 0)
+        zero = np.zeros(region.n_hospitals)
+        for _ in range(2):
+            rng = self.streams.get("calibration")
+            episodes = patient_flow.draw_episodes(region, expected, rng, self.groups_by_rank,
+                                                  self.scale)
+            deductible, ratio = self._cost_sharing(self.ffs_policy, dt.date(self.start_year, 1, 1))
+            choice = patient_flow.choose_hospitals(
+                region, episodes, self.cost_factor(zero), deductible, ratio,
+                lambda rows, hospital: np.zeros(len(rows)), np.full(region.n_hospitals, np.inf),
+                rng, rng)
+            level = region.hospital_level[choice.hospital]
+            need = episodes.need * region.hospital_efficiency[choice.hospital]
+            for index in range(len(LEVELS)):
+                mean_need = need[level == index].mean() if np.any(level == index) else 1.0
+                region.base_cost[index] = targets[index] / mean_need
+
+    def _cost_sharing(self, policy: Policy, on: dt.date) -> tuple[np.ndarray, np.ndarray]:
+        deductible = policy.value("patients.deductible", on)
+        ratio = policy.value("patients.reimbursement_ratio", on)
+        return (np.array([[deductible[s][lv] for lv in LEVELS] for s in SCHEMES], dtype=float),
+                np.array([[ratio[s][lv] for lv in LEVELS] for s in SCHEMES], dtype=float))
+
+    # ------------------------------------------------------------------ January
+    def year_start(self, year_index: int) -> None:
+        """Budget, the bureau's catalogue, expected point value, hospitals' strategy updates."""
+        year = self.start_year + year_index - 1
+        on = dt.date(year, 1, 1)
+        burn_in = year_index == 0
+        policy = self.ffs_policy if burn_in else self.policy
+        region = self.region
+        if burn_in:
+            catalogue = region.catalogue
+        else:
+            catalogue = bureau.year_catalogue(region, self.state.catalogue, self.last_year,
+                                              policy, on, first_year=year_index == 1)
+        base = np.round(catalogue.weights * 100, 8)
+        coefficient = self._coefficients(catalogue, policy, on)
+        budget = None
+        if policy.method in POINT_FAMILY:
+            fixed = policy.value("budget.annual", on)
+            growth = policy.value("budget.annual_growth", on)
+            if fixed is not None:
+                budget = float(fixed)
+            elif self.budget is None:
+                budget = bureau.next_budget(self.last_settlement.summary["totals"]["fund_payable"],
+                                            growth)
+            else:
+                budget = bureau.next_budget(self.budget, growth)
+        point_value = self._expected_point_value(policy, on, base, coefficient, budget)
+        self.state = YearState(year, year_index, policy, on, catalogue, base, coefficient,
+                               point_value, budget)
+        self.budget = budget
+        self.cases = []
+        if not burn_in:
+            self._adapt_hospitals(year)
+
+    def _coefficients(self, catalogue: Catalogue, policy: Policy, on: dt.date) -> np.ndarray:
+        """Group × level coefficients as the settlement will apply them (§2.4)."""
+        n_groups = len(catalogue.table)
+        if policy.method == "ffs":
+            return np.ones((n_groups, len(LEVELS)))
+        fixed = policy.value("coefficients.level", on)
+        if policy.has("rate.use_coefficients") and not policy.value("rate.use_coefficients", on):
+            table = np.ones((n_groups, len(LEVELS)))
+        elif fixed is not None:
+            table = np.tile([fixed[lv] for lv in LEVELS], (n_groups, 1)).astype(float)
+        else:
+            table = np.column_stack([catalogue.table.get(f"coefficient_{lv}",
+                                                         pd.Series(np.ones(n_groups)))
+                                     .to_numpy(dtype=float) for lv in LEVELS])
+            table = np.where(np.isnan(table), 1.0, table)
+        basic = catalogue.table["basic_group"].to_numpy() & policy.value(
+            "coefficients.basic_groups_same_price", on)
+        return np.where(basic[:, None], policy.value("coefficients.basic_group_coefficient", on),
+                        table)
+
+    def _expected_point_value(self, policy, on, base, coefficient, budget) -> np.ndarray:
+        """Yuan per point hospitals expect this year, by level (nan: paid by item)."""
+        if policy.method == "ffs":
+            return np.full(len(LEVELS), np.nan)
+        if policy.method in ("rate", "all_inclusive"):
+            rate = policy.value("rate.base_rate", on)
+            rate = np.array([rate[lv] for lv in LEVELS]) if isinstance(rate, dict) else np.full(
+                len(LEVELS), float(rate))
+            return rate / 100.0
+        if self.last_settlement is not None and self.last_settlement.summary.get(
+                "annual_point_value") is not None:
+            return np.full(len(LEVELS), self.last_settlement.summary["annual_point_value"])
+        last = self.last_year
+        points = base[last["coded_group"]] * coefficient[last["coded_group"], last["level"]]
+        value = (budget + last["patient_paid"].sum()) / np.nansum(points)
+        return np.full(len(LEVELS), value)
+
+    # ------------------------------------------------------------------ expected money
+    def expected_payment(self, group: np.ndarray, hospital: np.ndarray, cost: np.ndarray):
+        """What a hospital expects to be paid for a case (hospital's view; yuan)."""
+        state = self.state
+        level = self.region.hospital_level[hospital]
+        if state.policy.method == "ffs":
+            return cost
+        return state.base_points[group] * state.coefficient[group, level] * state.point_value[
+            level]
+
+    # ------------------------------------------------------------------ the month
+    def month_flow(self, month: int) -> None:
+        """Steps 1–6 of the module docstring for one month of the current year."""
+        state, region, behaviour = self.state, self.region, self.behaviour
+        year, on = state.year, dt.date(state.year, month + 1, 1)
+        levers = self.levers()
+        factor = self.cost_factor(levers["cost_cutting"])
+        deductible, ratio = self._cost_sharing(state.policy, on)
+        stay_per_weight = behaviour["stay_days_per_sqrt_weight"]
+        self.capacity_left = (region.hospital_beds * 30.4 * behaviour["bed_occupancy_max"])
+
+        # 1 incidence
+        expected = patient_flow.monthly_expected_admissions(region, state.index)
+        episodes = patient_flow.draw_episodes(region, expected, self.streams.get(
+            "incidence", year, month), self.groups_by_rank, self.scale)
+
+        # 2 choice, referral, refusal, capacity
+        def refuse_probability(rows, hospital):
+            cost = episodes.need[rows] * factor[hospital]
+            margin = self.expected_payment(episodes.group[rows], hospital, cost) - cost
+            return np.where(margin < 0, levers["selection"][hospital], 0.0)
+
+        choice = patient_flow.choose_hospitals(
+            region, episodes, factor, deductible, ratio, refuse_probability, self.capacity_left,
+            self.streams.get("choice", year, month), self.streams.get("admission", year, month))
+
+        # 3 volume induction: light marginal admissions at each hospital
+        induced = self._induced_episodes(levers["induction"], choice.hospital, year, month)
+        hospital = np.concatenate([choice.hospital, induced["hospital"]])
+        group = np.concatenate([episodes.group, induced["group"]])
+        need = np.concatenate([episodes.need, induced["need"]])
+        scheme = np.concatenate([episodes.scheme, induced["scheme"]])
+        n = len(group)
+        flags = {name: np.concatenate([getattr(choice, name), np.zeros(len(induced["group"]),
+                                                                       dtype=bool)])
+                 for name in ("referred_up", "referred_down", "refused")}
+
+        # 4 treatment, readmission, split
+        rng = self.streams.get("treatment", year, month)
+        cut = levers["cost_cutting"][hospital]
+        cost = need * factor[hospital]
+        stay = np.maximum(1, np.round(stay_per_weight * np.sqrt(need) * rng.lognormal(0, 0.2, n)
+                                      * (1 - behaviour["cut_depth"] * cut)))
+        readmit_draw = rng.random(n)
+        split_draw = rng.random(n)
+        readmitted = readmit_draw < (behaviour["readmission_base"]
+                                     + behaviour["readmission_per_cut"] * cut)
+        split = (split_draw < levers["split"][hospital]) & (stay >= 6)
+        share = behaviour["split_cost_share"]
+        cost = np.where(split, cost * 0.6, cost)
+        stay = np.where(split, np.maximum(1, np.round(stay * 0.6)), stay)
+        follow = readmitted | split
+        follow_cost = np.where(split, cost / 0.6 * share, cost * 0.5)[follow]
+        patient = self.patient_counter + np.arange(n)
+        self.patient_counter += n
+        discharge_day = (np.datetime64(f"{year}-{month + 1:02d}-01") - np.datetime64(
+            "1970-01-01")).astype(int) + rng.integers(0, 28, n)
+
+        all_group = np.concatenate([group, group[follow]])
+        all_hospital = np.concatenate([hospital, hospital[follow]])
+        all_scheme = np.concatenate([scheme, scheme[follow]])
+        all_cost = np.round(np.concatenate([cost, follow_cost]), 2)
+        all_stay = np.concatenate([stay, np.maximum(1, np.round(stay[follow] * 0.6))])
+        follow_gap = rng.integers(1, 16, int(follow.sum()))
+        all_discharge = np.concatenate([discharge_day, discharge_day[follow] + follow_gap
+                                        + np.maximum(1, np.round(stay[follow] * 0.6))])
+        m = len(all_group)
+
+        # 5 coding
+        coding = self.streams.get("coding", year, month).random(m)
+        higher = region.upcode_to[all_group]
+        upcoded = (higher >= 0) & (coding < levers["upcoding"][all_hospital]
+                                   * region.hospital_coding_capacity[all_hospital])
+        coded = np.where(upcoded, higher, all_group)
+
+        # 6 cost sharing (fund / patient / self-pay, BEHAVIOUR §5)
+        level = region.hospital_level[all_hospital]
+        patient_paid = np.round(patient_flow.out_of_pocket(
+            all_cost, all_scheme, level, deductible, ratio, self.config["self_pay_share"]), 2)
+        patient_paid = np.minimum(patient_paid, all_cost)
+        fund_paid = np.round(all_cost - patient_paid, 2)
+        self_pay = np.minimum(np.round(all_cost * self.config["self_pay_share"], 2), patient_paid)
+
+        follow_up = np.concatenate([np.zeros(n, dtype=bool), np.ones(m - n, dtype=bool)])
+        chunk = {
+            "hospital": all_hospital, "level": level, "scheme": all_scheme,
+            "true_group": all_group, "coded_group": coded, "cost": all_cost,
+            "fund_paid": fund_paid, "patient_paid": patient_paid, "self_pay": self_pay,
+            "length_of_stay": all_stay, "month": np.full(m, month),
+            "upcoded": upcoded, "readmitted": np.concatenate([follow, np.zeros(m - n, bool)]),
+            "follow_up": follow_up,
+            "induced": np.concatenate([np.zeros(len(episodes), bool),
+                                       np.ones(len(induced["group"]), bool),
+                                       np.zeros(m - n, bool)]),
+            "referred_up": np.concatenate([flags["referred_up"], np.zeros(m - n, bool)]),
+            "referred_down": np.concatenate([flags["referred_down"], np.zeros(m - n, bool)]),
+            "refused": np.concatenate([flags["refused"], np.zeros(m - n, bool)]),
+            "discharge_day": all_discharge,
+            "patient": np.concatenate([patient, patient[follow]]),
+            "deducted_points": np.zeros(m),
+        }
+        self.cases.append(chunk)
+        self.monthly_rows.append(self.recorder.month_row(state, month, chunk))
+
+    def _induced_episodes(self, induction, hospital_of_case, year, month) -> dict:
+        """Light marginal admissions (induction lever × induced rate × the hospital's volume)."""
+        region, behaviour = self.region, self.behaviour
+        rng = self.streams.get("induction", year, month)
+        volume = np.bincount(hospital_of_case, minlength=region.n_hospitals)
+        count = rng.poisson(induction * behaviour["induced_rate"] * volume)
+        hospital = np.repeat(np.arange(region.n_hospitals), count)
+        light = np.flatnonzero(self.groups_by_rank[:, 0] >= 0)
+        light = light[region.weight[self.groups_by_rank[light, 0]]
+                      <= behaviour["induced_weight_max"]]
+        light = light[region.min_level[self.groups_by_rank[light, 0]] == 0]
+        family = light[rng.integers(0, len(light), len(hospital))] if len(light) else light
+        group = self.groups_by_rank[family, 0]
+        need = region.weight[group] * 0.7 * rng.lognormal(0, 0.2, len(group))
+        scheme = (rng.random(len(group)) < 0.7).astype(np.int64)
+        return {"hospital": hospital, "group": group, "need": need, "scheme": scheme}
+
+    # ------------------------------------------------------------------ quarter end
+    def quarter_review(self, quarter: int) -> None:
+        """Sample audit of the quarter's records (§2.8): detected upcoding loses points."""
+        state = self.state
+        if state.policy.method == "ffs":
+            return
+        on = dt.date(state.year, 3 * quarter + 1, 1)
+        rng = self.streams.get("audit", state.year, quarter)
+        for chunk in self.cases[3 * quarter: 3 * quarter + 3]:
+            level = chunk["level"]
+            gained = (state.base_points[chunk["coded_group"]]
+                      - state.base_points[chunk["true_group"]]) * state.coefficient[
+                chunk["coded_group"], level]
+            _, deducted = bureau.audit(
+                chunk["upcoded"], gained, state.policy.value("audit.sample_rate", on),
+                state.policy.value("audit.detection_probability", on),
+                state.policy.value("audit.penalty_multiple", on),
+                rng.random((len(level), 2)))
+            chunk["deducted_points"] = deducted
+
+    # ------------------------------------------------------------------ year end
+    def year_end(self) -> None:
+        """Settle the year (§2.6–§2.7), book the fund, record metrics, keep last year's data."""
+        state, region = self.state, self.region
+        cases = {name: np.concatenate([c[name] for c in self.cases]) for name in self.cases[0]}
+        assessment = None
+        if state.policy.method != "ffs":
+            readmission = (np.bincount(cases["hospital"], weights=cases["readmitted"],
+                                       minlength=region.n_hospitals)
+                           / np.maximum(np.bincount(cases["hospital"],
+                                                    minlength=region.n_hospitals), 1))
+            assessment = bureau.assessment_coefficients(
+                readmission, state.policy.value("settlement.assessment_readmission_weight",
+                                                state.on),
+                state.policy.value("settlement.assessment_floor", state.on),
+                state.policy.value("settlement.assessment_coefficient", state.on))
+        table = self._case_table(cases)
+        result = settle(table, state.catalogue, state.policy, state.budget, assessment)
+        self.last_settlement = result
+        scheme_share = np.bincount(cases["scheme"], weights=cases["fund_paid"],
+                                   minlength=len(SCHEMES)) / max(cases["fund_paid"].sum(), 1e-9)
+        drg_spending = result.summary["totals"]["fund_payable"] * scheme_share
+        if self.ledger is None:  # after the burn-in: open the ledger with its reserve
+            monthly = (self.ledger_revenue_estimate() * self.config["non_drg_spending_share"]
+                       + drg_spending) / 12
+            self.ledger = FundLedger.open(self.config, monthly)
+        else:
+            fund = self.ledger.close_year(state.year, state.index - 1, self.scale, drg_spending)
+            self.recorder.year_rows(self, state, cases, result, fund)
+        self.last_year = cases
+
+    def ledger_revenue_estimate(self) -> np.ndarray:
+        schemes = self.config["schemes"]
+        return np.array([schemes[s]["insured"] * self.scale * schemes[s][
+            "contribution_per_insured"] for s in SCHEMES])
+
+    def _case_table(self, cases: dict) -> CaseTable:
+        region, state = self.region, self.state
+        n = len(cases["cost"])
+        return CaseTable(
+            case_id=pa.array(np.arange(n)), patient=cases["patient"],
+            hospital=cases["hospital"], level=cases["level"], group=cases["coded_group"],
+            cost=cases["cost"], fund_paid=cases["fund_paid"],
+            patient_paid=cases["patient_paid"], self_pay=cases["self_pay"],
+            unreasonable_cost=np.zeros(n), length_of_stay=cases["length_of_stay"],
+            admission_day=cases["discharge_day"] - cases["length_of_stay"].astype(np.int64),
+            discharge_day=cases["discharge_day"], month=cases["month"],
+            review=np.full(n, REVIEW_SPECIAL, dtype=np.int8),
+            review_approved=np.ones(n, dtype=bool), died=np.zeros(n, bool),
+            transferred_48h=np.zeros(n, bool), rehabilitation_or_tcm=np.zeros(n, bool),
+            hospital_ids=region.hospital_ids, hospital_level=region.hospital_level,
+            levels=LEVELS, year=state.year, source="model",
+            deducted_points=cases["deducted_points"])
+
+    # ------------------------------------------------------------------ learning
+    def _adapt_hospitals(self, year: int) -> None:
+        """Each hospital moves its levers toward a best response to last year (BEHAVIOUR §4)."""
+        observations = self.observations()
+        noise = self.streams.get("strategy", year).standard_normal((len(self.hospitals),
+                                                                   len(LEVERS)))
+        for hospital, seen, shocks in zip(self.hospitals, observations, noise, strict=True):
+            hospital.adapt(seen, self.behaviour, shocks)
+
+    def observations(self) -> list[Observation]:
+        """Per hospital, last year's cases valued at this year's prices and audit rules."""
+        state, region, last = self.state, self.region, self.last_year
+        n_h = region.n_hospitals
+        hospital, true_group = last["hospital"], last["true_group"]
+        level = region.hospital_level[hospital]
+        cost = last["cost"]
+        payment = self.expected_payment(true_group, hospital, cost)
+        higher = region.upcode_to[true_group]
+        can = higher >= 0
+        safe_higher = np.where(can, higher, true_group)
+        gap = (self.expected_payment(safe_higher, hospital, cost) - payment) * can
+        sample = state.policy.value("audit.sample_rate", state.on) if state.policy.has(
+            "audit.sample_rate") else 0.0
+        net = bureau.expected_net_upcoding_gain(
+            gap, sample, state.policy.value("audit.detection_probability", state.on),
+            state.policy.value("audit.penalty_multiple", state.on))
+        margin = payment - cost
+        losing = margin < 0
+        long_stay = last["length_of_stay"] >= 6
+        light = region.weight[true_group] <= self.behaviour["induced_weight_max"]
+
+        def mean_by(values, mask):
+            total = np.bincount(hospital, weights=np.where(mask, values, 0.0), minlength=n_h)
+            count = np.bincount(hospital, weights=mask.astype(float), minlength=n_h)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.nan_to_num(total / count)
+
+        by_hospital_cost = np.bincount(hospital, weights=cost, minlength=n_h)
+        by_hospital_payment = np.bincount(hospital, weights=payment, minlength=n_h)
+        ratio = np.where(by_hospital_cost > 0,
+                         (by_hospital_payment - by_hospital_cost) / np.maximum(
+                             by_hospital_cost, 1e-9), 0.0)
+        fee_for_service = state.policy.method == "ffs"
+        upcoding = mean_by(net, can)
+        loss = mean_by(-margin, losing)
+        split = 0.0 * upcoding if fee_for_service else mean_by(payment - 0.15 * cost, long_stay)
+        induction = mean_by(margin, light)
+        del level
+        return [Observation(float(upcoding[h]), float(loss[h]), float(ratio[h]),
+                            float(split[h]), float(induction[h])) for h in range(n_h)]
+
+    # ------------------------------------------------------------------ results
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return self.recorder.tables(self)

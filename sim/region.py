@@ -1,0 +1,199 @@
+"""The region: counties, hospitals, insured population and case mix, built from a region YAML.
+
+``load_region_config`` reads and checks a region file (``scenarios/regions/default.yaml``);
+``build_region`` turns it into arrays: per group (true weight, family, severity rank, next-higher
+sibling for upcoding, lowest level able to treat it, basic flag), per family (incidence
+probability, number of severity ranks), per hospital (county, level, beds, ownership,
+efficiency, coding capacity), per county (population share, distances, candidate hospitals).
+The family incidence exponent is solved so that the true case-mix index is 1 (§6 CMI), unless the
+file fixes it. Hospital attributes are drawn from a ``region`` random stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.catalogue import Catalogue, load_catalogue
+from sim.errors import InputError, show
+from sim.policy import read_yaml
+from sim.resources import resolve
+
+LEVELS = ("primary", "secondary", "tertiary")
+SCHEMES = ("employee", "resident")
+REQUIRED = ("title", "catalogue", "schemes", "self_pay_share", "non_drg_spending_share",
+            "admission_growth", "age_groups", "counties", "hospitals", "cost_per_admission",
+            "capability_max_weight", "severity", "behaviour")
+
+
+@dataclass
+class Region:
+    """Everything fixed about a region, as arrays (hospitals, groups, families, counties)."""
+
+    title: str
+    catalogue: Catalogue
+    config: dict
+    # groups (catalogue rows)
+    weight: np.ndarray
+    family: np.ndarray
+    rank: np.ndarray
+    upcode_to: np.ndarray          # group id of the next-higher sibling, -1 if none
+    min_level: np.ndarray          # lowest level able to treat the group
+    basic: np.ndarray
+    # families
+    family_groups: list[np.ndarray]  # group ids by rank, lowest first
+    family_probability: np.ndarray
+    family_ranks: np.ndarray
+    # hospitals
+    hospital_county: np.ndarray
+    hospital_level: np.ndarray
+    hospital_beds: np.ndarray
+    hospital_private: np.ndarray
+    hospital_efficiency: np.ndarray
+    hospital_coding_capacity: np.ndarray
+    # counties
+    county_share: np.ndarray
+    distance_km: np.ndarray
+    candidates: list[np.ndarray]   # hospitals a patient of each county may choose
+    # money
+    base_cost: np.ndarray          # yuan per weight unit by level (calibrated in the burn-in)
+    case_mix_exponent: float
+
+    @property
+    def n_hospitals(self) -> int:
+        return len(self.hospital_level)
+
+    @property
+    def hospital_ids(self) -> np.ndarray:
+        return np.array([f"{LEVELS[lv][0].upper()}{i + 1:04d}"
+                         for i, lv in enumerate(self.hospital_level)])
+
+
+def load_region_config(path: str | Path) -> tuple[dict, Path]:
+    """Read a region YAML (a path or a shipped name) and check its top-level shape."""
+    path = resolve(str(path), "regions", ".yaml")
+    config = read_yaml(path)
+    file = str(path)
+    if not isinstance(config, dict):
+        raise InputError(file, None, f"top level is {show(config)}", "a mapping (a region)")
+    missing = [key for key in REQUIRED if key not in config]
+    if missing:
+        raise InputError(file, f"key {missing[0]!r}", "missing", "keys " + ", ".join(REQUIRED))
+    for scheme in SCHEMES:
+        entry = config["schemes"].get(scheme) if isinstance(config["schemes"], dict) else None
+        if not isinstance(entry, dict):
+            raise InputError(file, f"schemes.{scheme}", "missing", "insured, "
+                             "contribution_per_insured, admission_rate")
+        for key in ("insured", "contribution_per_insured", "admission_rate"):
+            value = entry.get(key)
+            if not isinstance(value, int | float) or value < 0:
+                raise InputError(file, f"schemes.{scheme}.{key}", f"value {show(value)}",
+                                 "a number ≥ 0")
+    counties = config["counties"]
+    n_counties = len(counties["names"])
+    distance = np.asarray(counties["distance_km"], dtype=float)
+    if distance.shape != (n_counties, n_counties):
+        raise InputError(file, "counties.distance_km", f"shape {distance.shape}",
+                         f"a {n_counties}×{n_counties} matrix")
+    for level in LEVELS:
+        per_county = config["hospitals"][level]["per_county"]
+        if len(per_county) != n_counties:
+            raise InputError(file, f"hospitals.{level}.per_county", f"value {show(per_county)}",
+                             f"{n_counties} counts, one per county")
+    return config, path
+
+
+def _solve_case_mix_exponent(mean_weight: np.ndarray, target: float = 1.0) -> float:
+    """Exponent a with P(family) ∝ mean weight^(−a) giving an expected weight of ``target``."""
+    low, high = -2.0, 8.0
+    for _ in range(80):
+        middle = (low + high) / 2
+        p = mean_weight ** (-middle)
+        value = np.sum(p * mean_weight) / np.sum(p)
+        low, high = (middle, high) if value > target else (low, middle)
+    return (low + high) / 2
+
+
+def severity_probabilities(config: dict, ranks: int, age: int) -> np.ndarray:
+    """Share of a family's cases in each severity rank for an age group (lowest rank first)."""
+    if ranks == 1:
+        return np.ones(1)
+    base = np.asarray(config["severity"]["two_ranks" if ranks == 2 else "three_ranks"],
+                      dtype=float)
+    if len(base) != ranks:
+        base = np.full(ranks, 1.0 / ranks)
+    shift = config["age_groups"]["severity_shift"][age]
+    odds = base * np.exp(shift * np.arange(ranks))
+    return odds / odds.sum()
+
+
+def build_region(config: dict, seed_sequence: np.random.SeedSequence,
+                 catalogue: Catalogue | None = None) -> Region:
+    """Arrays of a region from its configuration; hospital attributes drawn reproducibly."""
+    rng = np.random.default_rng(seed_sequence)
+    if catalogue is None:
+        catalogue = load_catalogue(resolve(config["catalogue"], "catalogues", ".csv"))
+    table = catalogue.table
+    weight = catalogue.weights.copy()
+    priced = np.isfinite(weight) & (weight > 0)
+    family_codes, family = np.unique(table["adrg"].to_numpy(), return_inverse=True)
+    rank = table["severity_rank"].to_numpy().astype(np.int64)
+    basic_codes = set(config.get("basic_groups", {}).get("codes", []))
+    basic = table["code"].isin(basic_codes).to_numpy()
+
+    family_groups, family_mean = [], []
+    upcode_to = np.full(len(table), -1, dtype=np.int64)
+    for f in range(len(family_codes)):
+        members = np.flatnonzero((family == f) & priced)
+        members = members[np.argsort(rank[members], kind="stable")]
+        family_groups.append(members)
+        family_mean.append(weight[members].mean() if len(members) else np.nan)
+        upcode_to[members[:-1]] = members[1:]
+    family_mean = np.asarray(family_mean)
+    usable = np.isfinite(family_mean)
+    exponent = config.get("case_mix_exponent")
+    family_ranks = np.array([len(g) for g in family_groups])
+    # expected weight of a family's case under the adult severity mix
+    expected = np.array([
+        np.sum(weight[g] * severity_probabilities(config, len(g), 1)) if len(g) else np.nan
+        for g in family_groups])
+    if exponent is None:
+        exponent = _solve_case_mix_exponent(expected[usable])
+    probability = np.where(usable, np.nan_to_num(expected, nan=1.0) ** (-exponent), 0.0)
+    probability /= probability.sum()
+
+    capability = config["capability_max_weight"]
+    min_level = np.select([weight <= capability[lv] for lv in LEVELS], [0, 1, 2], default=2)
+
+    counties = config["counties"]
+    hospitals = config["hospitals"]
+    county, level, beds, private = [], [], [], []
+    for level_index, name in enumerate(LEVELS):
+        spec = hospitals[name]
+        for c, count in enumerate(spec["per_county"]):
+            for _ in range(int(count)):
+                county.append(c)
+                level.append(level_index)
+                beds.append(rng.integers(spec["beds"][0], spec["beds"][1] + 1))
+                private.append(rng.random() < spec["private_share"])
+    county, level = np.array(county), np.array(level)
+    beds, private = np.array(beds, dtype=float), np.array(private)
+    efficiency = rng.lognormal(0.0, config["behaviour"]["efficiency_sd"], len(level))
+    coding_capacity = np.clip(0.5 + 0.5 * beds / beds.max(), 0.5, 1.0)
+    distance = np.asarray(counties["distance_km"], dtype=float)
+    radius = config["behaviour"]["choice_radius_km"]
+    candidates = [np.flatnonzero((distance[c, county] <= radius) | (level == 2))
+                  for c in range(len(counties["names"]))]
+    cost_targets = np.array([config["cost_per_admission"][lv] for lv in LEVELS], dtype=float)
+    return Region(
+        title=config["title"], catalogue=catalogue, config=config, weight=weight,
+        family=family, rank=rank, upcode_to=upcode_to, min_level=min_level, basic=basic,
+        family_groups=family_groups, family_probability=probability,
+        family_ranks=family_ranks, hospital_county=county, hospital_level=level,
+        hospital_beds=beds, hospital_private=private, hospital_efficiency=efficiency,
+        hospital_coding_capacity=coding_capacity,
+        county_share=np.asarray(counties["population_share"], dtype=float),
+        distance_km=distance, candidates=candidates, base_cost=cost_targets.copy(),
+        case_mix_exponent=float(exponent))

@@ -1,0 +1,73 @@
+"""The region model end to end on a small region (the default region at 5% of its population)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calendar import run_calendar
+from sim.cli import main
+from sim.metrics import YEARLY_COLUMNS
+from sim.model import RegionModel
+from sim.policy import load_policy
+from sim.region import load_region_config
+from sim.resources import shipped
+
+SCALE = 0.05
+
+
+def run(policy: str = "point", years: int = 2, seed: int = 3, reforms=()):
+    config, _ = load_region_config("default")
+    model = RegionModel(config, load_policy(shipped("policies", policy, ".yaml"), list(reforms)),
+                        years=years, seed=seed, scale=SCALE)
+    return run_calendar(model, progress=False)
+
+
+@pytest.fixture(scope="module")
+def point_run():
+    return run()
+
+
+def test_yearly_table_has_the_promised_columns(point_run):
+    yearly = point_run.tables()["yearly"]
+    assert list(yearly.columns[: len(YEARLY_COLUMNS)]) == list(YEARLY_COLUMNS)
+    assert list(yearly["year"]) == [2023, 2024]
+    assert yearly["admissions"].between(15_000, 45_000).all()
+
+
+def test_money_is_conserved_every_month_and_year(point_run):
+    """Each year: DRG fund spending = Σ fund payable = budget (no cap binds at this scale) and the
+    settlement's monthly payments + advance + year-end add up to it, per hospital."""
+    settlement = point_run.last_settlement
+    table = settlement.hospitals
+    paid = table["monthly_prepaid"] + table["january_advance"] + table["year_end_payment"]
+    assert np.allclose(paid, table["fund_payable"], atol=0.005)
+    before = table["fund_payable_before_caps"].sum()
+    assert before == pytest.approx(point_run.budget, abs=0.01 + 1e-9 * point_run.budget) or \
+        before < point_run.budget  # a hospital's assessment below 1 keeps money in the fund
+    monthly = point_run.tables()["monthly"]
+    last = monthly[monthly["year"] == 2024]
+    assert np.nansum(last["drg_prepaid"]) == pytest.approx(table["monthly_prepaid"].sum(),
+                                                           abs=0.05)
+
+
+def test_run_command_writes_the_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--years", "1", "--scale", str(SCALE), "--out", str(out)]) == 0
+    for name in ("monthly", "yearly", "yearly_by_level", "hospital_yearly"):
+        assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
+    for chart in ("fund_balance", "point_value", "cmi", "admissions_by_level"):
+        assert (out / "charts" / f"{chart}.png").stat().st_size > 5_000
+        assert (out / "charts" / f"{chart}.csv").exists()
+    record = json.loads((out / "run_record.json").read_text("utf-8"))
+    assert record["seeds"]["root"] == 1 and record["parameters"]["scale"] == SCALE
+    assert "Point method under a global budget: 1 years from 2023" in capsys.readouterr().out
+
+
+def test_same_seed_same_tables(point_run):
+    again = run()
+    for name, table in point_run.tables().items():
+        pd.testing.assert_frame_equal(table, again.tables()[name], check_exact=True, obj=name)
