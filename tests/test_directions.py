@@ -1,0 +1,128 @@
+"""Directions the model must show (BEHAVIOUR §8), each as a fast test on a small region.
+
+The small region is the default region at 5% of its population (~25,000 admissions a year), four
+years, fixed seeds. Baseline and reform share every random draw (common random numbers), so a
+difference is the mechanism, not noise.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calendar import run_calendar
+from sim.catalogue import load_catalogue
+from sim.model import RegionModel
+from sim.policy import load_policy
+from sim.region import load_region_config
+from sim.resources import shipped
+
+SCALE, YEARS, SEED = 0.05, 4, 3
+
+
+def _reform(tmp_path, name: str, changes: str):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"title: {name}\nchanges:\n" + textwrap.indent(textwrap.dedent(changes), "  "),
+                    "utf-8")
+    return path
+
+
+def yearly(policy="point", reforms=(), config=None, seed=SEED, years=YEARS) -> pd.DataFrame:
+    config = config or load_region_config("default")[0]
+    model = RegionModel(config, load_policy(shipped("policies", policy, ".yaml"), list(reforms)),
+                        years=years, seed=seed, scale=SCALE)
+    return run_calendar(model, progress=False).tables()["yearly"].set_index("year")
+
+
+@pytest.fixture(scope="module")
+def point_baseline():
+    return yearly("point")
+
+
+def test_more_audits_and_penalties_mean_less_upcoding(point_baseline, tmp_path):
+    audited = yearly("point", [_reform(tmp_path, "audits", """
+        audit.sample_rate: {2020-01-01: 0.3}
+        audit.penalty_multiple: {2020-01-01: 3}
+        """)])
+    assert (audited["upcoding_pressure"] < point_baseline["upcoding_pressure"]).all()
+    assert (audited["upcoded_share"] < point_baseline["upcoded_share"]).all()
+    assert audited["upcoded_share"].iloc[-1] < 0.8 * point_baseline["upcoded_share"].iloc[-1]
+
+
+def test_wider_weight_spread_means_more_upcoding(point_baseline, tmp_path):
+    """Spread each family's weights around its mean (w = mean × (w/mean)^1.6): bigger price gap."""
+    config = load_region_config("default")[0]
+    catalogue = load_catalogue(shipped("catalogues", config["catalogue"], ".csv")).table.copy()
+    mean = catalogue.groupby("adrg")["weight"].transform("mean")
+    catalogue["weight"] = (mean * (catalogue["weight"] / mean) ** 1.6).round(4)
+    path = tmp_path / "wide.csv"
+    catalogue.to_csv(path, index=False)
+    wide = yearly("point", config={**config, "catalogue": str(path)})
+    assert (wide["upcoding_pressure"] > point_baseline["upcoding_pressure"]).all()
+    assert (wide["upcoded_share"] > point_baseline["upcoded_share"]).all()
+
+
+def test_point_method_holds_spending_at_budget_rate_method_lets_it_grow(point_baseline):
+    rate = yearly("rate")
+    ratio = point_baseline["fund_drg_spending"] / point_baseline["drg_budget"]
+    assert ratio.between(0.95, 1.0 + 1e-9).all()  # caps and assessments only ever keep money back
+    point_growth = point_baseline["fund_drg_spending"].iloc[-1] / point_baseline[
+        "fund_drg_spending"].iloc[0]
+    budget_growth = point_baseline["drg_budget"].iloc[-1] / point_baseline["drg_budget"].iloc[0]
+    rate_growth = rate["fund_drg_spending"].iloc[-1] / rate["fund_drg_spending"].iloc[0]
+    assert point_growth == pytest.approx(budget_growth, rel=0.02)
+    assert rate_growth > point_growth + 0.03
+    # upcoding by all dilutes the point value: it falls from the first year
+    assert point_baseline["annual_point_value"].iloc[-1] < point_baseline[
+        "annual_point_value"].iloc[0]
+
+
+def test_same_price_for_basic_groups_moves_basic_cases_down(point_baseline, tmp_path):
+    different = yearly("point", [_reform(tmp_path, "levels", """
+        coefficients.basic_groups_same_price: {2020-01-01: false}
+        """)])
+    later = slice(2024, None)
+    assert (point_baseline.loc[later, "basic_share_primary"].mean()
+            > different.loc[later, "basic_share_primary"].mean())
+    assert (point_baseline.loc[later, "basic_share_tertiary"].mean()
+            < different.loc[later, "basic_share_tertiary"].mean())
+    assert point_baseline["referrals_down"].sum() > different["referrals_down"].sum()
+
+
+def test_lower_price_relative_to_cost_means_shorter_stays_more_readmissions(tmp_path):
+    rate = yearly("rate")
+    cut = yearly("rate", [_reform(tmp_path, "cut", "rate.base_rate: {2020-01-01: 5500}\n")])
+    later = slice(2024, None)
+    assert (cut.loc[later, "mean_los"] < rate.loc[later, "mean_los"]).all()
+    assert (cut.loc[later, "readmission_15d_rate"] > rate.loc[later, "readmission_15d_rate"]).all()
+    assert cut["hospitals_in_deficit"].sum() > rate["hospitals_in_deficit"].sum()
+
+
+def test_revising_weights_from_coded_data_shrinks_the_upcoding_gain(point_baseline, tmp_path):
+    revised = yearly("point", [_reform(tmp_path, "revise", """
+        revision.weights_from_coded_data: {2020-01-01: true}
+        """)])
+    first = point_baseline.index[0]
+    assert revised.loc[first, "upcoding_pressure"] == point_baseline.loc[first,
+                                                                         "upcoding_pressure"]
+    later = point_baseline.index[1:]
+    assert (revised.loc[later, "upcoding_pressure"]
+            < point_baseline.loc[later, "upcoding_pressure"]).all()
+
+
+def test_a_baseline_and_a_reform_share_random_draws(point_baseline, tmp_path):
+    """A reform in force from 2025 changes nothing before 2025: same draws, same outcomes."""
+    late = yearly("point", [_reform(tmp_path, "late", "audit.sample_rate: {2025-01-01: 0.5}\n")])
+    early = [2023, 2024]
+    pd.testing.assert_frame_equal(late.loc[early], point_baseline.loc[early])
+    assert not late.loc[2025].equals(point_baseline.loc[2025])
+
+
+def test_fund_ledger_balances(point_baseline):
+    accumulated = point_baseline["accumulated_balance"].to_numpy()
+    balance = point_baseline["fund_balance"].to_numpy()
+    assert np.allclose(np.diff(accumulated), balance[1:], rtol=1e-12)
+    assert np.allclose(point_baseline["fund_revenue"] - point_baseline["fund_spending"], balance)
