@@ -78,6 +78,11 @@ def load_region_config(path: str | Path) -> tuple[dict, Path]:
     file = str(path)
     if not isinstance(config, dict):
         raise InputError(file, None, f"top level is {show(config)}", "a mapping (a region)")
+    if "extends" in config:
+        name = str(config.pop("extends"))
+        parent_path = path.parent / name if name.endswith(".yaml") else name
+        parent, _ = load_region_config(parent_path)
+        config = _merge(parent, config)
     missing = [key for key in REQUIRED if key not in config]
     if missing:
         raise InputError(file, f"key {missing[0]!r}", "missing", "keys " + ", ".join(REQUIRED))
@@ -92,17 +97,32 @@ def load_region_config(path: str | Path) -> tuple[dict, Path]:
                 raise InputError(file, f"schemes.{scheme}.{key}", f"value {show(value)}",
                                  "a number ≥ 0")
     counties = config["counties"]
-    n_counties = len(counties["names"])
-    distance = np.asarray(counties["distance_km"], dtype=float)
-    if distance.shape != (n_counties, n_counties):
+    distance = county_distances(counties)
+    n_counties = distance.shape[0]
+    if distance.shape != (n_counties, n_counties) or (
+            counties.get("names") and len(counties["names"]) != n_counties):
         raise InputError(file, "counties.distance_km", f"shape {distance.shape}",
-                         f"a {n_counties}×{n_counties} matrix")
+                         "a square matrix, one row per county name")
+    if len(county_shares(counties, n_counties)) != n_counties:
+        raise InputError(file, "counties.population_share", "wrong length",
+                         f"{n_counties} shares, one per county")
     for level in LEVELS:
-        per_county = config["hospitals"][level]["per_county"]
-        if len(per_county) != n_counties:
-            raise InputError(file, f"hospitals.{level}.per_county", f"value {show(per_county)}",
+        counts = config["hospitals"][level]["per_county"]
+        if isinstance(counts, list) and len(counts) != n_counties:
+            raise InputError(file, f"hospitals.{level}.per_county", f"value {show(counts)}",
                              f"{n_counties} counts, one per county")
     return config, path
+
+
+def _merge(parent: dict, child: dict) -> dict:
+    """A child region's keys replace the parent's; mappings merge key by key."""
+    merged = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(parent.get(key), dict):
+            merged[key] = _merge(parent[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _solve_case_mix_exponent(mean_weight: np.ndarray, target: float = 1.0) -> float:
@@ -127,6 +147,49 @@ def severity_probabilities(config: dict, ranks: int, age: int) -> np.ndarray:
     shift = config["age_groups"]["severity_shift"][age]
     odds = base * np.exp(shift * np.arange(ranks))
     return odds / odds.sum()
+
+
+def per_county(spec: dict, n_counties: int) -> list[int]:
+    """Hospitals of a level per county: a list, or ``count`` in each of ``counties`` (default all)."""
+    value = spec["per_county"]
+    if isinstance(value, list):
+        return [int(v) for v in value]
+    where = spec.get("counties", list(range(n_counties)))
+    return [int(value) if c in where else 0 for c in range(n_counties)]
+
+
+def county_shares(counties: dict, n_counties: int) -> np.ndarray:
+    shares = counties.get("population_share", "uniform")
+    if shares == "uniform":
+        return np.full(n_counties, 1.0 / n_counties)
+    return np.asarray(shares, dtype=float)
+
+
+def county_distances(counties: dict) -> np.ndarray:
+    """Distances between county seats: a given matrix, or a square grid of ``count`` counties
+    ``spacing_km`` apart (straight-line distance, at least ``local_km`` within a county)."""
+    if counties.get("distance_km") is not None:
+        return np.asarray(counties["distance_km"], dtype=float)
+    side = int(np.ceil(np.sqrt(counties["count"])))
+    index = np.arange(counties["count"])
+    x, y = index % side, index // side
+    distance = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) * counties["spacing_km"]
+    return np.maximum(distance, counties["local_km"])
+
+
+def choice_sets(distance: np.ndarray, county: np.ndarray, level: np.ndarray,
+                spec: dict) -> list[np.ndarray]:
+    """Hospitals a patient of each county considers: every hospital of the home county plus the
+    nearest few secondary and tertiary hospitals elsewhere (BEHAVIOUR §5: reachable hospitals)."""
+    sets = []
+    for home in range(distance.shape[0]):
+        chosen = [np.flatnonzero(county == home)]
+        for level_index, key in ((1, "outside_secondary"), (2, "outside_tertiary")):
+            outside = np.flatnonzero((county != home) & (level == level_index))
+            nearest = outside[np.argsort(distance[home, county[outside]], kind="stable")]
+            chosen.append(nearest[: spec[key]])
+        sets.append(np.unique(np.concatenate(chosen)))
+    return sets
 
 
 def build_region(config: dict, seed_sequence: np.random.SeedSequence,
@@ -170,9 +233,10 @@ def build_region(config: dict, seed_sequence: np.random.SeedSequence,
     counties = config["counties"]
     hospitals = config["hospitals"]
     county, level, beds, private = [], [], [], []
+    n_counties = len(county_distances(counties))
     for level_index, name in enumerate(LEVELS):
         spec = hospitals[name]
-        for c, count in enumerate(spec["per_county"]):
+        for c, count in enumerate(per_county(spec, n_counties)):
             for _ in range(int(count)):
                 county.append(c)
                 level.append(level_index)
@@ -182,10 +246,8 @@ def build_region(config: dict, seed_sequence: np.random.SeedSequence,
     beds, private = np.array(beds, dtype=float), np.array(private)
     efficiency = rng.lognormal(0.0, config["behaviour"]["efficiency_sd"], len(level))
     coding_capacity = np.clip(0.5 + 0.5 * beds / beds.max(), 0.5, 1.0)
-    distance = np.asarray(counties["distance_km"], dtype=float)
-    radius = config["behaviour"]["choice_radius_km"]
-    candidates = [np.flatnonzero((distance[c, county] <= radius) | (level == 2))
-                  for c in range(len(counties["names"]))]
+    distance = county_distances(counties)
+    candidates = choice_sets(distance, county, level, config["behaviour"]["choice_set"])
     cost_targets = np.array([config["cost_per_admission"][lv] for lv in LEVELS], dtype=float)
     return Region(
         title=config["title"], catalogue=catalogue, config=config, weight=weight,
@@ -194,6 +256,6 @@ def build_region(config: dict, seed_sequence: np.random.SeedSequence,
         family_ranks=family_ranks, hospital_county=county, hospital_level=level,
         hospital_beds=beds, hospital_private=private, hospital_efficiency=efficiency,
         hospital_coding_capacity=coding_capacity,
-        county_share=np.asarray(counties["population_share"], dtype=float),
+        county_share=county_shares(counties, n_counties),
         distance_km=distance, candidates=candidates, base_cost=cost_targets.copy(),
         case_mix_exponent=float(exponent))

@@ -33,19 +33,34 @@ def consumption_index(hospital, group, value, n_hospitals, n_groups):
 def admissions_per_person(hospital, patient, n_hospitals):
     """§6: admissions ÷ distinct patients, per hospital (split admissions raise it)."""
     patients = np.int64(patient.max()) + 1 if len(patient) else 1
-    pairs = np.unique(hospital.astype(np.int64) * patients + patient)
-    persons = np.bincount(pairs // patients, minlength=n_hospitals)
+    key = np.sort(hospital.astype(np.int64) * patients + patient)
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    persons = np.bincount(key[first] // patients, minlength=n_hospitals)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.bincount(hospital, minlength=n_hospitals) / persons
 
 
 def readmitted_within(patient, admission_day, discharge_day, days=15):
     """Whether each case is followed by an admission of the same patient within ``days`` days of
-    its discharge (§6 15-day readmission; the index case carries the flag)."""
-    order = np.lexsort((discharge_day, admission_day, patient))
+    its discharge (§6 15-day readmission; the index case carries the flag).
+
+    Cases are ordered by patient, then admission day, then discharge day (one sort of a combined
+    integer key)."""
+    n = len(patient)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    admission = admission_day - admission_day.min()
+    discharge = discharge_day - discharge_day.min()
+    span = np.int64(max(admission.max(), discharge.max()) + 1)
+    key = (patient.astype(np.int64) * span + admission) * span + discharge
+    if patient.max() >= np.iinfo(np.int64).max // (span * span):  # pragma: no cover - huge ids
+        order = np.lexsort((discharge_day, admission_day, patient))
+    else:
+        order = np.argsort(key)
     same_patient = patient[order][1:] == patient[order][:-1]
     gap = admission_day[order][1:] - discharge_day[order][:-1]
-    flagged = np.zeros(len(patient), dtype=bool)
+    flagged = np.zeros(n, dtype=bool)
     flagged[order[:-1]] = same_patient & (gap >= 0) & (gap <= days)
     return flagged
 
