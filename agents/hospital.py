@@ -30,6 +30,13 @@ def logistic(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
 
 
+def response(gain: float, threshold: float, scale: float) -> float:
+    """σ((gain − threshold)/scale), rescaled so that a gain of zero (or less) gives 0 and a very
+    large gain 1."""
+    at_zero = logistic(-threshold / scale)
+    return float(max(0.0, (logistic((gain - threshold) / scale) - at_zero) / (1 - at_zero)))
+
+
 @dataclass
 class Observation:
     """What a hospital saw last year, in yuan per case unless stated."""
@@ -61,20 +68,19 @@ class Hospital(mesa.Agent):
         self.induction = 0.0
 
     def targets(self, seen: Observation, behaviour: dict) -> dict[str, float]:
-        """The logistic best response of each lever to what was observed."""
+        """The best response of each lever to what was observed: a logistic curve of the net
+        gain, shifted so that no gain gives zero (the clinical baseline, BEHAVIOUR §4)."""
         ethics = behaviour["upcoding_ethics_cost"]["private" if self.private else "public"]
         return {
-            "upcoding": float(logistic((seen.upcoding_net_gain - ethics)
-                                       / behaviour["upcoding_scale"])),
-            "selection": float(logistic((seen.loss_per_losing_case
-                                         - behaviour["selection_tolerance"])
-                                        / behaviour["selection_scale"])),
+            "upcoding": response(seen.upcoding_net_gain, ethics, behaviour["upcoding_scale"]),
+            "selection": response(seen.loss_per_losing_case, behaviour["selection_tolerance"],
+                                  behaviour["selection_scale"]),
             "cost_cutting": float(np.clip(-seen.margin_ratio / behaviour["cutting_scale"]
                                           * 0.5, 0.0, 1.0)),
-            "split": float(logistic((seen.split_gain * (1 - behaviour["split_penalty_probability"])
-                                     - behaviour["split_scale"]) / behaviour["split_scale"])),
-            "induction": float(logistic((seen.induction_margin - behaviour["induction_scale"])
-                                        / behaviour["induction_scale"])),
+            "split": response(seen.split_gain * (1 - behaviour["split_penalty_probability"]),
+                              behaviour["split_scale"], behaviour["split_scale"]),
+            "induction": response(seen.induction_margin, behaviour["induction_scale"],
+                                  behaviour["induction_scale"]),
         }
 
     def adapt(self, seen: Observation, behaviour: dict, noise: np.ndarray) -> None:
@@ -84,6 +90,7 @@ class Hospital(mesa.Agent):
         for lever, target, shock in zip(LEVERS, self.targets(seen, behaviour).values(), noise,
                                         strict=True):
             current = getattr(self, lever)
-            moved = current + rate * (target * ceiling[lever] - current) \
-                + behaviour["lever_noise"] * shock
+            goal = target * ceiling[lever]
+            moved = current + rate * (goal - current) \
+                + behaviour["lever_noise"] * shock * max(current, goal)
             setattr(self, lever, float(np.clip(moved, 0.0, ceiling[lever])))

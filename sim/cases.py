@@ -68,6 +68,7 @@ class CaseTable:
     year: int
     source: str
     deducted_points: np.ndarray | None = None  # audit deductions per case (§2.7), model runs
+    paid_by_item: np.ndarray | None = None     # cases outside DRG payment (§7 rollout)
 
     def __len__(self) -> int:
         return len(self.cost)

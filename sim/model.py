@@ -59,6 +59,8 @@ class YearState:
     coefficient: np.ndarray          # group × level, as the settlement will apply it
     point_value: np.ndarray          # expected yuan per point by level (nan under FFS)
     budget: float | None
+    covered_hospital: np.ndarray     # hospitals paid under DRG this year (§7 rollout)
+    covered_group: np.ndarray        # groups paid under DRG in covered hospitals (§7)
 
 
 class RegionModel(mesa.Model):
@@ -161,12 +163,31 @@ class RegionModel(mesa.Model):
             else:
                 budget = bureau.next_budget(self.budget, growth)
         point_value = self._expected_point_value(policy, on, base, coefficient, budget)
+        covered_hospital, covered_group = self._rollout(policy, on)
         self.state = YearState(year, year_index, policy, on, catalogue, base, coefficient,
-                               point_value, budget)
+                               point_value, budget, covered_hospital, covered_group)
         self.budget = budget
         self.cases = []
         if not burn_in:
             self._adapt_hospitals(year)
+
+    def _rollout(self, policy: Policy, on: dt.date) -> tuple[np.ndarray, np.ndarray]:
+        """§7: hospitals under DRG (tertiary first, then by beds) and groups paid by DRG (the
+        most common groups of last year first), as shares of all hospitals and groups."""
+        region = self.region
+        n_h, n_g = region.n_hospitals, len(region.weight)
+        if policy.method == "ffs":
+            return np.zeros(n_h, dtype=bool), np.zeros(n_g, dtype=bool)
+        hospitals = np.lexsort((np.arange(n_h), -region.hospital_beds, -region.hospital_level))
+        covered_hospital = np.zeros(n_h, dtype=bool)
+        covered_hospital[hospitals[: int(np.ceil(policy.value("rollout.hospital_share", on)
+                                                  * n_h - 1e-9))]] = True
+        counts = np.bincount(self.last_year["true_group"], minlength=n_g)
+        groups = np.lexsort((np.arange(n_g), -counts))
+        covered_group = np.zeros(n_g, dtype=bool)
+        covered_group[groups[: int(np.ceil(policy.value("rollout.group_share", on) * n_g
+                                           - 1e-9))]] = True
+        return covered_hospital, covered_group
 
     def _coefficients(self, catalogue: Catalogue, policy: Policy, on: dt.date) -> np.ndarray:
         """Group × level coefficients as the settlement will apply them (§2.4)."""
@@ -212,8 +233,10 @@ class RegionModel(mesa.Model):
         level = self.region.hospital_level[hospital]
         if state.policy.method == "ffs":
             return cost
-        return state.base_points[group] * state.coefficient[group, level] * state.point_value[
+        drg = state.base_points[group] * state.coefficient[group, level] * state.point_value[
             level]
+        covered = state.covered_hospital[hospital] & state.covered_group[group]
+        return np.where(covered, drg, cost)
 
     # ------------------------------------------------------------------ the month
     def month_flow(self, month: int) -> None:
@@ -408,7 +431,9 @@ class RegionModel(mesa.Model):
             transferred_48h=np.zeros(n, bool), rehabilitation_or_tcm=np.zeros(n, bool),
             hospital_ids=region.hospital_ids, hospital_level=region.hospital_level,
             levels=LEVELS, year=state.year, source="model",
-            deducted_points=cases["deducted_points"])
+            deducted_points=cases["deducted_points"],
+            paid_by_item=~(state.covered_hospital[cases["hospital"]]
+                           & state.covered_group[cases["coded_group"]]))
 
     # ------------------------------------------------------------------ learning
     def _adapt_hospitals(self, year: int) -> None:

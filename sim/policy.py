@@ -87,6 +87,9 @@ SCHEMA: dict[str, Spec] = {
     "all_inclusive.high_price_multiple": Spec("number", 1, None, methods=("all_inclusive",)),
     # DIP (§8)
     "dip.fix_inversions": Spec("boolean", methods=("dip",)),
+    # rollout of hospitals and groups (§7)
+    "rollout.hospital_share": Spec("number", 0, 1, methods=SETTLED),
+    "rollout.group_share": Spec("number", 0, 1, methods=SETTLED),
     # yearly revision from last year's data (§1.7, BEHAVIOUR §6)
     "revision.weights_from_coded_data": Spec("boolean"),
     "revision.coefficients_yearly": Spec("boolean"),

@@ -150,7 +150,7 @@ def severity_probabilities(config: dict, ranks: int, age: int) -> np.ndarray:
 
 
 def per_county(spec: dict, n_counties: int) -> list[int]:
-    """Hospitals of a level per county: a list, or ``count`` in each of ``counties`` (default all)."""
+    """Hospitals of a level per county: a list, or one count in each of ``counties`` (all)."""
     value = spec["per_county"]
     if isinstance(value, list):
         return [int(v) for v in value]

@@ -160,13 +160,16 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     warnings = list(policy.warnings)
 
     # §5: under the all-inclusive price, listed cases leave the price and are paid by item.
-    excluded = np.zeros(n, dtype=bool)
+    # §7 rollout: cases of hospitals or groups not yet under DRG are paid by item
+    paid_by_item = (np.zeros(n, dtype=bool) if cases.paid_by_item is None
+                    else np.asarray(cases.paid_by_item, dtype=bool))
+    excluded = paid_by_item.copy()
     if method == "all_inclusive":
         rate_by_level = _level_values(policy.value("rate.base_rate", on), levels)
         provisional = group_reference(cases, catalogue, policy, on, np.ones(n, dtype=bool))
         price = (provisional.base_points[cases.group] / 100.0 * rate_by_level[cases.level]
                  * provisional.coefficient[cases.group, cases.level])
-        excluded = inclusive_rules.excluded_from_price(
+        excluded |= inclusive_rules.excluded_from_price(
             cases.length_of_stay, cases.cost, price,
             policy.value("all_inclusive.short_stay_days", on),
             policy.value("all_inclusive.long_stay_days", on),
@@ -194,6 +197,7 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         case_class = class_rules.case_class(
             cases.cost, level_mean, threshold, policy.value("outliers.low_multiple", on),
             reference.stable[group], whole_group)
+        case_class = np.where(paid_by_item, class_rules.EXCLUDED, case_class).astype(np.int8)
     coefficient = np.where((case_class == class_rules.UNSTABLE)
                            | (case_class == class_rules.WHOLE_GROUP), 1.0, coefficient)
     mean_cost_all = float(np.mean(cases.cost[drg_case])) if drg_case.any() else np.nan

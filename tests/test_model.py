@@ -71,3 +71,27 @@ def test_same_seed_same_tables(point_run):
     again = run()
     for name, table in point_run.tables().items():
         pd.testing.assert_frame_equal(table, again.tables()[name], check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("policy", ["rate", "pool", "all_inclusive", "dip", "ffs"])
+def test_every_policy_runs_in_the_model(policy):
+    model = run(policy, years=1)
+    yearly = model.tables()["yearly"]
+    assert yearly["fund_drg_spending"].iloc[0] > 0
+    if policy == "ffs":  # paid as billed: no upcoding incentive, fund pays the claims
+        assert yearly["upcoded_share"].iloc[0] == 0
+        assert yearly["fund_drg_spending"].iloc[0] == pytest.approx(
+            yearly["ffs_fund_paid"].iloc[0], rel=1e-9)
+
+
+def test_rollout_pays_uncovered_hospitals_and_groups_by_item():
+    """§7: with 40% of hospitals and 70% of groups under DRG, most cases are paid by item."""
+    rolled = run("point", years=1, reforms=[shipped("reforms", "rollout_2023_2025", ".yaml")])
+    settlement = rolled.last_settlement
+    classes = settlement.summary["case_classes"]
+    assert classes["excluded"] > 0.3 * settlement.summary["cases"]
+    state = rolled.state
+    assert state.covered_hospital.mean() == pytest.approx(0.4, abs=0.02)
+    assert state.covered_group.mean() == pytest.approx(0.7, abs=0.01)
+    # the tertiary hospitals come first
+    assert state.covered_hospital[rolled.region.hospital_level == 2].all()
