@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.cases import REVIEW_WHOLE_GROUP, CaseTable
+from sim.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, CaseTable
 from sim.catalogue import Catalogue
 from sim.policy import POINT_FAMILY, Policy
 from sim.rules import all_inclusive as inclusive_rules
@@ -134,6 +134,58 @@ def group_reference(cases: CaseTable, catalogue: Catalogue, policy: Policy, on: 
                           clamped)
 
 
+@dataclass
+class CaseChain:
+    """Per-case results of §2.3–§2.5: class, base points, coefficient, points, extra points."""
+
+    case_class: np.ndarray
+    base_points: np.ndarray
+    coefficient: np.ndarray
+    points: np.ndarray
+    extra_points: np.ndarray
+    mean_cost_all: float
+
+
+def case_chain(cases: CaseTable, reference: GroupReference, policy: Policy, on: dt.date,
+               excluded: np.ndarray, all_inclusive: bool = False,
+               mean_cost_all: float | None = None) -> CaseChain:
+    """Classes (§2.3), coefficients (§2.4) and points (§2.5) of every case.
+
+    ``excluded`` cases (paid by item: §5 exclusions, §7 rollout) get the class ``excluded`` and
+    no points. Under the all-inclusive price every other case is ``normal`` (§5 has no outlier
+    classes: the exclusions take their place). ``mean_cost_all`` (the mean cost of all DRG cases,
+    for whole-group points) defaults to that of ``cases``.
+    """
+    group, level = cases.group, cases.level
+    base = reference.base_points[group]
+    coefficient = reference.coefficient[group, level]
+    limits, multiples = _bands(policy, on)
+    threshold = class_rules.high_multiple_threshold(base, limits, multiples)
+    whole_group = reference.whole_group[group] | (
+        (cases.review == REVIEW_WHOLE_GROUP) & cases.review_approved)
+    level_mean = reference.level_mean_cost[group, level]
+    if all_inclusive:
+        case_class = np.full(len(cases), class_rules.NORMAL, dtype=np.int8)
+    else:
+        case_class = class_rules.case_class(
+            cases.cost, level_mean, threshold, policy.value("outliers.low_multiple", on),
+            reference.stable[group], whole_group)
+    case_class = np.where(excluded, class_rules.EXCLUDED, case_class).astype(np.int8)
+    coefficient = np.where((case_class == class_rules.UNSTABLE)
+                           | (case_class == class_rules.WHOLE_GROUP), 1.0, coefficient)
+    drg_case = ~excluded
+    if mean_cost_all is None:
+        mean_cost_all = float(np.mean(cases.cost[drg_case])) if drg_case.any() else np.nan
+    # §2.5: extra points only where a special-case review granted them
+    special_approved = cases.review_approved & (cases.review == REVIEW_SPECIAL)
+    points, extra = point_rules.case_points(
+        case_class, base, coefficient, cases.cost, cases.unreasonable_cost,
+        reference.region_mean_cost[group], level_mean, threshold, special_approved,
+        mean_cost_all)
+    return CaseChain(case_class, base, coefficient, np.where(excluded, 0.0, points),
+                     np.where(excluded, 0.0, extra), mean_cost_all)
+
+
 def _bands(policy: Policy, on: dt.date) -> tuple[list[float], list[float]]:
     bands = policy.value("outliers.high_multiple_bands", on)
     return ([b["up_to_base_points"] for b in bands[:-1]], [b["multiple"] for b in bands])
@@ -182,30 +234,12 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         warnings.append(f"{reference.clamped_groups} group(s) had a lower-level coefficient "
                         "above the level above it; clamped (§1.6)")
 
-    # §2.3 case classes, §2.5 points
-    group, level = cases.group, cases.level
-    base = reference.base_points[group]
-    coefficient = reference.coefficient[group, level]
-    limits, multiples = _bands(policy, on)
-    threshold = class_rules.high_multiple_threshold(base, limits, multiples)
-    whole_group = reference.whole_group[group] | (
-        (cases.review == REVIEW_WHOLE_GROUP) & cases.review_approved)
-    level_mean = reference.level_mean_cost[group, level]
-    if method == "all_inclusive":
-        case_class = np.where(excluded, class_rules.EXCLUDED, class_rules.NORMAL).astype(np.int8)
-    else:
-        case_class = class_rules.case_class(
-            cases.cost, level_mean, threshold, policy.value("outliers.low_multiple", on),
-            reference.stable[group], whole_group)
-        case_class = np.where(paid_by_item, class_rules.EXCLUDED, case_class).astype(np.int8)
-    coefficient = np.where((case_class == class_rules.UNSTABLE)
-                           | (case_class == class_rules.WHOLE_GROUP), 1.0, coefficient)
-    mean_cost_all = float(np.mean(cases.cost[drg_case])) if drg_case.any() else np.nan
-    points, extra = point_rules.case_points(
-        case_class, base, coefficient, cases.cost, cases.unreasonable_cost,
-        reference.region_mean_cost[group], level_mean, threshold, cases.review_approved,
-        mean_cost_all)
-    points = np.where(excluded, 0.0, points)
+    chain = case_chain(cases, reference, policy, on, excluded,
+                       all_inclusive=method == "all_inclusive")
+    case_class, base, coefficient = chain.case_class, chain.base_points, chain.coefficient
+    points, extra = chain.points, chain.extra_points
+    level = cases.level
+    mean_cost_all = chain.mean_cost_all
 
     # patients' cash: as billed, except the all-inclusive price's patient share (§5)
     patient_cash = cases.patient_paid.copy()
@@ -216,7 +250,7 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         patient_cash = np.where(excluded, cases.patient_paid, patient_part)
 
     case_points = pd.DataFrame({
-        "case_id": cases.case_id.to_numpy(zero_copy_only=False),
+        "case_id": pd.array(cases.case_id, dtype=pd.ArrowDtype(cases.case_id.type)),
         "case_class": pd.Categorical.from_codes(case_class, class_rules.CLASS_NAMES),
         "base_points": base,
         "coefficient": coefficient,

@@ -111,3 +111,16 @@ def test_run_folder_is_complete(settled):
     assert record["parameters"]["budget_override"] == 165400
     assert len(record["inputs"]["cases"][0]["sha256"]) == 64
     assert record["versions"]["numpy"]
+
+
+def test_approval_without_a_special_review_grants_no_extra_points(tmp_path):
+    """§2.5: extra points come only from a special-case review; C9 approved but not reviewed."""
+    frame = pd.read_csv(DATA / "cases.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame["case_id"] == "C9", "review_approved"] = "true"
+    frame.to_csv(tmp_path / "cases.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["settle", str(tmp_path / "cases.csv"), "--catalogue",
+                 str(DATA / "catalogue.csv"), "--policy", str(DATA / "policy.yaml"),
+                 "--budget", "165400", "--out", str(out), "--quiet"]) == 0
+    points = pd.read_csv(out / "case_points.csv").set_index("case_id")
+    assert points.loc["C9", "points"] == 180
