@@ -158,10 +158,10 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
         choice[rows] = candidates[pick]
         referred_up[rows] = up
     # capacity: bed-days beyond what is left this month go to the next capable choice
-    over = _over_capacity(choice, episodes, capacity_left, rng_admission, region)
+    over, stay = _over_capacity(choice, episodes, capacity_left, rng_admission, region)
     if over.any():
         refused |= over
-        choice = _reassign(region, episodes, choice, over, expected_cost_factor, capacity_left)
+        choice = _reassign(region, episodes, choice, over, stay, capacity_left)
     return Choice(choice, referred_up, referred_down, refused)
 
 
@@ -177,13 +177,15 @@ def _over_capacity(choice, episodes, capacity_left, rng, region):
         rows = rows[np.argsort(order_draw[rows])]
         cumulative = np.cumsum(stay[rows])
         over[rows[cumulative > capacity_left[hospital]]] = True
-    return over
+    return over, stay
 
 
-def _reassign(region, episodes, choice, over, expected_cost_factor, capacity_left):
-    """Send over-capacity cases to the nearest capable hospital with room, county by county."""
+def _reassign(region, episodes, choice, over, stay, capacity_left):
+    """Send over-capacity cases to the nearest capable hospital with bed-days left, county by
+    county (one pass: the receiving hospital's room is judged before the move)."""
     choice = choice.copy()
-    room = capacity_left > np.bincount(choice[~over], minlength=len(capacity_left))
+    used = np.bincount(choice[~over], weights=stay[~over], minlength=len(capacity_left))
+    room = capacity_left > used
     for county, candidates in enumerate(region.candidates):
         rows = np.flatnonzero(over & (episodes.county == county))
         if len(rows) == 0:

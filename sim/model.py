@@ -247,7 +247,9 @@ class RegionModel(mesa.Model):
         factor = self.cost_factor(levers["cost_cutting"])
         deductible, ratio = self._cost_sharing(state.policy, on)
         stay_per_weight = behaviour["stay_days_per_sqrt_weight"]
-        self.capacity_left = (region.hospital_beds * 30.4 * behaviour["bed_occupancy_max"])
+        # bed-days this month; beds scale with the population when the region is scaled
+        self.capacity_left = (region.hospital_beds * self.scale * 30.4
+                              * behaviour["bed_occupancy_max"])
 
         # 1 incidence
         expected = patient_flow.monthly_expected_admissions(region, state.index)

@@ -1,0 +1,617 @@
+"""Benchmark of the region model (``drgsim run``): default region, province, patients as agents.
+
+Workloads, each repetition in its own child process so that its peak resident memory is its own
+(read with ``os.wait4`` for that child):
+
+- ``default``: ``drgsim run`` on the default region (``scenarios/regions/default.yaml``), 5 years
+  after the burn-in year, point policy, charts on: the command line's own ``main`` in the child,
+  end to end, writing the run folder (to a temporary directory, removed afterwards). Reported:
+  the process wall time (interpreter start-up and imports included; the target is judged on it)
+  and the call alone. Target ≤ 15 s.
+- ``province``: the same on ``scenarios/regions/province.yaml`` (30 M insured, ~1,040 hospitals,
+  ~6 M admissions a year). Targets ≤ 180 s and ≤ 8 GB peak RSS. Run once by default (it is long).
+- ``agents``: a small region (default region at ``--agents-scale`` 0.02, ``--agents-years`` 2) run
+  both ways: patients as columns (``sim.model.RegionModel``) and one Mesa agent per patient
+  (``benchmarks/patients_as_agents.py``, the same month done episode by episode, the rest of the
+  model shared). Both are timed in-process (model construction + the SimPy calendar, no writing);
+  the time in ``month_flow`` is reported separately. Aggregates of both versions are printed side
+  by side (admissions per month, shares by level, CMI, upcoding, readmissions, stay, cost) and
+  checked to be close, so that the speed ratio compares like with like.
+
+For ``default`` and ``province`` the child wraps the model's steps with timers (a few hundred
+calls per run, well under a millisecond in all): set-up, January (catalogue, learning), the month
+(incidence, choice, induction, the rest: treatment, coding, cost sharing), quarter audits, the
+year end (case table, settle, fund, metrics), tables, writing (tables, JSON, charts), and the
+garbage collector's time (``gc.callbacks``). Medians over the repetitions are printed.
+
+Results are printed as tables and written to ``benchmarks/results/run.json`` (with ``--only`` the
+other workloads' earlier results in that file are kept).
+
+    .venv/bin/python benchmarks/run.py                        # all three (about 3–4 minutes)
+    .venv/bin/python benchmarks/run.py --only default --repeat 5
+    .venv/bin/python benchmarks/run.py --only province --repeat 2
+    .venv/bin/python benchmarks/run.py --only agents
+    .venv/bin/python benchmarks/run.py --only province --profile   # cProfile of one run
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import functools
+import gc
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results" / "run.json"
+KIB = 1024
+POLICY = "point"
+SEED = 1
+START_YEAR = 2023
+YEARS = 5
+AGENTS_SCALE = 0.02
+AGENTS_YEARS = 2
+TARGETS = {"default": {"seconds": 15.0}, "province": {"seconds": 180.0, "bytes": 8e9}}
+SCENARIOS = {"default": "default", "province": "province"}
+DEFAULT_REPEAT = {"default": 3, "province": 1, "agents": 3}
+# like-for-like check of the agents workload
+ADMISSIONS_TOLERANCE = 0.03     # relative, admissions per month
+SHARE_TOLERANCE = 0.03          # absolute, share of cases by level
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# stage timers (child side)
+
+
+class StageTimer:
+    """Wraps functions and methods; totals inclusive seconds by call path ("a/b/c")."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.stack: list[str] = []
+        self.cases = 0
+        self.gc_seconds: dict[str, float] = {}
+        self._gc_start = 0.0
+
+    def wrap(self, owner, attribute: str, name: str) -> None:
+        original = getattr(owner, attribute)
+        timer = self
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            timer.stack.append(name)
+            key = "/".join(timer.stack)
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                timer.seconds[key] = timer.seconds.get(key, 0.0) + time.perf_counter() - start
+                timer.calls[key] = timer.calls.get(key, 0) + 1
+                timer.stack.pop()
+
+        setattr(owner, attribute, timed)
+
+    def gc_callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+            return
+        where = "/".join(self.stack[:2]) or "(outside)"
+        seconds = time.perf_counter() - self._gc_start
+        for key in (f"generation {info['generation']}", f"in {where}"):
+            self.gc_seconds[key] = self.gc_seconds.get(key, 0.0) + seconds
+
+
+def install_stage_timers() -> StageTimer:
+    """Wrap the steps of ``run_to_folder`` (this process only; sim/ is not changed)."""
+    import agents.bureau
+    import agents.patients
+    import sim.model
+    import sim.run_command
+    from sim.fund import FundLedger
+    from sim.metrics import YearRecorder
+    from sim.model import RegionModel
+    from sim.store import RunFolder
+
+    timer = StageTimer()
+    plan = [
+        (sim.run_command, "load_region_config", "read region"),
+        (sim.run_command, "load_policy", "read policy"),
+        (RegionModel, "__init__", "set-up"),
+        (sim.model, "build_region", "build region"),
+        (RegionModel, "_calibrate_costs", "calibration"),
+        (sim.run_command, "run_calendar", "calendar"),
+        (RegionModel, "year_start", "January"),
+        (agents.bureau, "year_catalogue", "catalogue"),
+        (RegionModel, "_adapt_hospitals", "learning"),
+        (RegionModel, "month_flow", "month"),
+        (agents.patients, "draw_episodes", "incidence"),
+        (agents.patients, "choose_hospitals", "choice"),
+        (RegionModel, "_induced_episodes", "induction"),
+        (YearRecorder, "month_row", "month row"),
+        (RegionModel, "quarter_review", "quarter audit"),
+        (RegionModel, "year_end", "year end"),
+        (RegionModel, "_case_table", "case table"),
+        (sim.model, "settle", "settle"),
+        (FundLedger, "close_year", "fund"),
+        (YearRecorder, "year_rows", "metrics"),
+        (RegionModel, "tables", "tables"),
+        (sim.run_command, "run_record", "run record"),
+        (RunFolder, "write_table", "write tables"),
+        (RunFolder, "write_json", "write JSON"),
+        (sim.run_command, "run_charts", "charts"),
+        (RunFolder, "commit", "commit folder"),
+    ]
+    for owner, attribute, name in plan:
+        timer.wrap(owner, attribute, name)
+    original_row = YearRecorder.month_row
+
+    def counting_row(recorder, state, month, chunk):
+        timer.cases += len(chunk["cost"])
+        return original_row(recorder, state, month, chunk)
+
+    YearRecorder.month_row = counting_row
+    gc.callbacks.append(timer.gc_callback)
+    return timer
+
+
+# --------------------------------------------------------------------------------------------
+# workloads (child side)
+
+
+def work_e2e(spec: dict) -> dict:
+    """``drgsim run`` through the command line's ``main``, timed by stage."""
+    start = time.perf_counter()
+    import sim.cli
+    import sim.report.charts  # noqa: F401  (matplotlib: imported here, not inside the call)
+    import sim.run_command  # noqa: F401
+
+    imported = time.perf_counter() - start
+    timer = install_stage_timers()
+    out = Path(spec["out"])
+    argv = ["run", spec["scenario"], "--policy", spec["policy"], "--years", str(spec["years"]),
+            "--start-year", str(spec["start_year"]), "--seed", str(spec["seed"]),
+            "--out", str(out)]
+    printed = io.StringIO()
+    profiler = None
+    if spec.get("cprofile"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(printed):
+        if profiler is not None:
+            code = profiler.runcall(sim.cli.main, argv)
+        else:
+            code = sim.cli.main(argv)
+    seconds = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"drgsim run exited with {code}")
+    written = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    result = {"seconds": seconds, "import_seconds": imported, "stages": timer.seconds,
+              "calls": timer.calls, "cases": timer.cases, "gc_seconds": timer.gc_seconds,
+              "output_bytes": written, "cli_output": printed.getvalue().splitlines()[:1]}
+    if profiler is not None:
+        import pstats
+
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(30)
+        result["cprofile"] = text.getvalue()
+    return result
+
+
+def work_compare(spec: dict) -> dict:
+    """One version (columns or agents) of the small region, ``repeat`` times in this process."""
+    sys.path.insert(0, str(HERE))
+    from patients_as_agents import PatientAgentsModel, aggregates
+    from tqdm import tqdm
+
+    from sim.calendar import run_calendar
+    from sim.model import RegionModel
+    from sim.policy import load_policy
+    from sim.region import load_region_config
+    from sim.resources import resolve
+
+    cls = PatientAgentsModel if spec["version"] == "agents" else RegionModel
+    month_seconds = [0.0]
+    original = cls.month_flow
+
+    def timed_month(model, month):
+        start = time.perf_counter()
+        original(model, month)
+        month_seconds[0] += time.perf_counter() - start
+
+    cls.month_flow = timed_month
+    config, _ = load_region_config(spec["scenario"])
+    policy = load_policy(resolve(spec["policy"], "policies", ".yaml"), [])
+    times, month_times, cases, summary = [], [], None, None
+    for _ in tqdm(range(spec["repeat"]), desc=f"{spec['version']} runs", leave=False,
+                  file=sys.stderr, dynamic_ncols=True):
+        month_seconds[0] = 0.0
+        start = time.perf_counter()
+        model = cls(config, policy, start_year=spec["start_year"], years=spec["years"],
+                    seed=spec["seed"], scale=spec["scale"])
+        run_calendar(model, progress=False)
+        times.append(time.perf_counter() - start)
+        month_times.append(month_seconds[0])
+        cases = sum(row["admissions"] for row in model.monthly_rows)
+        summary = aggregates(model)
+        del model
+    return {"times": times, "month_times": month_times, "cases": cases, "aggregates": summary}
+
+
+WORKLOADS = {"e2e": work_e2e, "compare": work_compare}
+
+
+def child_main(spec_json: str) -> None:
+    spec = json.loads(spec_json)
+    result = WORKLOADS[spec["workload"]](spec)
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# the parent: run children, collect, print, record
+
+
+def run_child(spec: dict) -> dict:
+    """Run one workload in a fresh interpreter; add its peak RSS (this child only) and wall."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child",
+                                json.dumps(spec)], stdout=subprocess.PIPE, cwd=ROOT)
+    output = process.stdout.read()
+    process.stdout.close()
+    _, status, usage = os.wait4(process.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"workload {spec['workload']} failed (exit {code})")
+    result = json.loads(output.decode("utf-8").strip().splitlines()[-1])
+    result["peak_rss_mib"] = usage.ru_maxrss / KIB  # KiB on Linux
+    result["process_wall_seconds"] = wall
+    return result
+
+
+def _median(values):
+    return statistics.median(values) if values else None
+
+
+def bench_e2e(name: str, repeat: int, args) -> dict:
+    runs = []
+    for index in range(repeat):
+        _log(f"[{name}] drgsim run {SCENARIOS[name]}, {args.years} years: "
+             f"repetition {index + 1}/{repeat} …")
+        out = Path(tempfile.mkdtemp(prefix=f"drgsim-bench-{name}-"))
+        try:
+            result = run_child({"workload": "e2e", "scenario": SCENARIOS[name],
+                                "policy": POLICY, "years": args.years,
+                                "start_year": START_YEAR, "seed": SEED,
+                                "out": str(out / "run")})
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+        _log(f"[{name}]   {result['process_wall_seconds']:.1f} s (call {result['seconds']:.1f} s)"
+             f", peak RSS {result['peak_rss_mib']:,.0f} MiB, {result['cases']:,} cases")
+        runs.append(result)
+    keys = list(dict.fromkeys(k for run in runs for k in run["stages"]))
+    gc_keys = list(dict.fromkeys(k for run in runs for k in run["gc_seconds"]))
+    return {
+        "scenario": SCENARIOS[name], "years": args.years, "policy": POLICY, "seed": SEED,
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "repetitions": repeat,
+        "process_wall_s": [round(r["process_wall_seconds"], 3) for r in runs],
+        "call_s": [round(r["seconds"], 3) for r in runs],
+        "import_s": [round(r["import_seconds"], 3) for r in runs],
+        "median_process_wall_s": _median([r["process_wall_seconds"] for r in runs]),
+        "median_call_s": _median([r["seconds"] for r in runs]),
+        "min_process_wall_s": min(r["process_wall_seconds"] for r in runs),
+        "peak_rss_mib": [round(r["peak_rss_mib"], 1) for r in runs],
+        "max_peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+        "cases": runs[0]["cases"],
+        "output_bytes": runs[0]["output_bytes"],
+        "stages_median_s": {k: _median([r["stages"].get(k, 0.0) for r in runs]) for k in keys},
+        "stage_calls": runs[0]["calls"],
+        "gc_median_s": {k: _median([r["gc_seconds"].get(k, 0.0) for r in runs])
+                        for k in gc_keys},
+        "cli_output": runs[0]["cli_output"],
+    }
+
+
+def bench_agents(repeat: int, args) -> dict:
+    versions = {}
+    for version in ("columns", "agents"):
+        _log(f"[agents] {version}: default region × {args.agents_scale}, {args.agents_years} "
+             f"years, {repeat} runs in one process …")
+        result = run_child({"workload": "compare", "version": version, "scenario": "default",
+                            "policy": POLICY, "scale": args.agents_scale,
+                            "years": args.agents_years, "start_year": START_YEAR,
+                            "seed": SEED, "repeat": repeat})
+        median, month = _median(result["times"]), _median(result["month_times"])
+        _log(f"[agents]   median {median:.2f} s (month flow {month:.2f} s), "
+             f"{result['cases']:,} cases, peak RSS {result['peak_rss_mib']:,.0f} MiB")
+        versions[version] = {
+            "repetitions": repeat, "run_s": [round(t, 4) for t in result["times"]],
+            "month_flow_s": [round(t, 4) for t in result["month_times"]],
+            "median_run_s": median, "median_month_flow_s": month,
+            "cases": result["cases"], "month_flow_cases_per_s": result["cases"] / month,
+            "peak_rss_mib": result["peak_rss_mib"], "aggregates": result["aggregates"]}
+    columns, agents = versions["columns"], versions["agents"]
+    comparison = compare_aggregates(columns["aggregates"], agents["aggregates"])
+    return {
+        "scenario": "default", "scale": args.agents_scale, "years": args.agents_years,
+        "policy": POLICY, "seed": SEED,
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        **versions,
+        "speed_ratio_run": agents["median_run_s"] / columns["median_run_s"],
+        "speed_ratio_month_flow": agents["median_month_flow_s"] / columns["median_month_flow_s"],
+        "comparison": comparison,
+    }
+
+
+def compare_aggregates(columns: dict, agents: dict) -> dict:
+    rows = []
+    for key, value in columns.items():
+        if key in ("months", "years"):
+            continue
+        other = agents[key]
+        if key.startswith("share_"):
+            difference, kind, limit = other - value, "points", SHARE_TOLERANCE
+        else:
+            difference, kind = (other - value) / value if value else float("nan"), "relative"
+            limit = ADMISSIONS_TOLERANCE if key == "admissions_per_month" else None
+        rows.append({"measure": key, "columns": value, "agents": other,
+                     "difference": difference, "kind": kind, "tolerance": limit,
+                     "ok": None if limit is None else abs(difference) <= limit})
+    checked = [row["ok"] for row in rows if row["ok"] is not None]
+    return {"rows": rows, "like_for_like": all(checked)}
+
+
+def machine() -> dict:
+    import mesa
+    import numpy
+    import pandas
+
+    cpu, memory = "", None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory = next(int(line.split()[1]) for line in
+                      Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")) / KIB / KIB
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gib": memory and round(memory, 1),
+            "platform": platform.platform(), "python": platform.python_version(),
+            "numpy": numpy.__version__, "pandas": pandas.__version__, "mesa": mesa.__version__,
+            "load_average_at_start": os.getloadavg()}
+
+
+def targets(workloads: dict) -> list[dict]:
+    checks = []
+    for name in ("default", "province"):
+        result = workloads.get(name)
+        if not result:
+            continue
+        goal = TARGETS[name]
+        wall = result["median_process_wall_s"]
+        checks.append({"target": f"{name}: drgsim run, {result['years']} years, end to end "
+                                 f"≤ {goal['seconds']:g} s",
+                       "value": f"{wall:.1f} s process wall (median of "
+                                f"{result['repetitions']}), {result['median_call_s']:.1f} s in "
+                                "the call",
+                       "met": wall <= goal["seconds"]})
+        if "bytes" in goal:
+            peak = result["max_peak_rss_mib"] * KIB * KIB
+            checks.append({"target": f"{name}: peak memory ≤ {goal['bytes'] / 1e9:g} GB",
+                           "value": f"{peak / 1e9:.2f} GB ({result['max_peak_rss_mib']:,.0f} "
+                                    "MiB)",
+                           "met": peak <= goal["bytes"]})
+    agents = workloads.get("agents")
+    if agents:
+        checks.append({"target": "agents: both versions give like aggregates (admissions per "
+                                 f"month within {ADMISSIONS_TOLERANCE:.0%}, shares by level "
+                                 f"within {SHARE_TOLERANCE * 100:g} points)",
+                       "value": "yes" if agents["comparison"]["like_for_like"] else "no",
+                       "met": agents["comparison"]["like_for_like"]})
+    return checks
+
+
+# --------------------------------------------------------------------------------------------
+# report
+
+
+def _stage_lines(stages: dict[str, float]) -> list[str]:
+    """Stage medians as an indented tree, with the parent's time not in any child."""
+    lines = []
+    children: dict[str, list[str]] = {}
+    for key in stages:
+        parent = key.rsplit("/", 1)[0] if "/" in key else ""
+        children.setdefault(parent, []).append(key)
+
+    def walk(key: str, depth: int) -> None:
+        label = "  " * depth + key.rsplit("/", 1)[-1]
+        lines.append(f"  {label:<34}{stages[key]:>9.2f}")
+        kids = children.get(key, [])
+        for kid in kids:
+            walk(kid, depth + 1)
+        if kids:
+            rest = stages[key] - sum(stages[k] for k in kids)
+            lines.append(f"  {'  ' * (depth + 1) + '(rest)':<34}{rest:>9.2f}")
+
+    for key in children.get("", []):
+        walk(key, 0)
+    return lines
+
+
+def print_report(record: dict) -> None:
+    line = "-" * 104
+    workloads = record["workloads"]
+    print(f"\nrun benchmark — {record['date']} — {record['machine']['cores']} cores, "
+          f"{record['machine']['cpu']}; medians of the repetitions")
+    print(line)
+    print(f"{'workload':<38}{'reps':>5}{'wall s':>9}{'call s':>9}{'min s':>8}{'cases':>13}"
+          f"{'peak RSS MiB':>14}")
+    print(line)
+    for name in ("default", "province"):
+        result = workloads.get(name)
+        if not result:
+            continue
+        label = f"{name}: drgsim run, {result['years']} y"
+        print(f"{label:<38}{result['repetitions']:>5}{result['median_process_wall_s']:>9.2f}"
+              f"{result['median_call_s']:>9.2f}{result['min_process_wall_s']:>8.2f}"
+              f"{result['cases']:>13,}{result['max_peak_rss_mib']:>14,.0f}")
+    agents = workloads.get("agents")
+    if agents:
+        for version in ("columns", "agents"):
+            result = agents[version]
+            label = (f"small ×{agents['scale']:g}, {agents['years']} y: "
+                     f"{'columns' if version == 'columns' else 'agent per patient'}")
+            print(f"{label:<38}{result['repetitions']:>5}{result['median_run_s']:>9.2f}"
+                  f"{'':>9}{min(result['run_s']):>8.2f}{result['cases']:>13,}"
+                  f"{result['peak_rss_mib']:>14,.0f}")
+            print(f"{'  of which month flow':<38}{'':>5}{result['median_month_flow_s']:>9.2f}"
+                  f"{'':>9}{'':>8}{result['month_flow_cases_per_s']:>13,.0f}  cases/s")
+        ratio = "×" + format(agents["speed_ratio_run"], ".1f")
+        print(f"{'columns ÷ agents speed':<38}{'':>5}{ratio:>9}"
+              f"  whole run;  ×{agents['speed_ratio_month_flow']:.0f} month flow alone")
+        default = workloads.get("default")
+        month = default and default["stages_median_s"].get("calendar/month")
+        if month:
+            rate = default["cases"] / month
+            print(f"{'  (columns month flow, full default)':<38}{'':>5}{month:>9.2f}{'':>9}"
+                  f"{'':>8}{rate:>13,.0f}  cases/s: ×"
+                  f"{rate / agents['agents']['month_flow_cases_per_s']:.0f} the agents' rate")
+    print(line)
+    for name in ("default", "province"):
+        result = workloads.get(name)
+        if not result:
+            continue
+        print(f"stages of {name} (median s over {result['repetitions']} run(s); inclusive; "
+              f"call {result['median_call_s']:.2f} s)")
+        for text in _stage_lines(result["stages_median_s"]):
+            print(text)
+        gc_total = sum(v for k, v in result["gc_median_s"].items()
+                       if k.startswith("generation"))
+        where = sorted(((v, k) for k, v in result["gc_median_s"].items()
+                        if k.startswith("in ")), reverse=True)[:4]
+        print(f"  garbage collector: {gc_total:.2f} s in all ("
+              + ", ".join(f"{k[3:]} {v:.2f}" for v, k in where) + ")")
+        print(line)
+    if agents:
+        comparison = agents["comparison"]
+        print(f"like-for-like check, small region (columns vs one agent per patient; "
+              f"{agents['columns']['aggregates'].get('years', 0)} simulated years + burn-in):")
+        print(f"  {'measure':<24}{'columns':>12}{'agents':>12}{'difference':>14}  ok")
+        for row in comparison["rows"]:
+            if row["kind"] == "points":
+                diff = f"{row['difference'] * 100:+.2f} pt"
+            else:
+                diff = f"{row['difference'] * 100:+.2f} %"
+            ok = "" if row["ok"] is None else ("yes" if row["ok"] else "NO")
+            print(f"  {row['measure']:<24}{row['columns']:>12,.4g}{row['agents']:>12,.4g}"
+                  f"{diff:>14}  {ok}")
+        province = workloads.get("province")
+        if province:
+            per_case = 1 / agents["agents"]["month_flow_cases_per_s"]
+            print(f"  at the measured agent rate, the province's {province['cases']:,} cases "
+                  f"would take ≈ {province['cases'] * per_case / 60:,.0f} min of patient flow "
+                  "alone")
+        print(line)
+    for check in record["targets"]:
+        print(f"{'MET ' if check['met'] else 'MISS'}  {check['target']}: {check['value']}")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("default", "province", "agents"), action="append",
+                        help="run only this workload (may be given more than once)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="repetitions of every selected workload (default: 3 for default "
+                             "and agents, 1 for province)")
+    parser.add_argument("--years", type=int, default=YEARS,
+                        help="simulated years of default and province")
+    parser.add_argument("--agents-scale", type=float, default=AGENTS_SCALE)
+    parser.add_argument("--agents-years", type=int, default=AGENTS_YEARS)
+    parser.add_argument("--profile", action="store_true",
+                        help="only print a cProfile of one run of the (single) --only workload "
+                             "(default or province)")
+    parser.add_argument("--json", type=Path, default=RESULTS,
+                        help=f"where to write the results (default {RESULTS.relative_to(ROOT)})")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child_main(args.child)
+        return 0
+    selected = args.only or ["default", "province", "agents"]
+    if args.profile:
+        name = selected[0]
+        if name not in SCENARIOS:
+            parser.error("--profile needs --only default or --only province")
+        out = Path(tempfile.mkdtemp(prefix="drgsim-bench-profile-"))
+        try:
+            result = run_child({"workload": "e2e", "scenario": SCENARIOS[name], "policy": POLICY,
+                                "years": args.years, "start_year": START_YEAR, "seed": SEED,
+                                "out": str(out / "run"), "cprofile": True})
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+        print(result["cprofile"])
+        print(f"call {result['seconds']:.1f} s, peak RSS {result['peak_rss_mib']:,.0f} MiB "
+              "(under the profiler)")
+        return 0
+
+    started = dt.datetime.now().astimezone()
+    host = machine()
+    workloads = {}
+    if args.json.exists():
+        try:
+            workloads = json.loads(args.json.read_text("utf-8")).get("workloads", {})
+        except (OSError, ValueError):
+            workloads = {}
+    for name in ("default", "province", "agents"):
+        if name not in selected:
+            continue
+        repeat = args.repeat or DEFAULT_REPEAT[name]
+        if name == "agents":
+            workloads[name] = bench_agents(repeat, args)
+        else:
+            workloads[name] = bench_e2e(name, repeat, args)
+    record = {"benchmark": "benchmarks/run.py",
+              "date": started.isoformat(timespec="seconds"), "machine": host,
+              "settings": {"only": selected, "repeat": args.repeat, "years": args.years,
+                           "agents_scale": args.agents_scale, "agents_years": args.agents_years,
+                           "policy": POLICY, "seed": SEED, "start_year": START_YEAR},
+              "seconds": round((dt.datetime.now().astimezone() - started).total_seconds(), 1),
+              "workloads": workloads}
+    record["targets"] = targets(workloads)
+    print_report(record)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    shown = args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json
+    print(f"\nwritten: {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
