@@ -31,6 +31,8 @@ class YearRecorder:
         self.yearly: list[dict] = []
         self.by_level: list[dict] = []
         self.by_hospital: list[dict] = []
+        self.pressure_cells: list[pd.DataFrame] = []
+        self.mdc = region.catalogue.table["mdc"].to_numpy()
 
     def month_row(self, state, month: int, chunk: dict) -> dict:
         return {
@@ -95,6 +97,7 @@ class YearRecorder:
             "audit_deducted_points": float(cases["deducted_points"].sum()),
         })
         self.yearly.append(row)
+        self._pressure_by_level_mdc(state.year, level, cases["true_group"], pressure)
 
         monthly_values = result.summary.get("monthly_point_values") or [None] * 12
         monthly_budgets = result.summary.get("monthly_budgets") or [None] * 12
@@ -157,6 +160,20 @@ class YearRecorder:
                 **{lever: float(levers[lever][h]) for lever in LEVERS},
             })
 
+    def _pressure_by_level_mdc(self, year, level, true_group, pressure) -> None:
+        """Upcoding pressure by hospital level × MDC: mean net gain over upcodable cases."""
+        upcodable = np.isfinite(pressure)
+        mdc_codes, mdc = np.unique(self.mdc[true_group[upcodable]], return_inverse=True)
+        key = level[upcodable] * len(mdc_codes) + mdc
+        size = len(LEVELS) * len(mdc_codes)
+        count = np.bincount(key, minlength=size)
+        total = np.bincount(key, weights=pressure[upcodable], minlength=size)
+        cells = np.flatnonzero(count)
+        self.pressure_cells.append(pd.DataFrame({
+            "year": year, "level": np.asarray(LEVELS)[cells // len(mdc_codes)],
+            "mdc": mdc_codes[cells % len(mdc_codes)], "upcodable_cases": count[cells],
+            "upcoding_pressure": total[cells] / count[cells]}))
+
     def tables(self, model) -> dict[str, pd.DataFrame]:
         yearly = pd.DataFrame(self.yearly)
         ordered = list(YEARLY_COLUMNS) + [c for c in yearly.columns if c not in YEARLY_COLUMNS]
@@ -167,4 +184,5 @@ class YearRecorder:
             "yearly_by_level": pd.DataFrame(self.by_level),
             "hospital_yearly": pd.DataFrame(self.by_hospital),
             "fund_by_scheme": pd.DataFrame(model.ledger.rows),
+            "pressure_by_level_mdc": pd.concat(self.pressure_cells, ignore_index=True),
         }

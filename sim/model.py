@@ -37,7 +37,7 @@ from sim.metrics import YearRecorder
 from sim.policy import POINT_FAMILY, Policy, load_policy
 from sim.region import LEVELS, SCHEMES, Region, build_region
 from sim.resources import shipped
-from sim.settlement import settle
+from sim.settlement import coefficient_table, settle
 from sim.streams import Streams
 
 CASE_COLUMNS = ("hospital", "level", "scheme", "true_group", "coded_group", "cost", "fund_paid",
@@ -194,20 +194,15 @@ class RegionModel(mesa.Model):
         n_groups = len(catalogue.table)
         if policy.method == "ffs":
             return np.ones((n_groups, len(LEVELS)))
-        fixed = policy.value("coefficients.level", on)
-        if policy.has("rate.use_coefficients") and not policy.value("rate.use_coefficients", on):
-            table = np.ones((n_groups, len(LEVELS)))
-        elif fixed is not None:
-            table = np.tile([fixed[lv] for lv in LEVELS], (n_groups, 1)).astype(float)
-        else:
-            table = np.column_stack([catalogue.table.get(f"coefficient_{lv}",
-                                                         pd.Series(np.ones(n_groups)))
-                                     .to_numpy(dtype=float) for lv in LEVELS])
-            table = np.where(np.isnan(table), 1.0, table)
-        basic = catalogue.table["basic_group"].to_numpy() & policy.value(
-            "coefficients.basic_groups_same_price", on)
-        return np.where(basic[:, None], policy.value("coefficients.basic_group_coefficient", on),
-                        table)
+        table = catalogue.table
+        level_mean = np.column_stack([
+            table[f"mean_cost_{lv}"].to_numpy(dtype=float) if f"mean_cost_{lv}" in table
+            else np.full(n_groups, np.nan) for lv in LEVELS])
+        region_mean = (table["mean_cost"].to_numpy(dtype=float) if "mean_cost" in table
+                       else np.full(n_groups, np.nan))
+        coefficient, _ = coefficient_table(catalogue, policy, on, LEVELS, level_mean,
+                                           region_mean, table["stable"].to_numpy())
+        return np.where(np.isnan(coefficient), 1.0, coefficient)
 
     def _expected_point_value(self, policy, on, base, coefficient, budget) -> np.ndarray:
         """Yuan per point hospitals expect this year, by level (nan: paid by item)."""

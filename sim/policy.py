@@ -54,6 +54,7 @@ SCHEMA: dict[str, Spec] = {
     "coefficients.basic_groups_same_price": Spec("boolean"),
     "coefficients.basic_group_coefficient": Spec("number", 0, None),
     "coefficients.decimals": Spec("integer", 0, 12),
+    "coefficients.level_adjustment": Spec("levels", 0, 3),
     # supervision (§2.8)
     "audit.sample_rate": Spec("number", 0, 1, warn_below=0.10,
                               warn_text="§2.8 asks for at least 10% of records"),

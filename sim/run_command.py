@@ -13,7 +13,8 @@ from sim.report.charts import run_charts
 from sim.resources import resolve
 from sim.store import RunFolder, run_record
 
-TABLES = ("monthly", "yearly", "yearly_by_level", "hospital_yearly", "fund_by_scheme")
+TABLES = ("monthly", "yearly", "yearly_by_level", "hospital_yearly", "fund_by_scheme",
+          "pressure_by_level_mdc")
 
 
 def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: int,

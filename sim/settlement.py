@@ -108,28 +108,9 @@ def group_reference(cases: CaseTable, catalogue: Catalogue, policy: Policy, on: 
                                           catalogue.table["stable"].to_numpy())
     whole_group = catalogue.table["whole_group_review"].to_numpy(dtype=bool)
 
-    fixed = policy.value("coefficients.level", on)
-    uses_coefficients = (not policy.has("rate.use_coefficients")
-                         or policy.value("rate.use_coefficients", on))
-    if not uses_coefficients:
-        table, clamped = np.ones((n_groups, n_levels)), 0
-    elif fixed is not None:
-        table = np.tile([fixed[name] for name in cases.levels], (n_groups, 1)).astype(float)
-        clamped = 0
-    else:
-        decimals = policy.value("coefficients.decimals", on)
-        table = coefficient_rules.level_coefficients_from_costs(level_mean, region_mean,
-                                                                decimals)
-        for index, name in enumerate(cases.levels):
-            given = _catalogue_column(catalogue, f"coefficient_{name}", n_groups)
-            table[:, index] = np.where(np.isnan(given), table[:, index], given)
-        table, changed = coefficient_rules.enforce_level_order(table)
-        clamped = int(np.sum(changed & (case_count > 0) & stable))
-    if uses_coefficients:
-        table = coefficient_rules.group_level_coefficients(
-            table, catalogue.table["basic_group"].to_numpy(),
-            policy.value("coefficients.basic_groups_same_price", on),
-            policy.value("coefficients.basic_group_coefficient", on), stable)
+    table, clamped = coefficient_table(catalogue, policy, on, cases.levels, level_mean,
+                                       region_mean, stable)
+    clamped = int(np.sum(clamped & (case_count > 0)))
     return GroupReference(base, case_count, region_mean, level_mean, stable, whole_group, table,
                           clamped)
 
@@ -184,6 +165,42 @@ def case_chain(cases: CaseTable, reference: GroupReference, policy: Policy, on: 
         mean_cost_all)
     return CaseChain(case_class, base, coefficient, np.where(excluded, 0.0, points),
                      np.where(excluded, 0.0, extra), mean_cost_all)
+
+
+def coefficient_table(catalogue: Catalogue, policy: Policy, on: dt.date, levels: tuple[str, ...],
+                      level_mean: np.ndarray, region_mean: np.ndarray,
+                      stable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group × level difference coefficients as paid (§1.6, §2.4).
+
+    ``coefficients.level`` if the policy sets it; else the catalogue's ``coefficient_<level>``
+    where present, else mean cost at the level ÷ mean cost of the group, rounded and clamped so
+    that no lower level exceeds a higher one (§1.6); then the policy's level adjustment; basic
+    groups the same coefficient everywhere, unstable groups 1 (§2.4); all 1 when the rate method
+    does not use coefficients (§3). Also returns which stable groups were clamped.
+    """
+    n_groups, n_levels = len(catalogue.table), len(levels)
+    clamped = np.zeros(n_groups, dtype=bool)
+    if policy.has("rate.use_coefficients") and not policy.value("rate.use_coefficients", on):
+        return np.ones((n_groups, n_levels)), clamped
+    fixed = policy.value("coefficients.level", on)
+    if fixed is not None:
+        table = np.tile([fixed[name] for name in levels], (n_groups, 1)).astype(float)
+    else:
+        table = coefficient_rules.level_coefficients_from_costs(
+            level_mean, region_mean, policy.value("coefficients.decimals", on))
+        for index, name in enumerate(levels):
+            given = _catalogue_column(catalogue, f"coefficient_{name}", n_groups)
+            table[:, index] = np.where(np.isnan(given), table[:, index], given)
+        table, changed = coefficient_rules.enforce_level_order(table)
+        clamped = changed & stable
+    adjustment = policy.value("coefficients.level_adjustment", on)
+    table, _ = coefficient_rules.enforce_level_order(
+        table * np.array([adjustment[name] for name in levels])[None, :])
+    table = coefficient_rules.group_level_coefficients(
+        table, catalogue.table["basic_group"].to_numpy(),
+        policy.value("coefficients.basic_groups_same_price", on),
+        policy.value("coefficients.basic_group_coefficient", on), stable)
+    return table, clamped
 
 
 def _bands(policy: Policy, on: dt.date) -> tuple[list[float], list[float]]:

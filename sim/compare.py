@@ -1,0 +1,246 @@
+"""Compare reforms with a baseline, with replications and common random numbers (issue: compare).
+
+Every scenario (the baseline and each reform) runs once per replication; replication r of every
+scenario uses the same seed (spawned from the root seed), so baseline and reform see the same
+random draws and their difference is the reform's effect, not noise. Runs are independent jobs
+given to any ``concurrent.futures.Executor`` (local processes by default). Results are kept raw
+(one row per scenario × replication) and summarised as baseline, reform and difference with the
+mean and the 5th–95th percentile across replications, per year, by level, by hospital.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sim.errors import InputError
+from sim.policy import Policy, load_policy, read_yaml
+from sim.region import load_region_config
+from sim.resources import resolve
+
+RAW_TABLES = ("yearly", "yearly_by_level", "hospital_yearly", "monthly",
+              "pressure_by_level_mdc", "fund_by_scheme")
+KEYS = {
+    "yearly": ["year"],
+    "yearly_by_level": ["year", "level"],
+    "hospital_yearly": ["year", "hospital_id", "level"],
+    "pressure_by_level_mdc": ["year", "level", "mdc"],
+}
+SUMMARY_NAMES = {"yearly": "comparison_yearly", "yearly_by_level": "comparison_by_level",
+                 "hospital_yearly": "comparison_by_hospital",
+                 "pressure_by_level_mdc": "comparison_pressure"}
+LOW, HIGH = 0.05, 0.95
+
+
+@dataclass
+class Scenario:
+    label: str
+    kind: str            # "baseline" or "reform"
+    policy: Policy
+    file: str | None
+    title: str
+    rationale: object = None
+
+
+def is_policy_file(path: Path) -> bool:
+    """A file given as ``--reform`` that is a whole policy (it has a method or extends one)."""
+    document = read_yaml(path)
+    return isinstance(document, dict) and ("method" in document or "extends" in document
+                                           or "parameters" in document)
+
+
+def build_scenarios(baseline: str, reforms: list[Path]) -> list[Scenario]:
+    """The baseline policy and each reform (a delta on the baseline, or a whole policy)."""
+    baseline_path = resolve(baseline, "policies", ".yaml")
+    base = load_policy(baseline_path)
+    scenarios = [Scenario(base.title, "baseline", base, str(baseline_path), base.title)]
+    for reform in reforms:
+        path = resolve(str(reform), "reforms", ".yaml")
+        if is_policy_file(path):
+            policy = load_policy(path)
+            title, rationale = policy.title, None
+        else:
+            policy = load_policy(baseline_path, [path])
+            title, rationale = policy.reforms[-1]["title"], policy.reforms[-1]["rationale"]
+        label = title
+        taken = {s.label for s in scenarios}
+        suffix = 2
+        while label in taken:
+            label, suffix = f"{title} ({suffix})", suffix + 1
+        scenarios.append(Scenario(label, "reform", policy, str(path), title, rationale))
+    return scenarios
+
+
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """One seed per replication, spawned from the root seed (the same for every scenario)."""
+    children = np.random.SeedSequence(seed).spawn(replications)
+    return [int(child.generate_state(1)[0]) for child in children]
+
+
+def run_job(config: dict, policy: Policy, years: int, start_year: int, seed: int,
+            scale: float) -> dict[str, pd.DataFrame]:
+    """One scenario × replication (top level, so that worker processes can run it)."""
+    from sim.calendar import run_calendar
+    from sim.model import RegionModel
+
+    model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,
+                        scale=scale)
+    run_calendar(model, progress=False)
+    tables = model.tables()
+    return {name: tables[name] for name in RAW_TABLES}
+
+
+def run_all(config: dict, scenarios: list[Scenario], seeds: list[int], years: int,
+            start_year: int, scale: float, executor: Executor | None = None,
+            progress: bool = True) -> dict[str, pd.DataFrame]:
+    """Run every scenario × replication; return the raw tables with scenario and replication."""
+    jobs = [(s_index, r_index) for r_index in range(len(seeds))
+            for s_index in range(len(scenarios))]
+    own = executor is None
+    if own:
+        workers = min(len(jobs), os.cpu_count() or 1)
+        executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    results: dict[tuple[int, int], dict] = {}
+    bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not progress, leave=False)
+    try:
+        if executor is None:
+            for s_index, r_index in jobs:
+                results[s_index, r_index] = run_job(config, scenarios[s_index].policy, years,
+                                                    start_year, seeds[r_index], scale)
+                bar.update(1)
+        else:
+            futures = {executor.submit(run_job, config, scenarios[s].policy, years, start_year,
+                                       seeds[r], scale): (s, r) for s, r in jobs}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update(1)
+    finally:
+        bar.close()
+        if own and executor is not None:
+            executor.shutdown()
+    raw = {}
+    for name in RAW_TABLES:
+        frames = []
+        for (s_index, r_index), tables in sorted(results.items()):
+            frame = tables[name].copy()
+            frame.insert(0, "replication", r_index)
+            frame.insert(0, "scenario", scenarios[s_index].label)
+            frames.append(frame)
+        raw[name] = pd.concat(frames, ignore_index=True)
+    return raw
+
+
+def summarise(raw: pd.DataFrame, keys: list[str], scenarios: list[Scenario]) -> pd.DataFrame:
+    """Baseline, reform and difference per key and variable: mean and 5th–95th percentiles."""
+    numeric = [c for c in raw.columns if c not in keys + ["scenario", "replication"]
+               and pd.api.types.is_numeric_dtype(raw[c]) and not pd.api.types.is_bool_dtype(
+                   raw[c])]
+    long = raw.melt(id_vars=["scenario", "replication", *keys], value_vars=numeric,
+                    var_name="variable", value_name="value")
+    baseline_label = scenarios[0].label
+    base = long[long["scenario"] == baseline_label].drop(columns="scenario").rename(
+        columns={"value": "baseline"})
+    pieces = []
+    for scenario in scenarios[1:]:
+        reform = long[long["scenario"] == scenario.label].drop(columns="scenario").rename(
+            columns={"value": "reform"})
+        both = base.merge(reform, on=["replication", *keys, "variable"], how="outer")
+        both["difference"] = both["reform"] - both["baseline"]
+        both.insert(0, "scenario", scenario.label)
+        pieces.append(both)
+    merged = pd.concat(pieces, ignore_index=True)
+    grouped = merged.groupby(["scenario", *keys, "variable"], sort=False, dropna=False)
+    parts = {"replications": grouped["difference"].size()}
+    for column in ("baseline", "reform", "difference"):
+        parts[f"{column}_mean"] = grouped[column].mean()
+        parts[f"{column}_p5"] = grouped[column].quantile(LOW)
+        parts[f"{column}_p95"] = grouped[column].quantile(HIGH)
+    return pd.DataFrame(parts).reset_index()
+
+
+def differing_parameters(scenarios: list[Scenario], start_year: int,
+                         years: int) -> list[dict]:
+    """Parameters whose value in force differs from the baseline's, by scenario and year."""
+    rows = []
+    base = scenarios[0].policy
+    for scenario in scenarios[1:]:
+        policy = scenario.policy
+        for year in range(start_year, start_year + years):
+            on = dt.date(year, 1, 1)
+            mine = policy.resolved(on)
+            theirs = base.resolved(on)
+            for path in sorted(set(mine) | set(theirs)):
+                if mine.get(path, "(absent)") != theirs.get(path, "(absent)"):
+                    rows.append({"scenario": scenario.label, "year": year, "parameter": path,
+                                 "baseline": theirs.get(path, "(absent)"),
+                                 "reform": mine.get(path, "(absent)")})
+        if policy.method != base.method:
+            rows.append({"scenario": scenario.label, "year": start_year, "parameter": "method",
+                         "baseline": base.method, "reform": policy.method})
+    return rows
+
+
+def compare(scenario: str, baseline: str, reforms: list[Path], replications: int, seed: int,
+            years: int, start_year: int, scale: float, executor: Executor | None = None,
+            progress: bool = True) -> tuple[dict, dict, list[Scenario], dict]:
+    """Everything but writing: raw tables, summaries, scenarios and metadata."""
+    if replications < 1:
+        raise InputError(None, "--replications", f"value {replications}", "at least 1")
+    config, region_path = load_region_config(scenario)
+    scenarios = build_scenarios(baseline, reforms)
+    seeds = replication_seeds(seed, replications)
+    raw = run_all(config, scenarios, seeds, years, start_year, scale, executor, progress)
+    add_derived(raw)
+    summaries = {SUMMARY_NAMES[name]: summarise(raw[name], KEYS[name], scenarios)
+                 for name in KEYS}
+    meta = {
+        "region": str(region_path), "region_title": config["title"],
+        "baseline": scenarios[0].label,
+        "scenarios": [{"label": s.label, "kind": s.kind, "file": s.file, "title": s.title,
+                       "method": s.policy.method, "rationale": s.rationale}
+                      for s in scenarios],
+        "replications": replications, "seed": seed, "replication_seeds": seeds,
+        "years": years, "start_year": start_year, "scale": scale,
+        "interval": [LOW, HIGH],
+        "differing_parameters": differing_parameters(scenarios, start_year, years),
+    }
+    return raw, summaries, scenarios, meta
+
+
+def headline(summaries: dict, meta: dict, scenario_label: str) -> dict[str, dict]:
+    """The four numbers of the briefing for one reform, in its last year (difference and
+    interval): fund balance, point value, upcoding gap (coded − true CMI), basic cases at
+    primary and secondary hospitals (share points)."""
+    yearly = summaries["comparison_yearly"]
+    last = meta["start_year"] + meta["years"] - 1
+    rows = yearly[(yearly["scenario"] == scenario_label) & (yearly["year"] == last)].set_index(
+        "variable")
+
+    def pick(variable: str) -> dict:
+        if variable not in rows.index:
+            return {"mean": np.nan, "p5": np.nan, "p95": np.nan, "baseline": np.nan}
+        row = rows.loc[variable]
+        return {"mean": float(row["difference_mean"]), "p5": float(row["difference_p5"]),
+                "p95": float(row["difference_p95"]), "baseline": float(row["baseline_mean"])}
+
+    return {"fund_balance": pick("fund_balance"),
+            "annual_point_value": pick("annual_point_value"),
+            "upcoding_gap": pick("upcoding_gap"),
+            "basic_share_lower_levels": pick("basic_share_lower_levels"),
+            "year": last}
+
+
+def add_derived(raw: dict[str, pd.DataFrame]) -> None:
+    """Columns the briefing needs, computed per run before summarising."""
+    yearly = raw["yearly"]
+    yearly["upcoding_gap"] = yearly["coded_cmi"] - yearly["true_cmi"]
+    yearly["basic_share_lower_levels"] = (yearly["basic_share_primary"]
+                                          + yearly["basic_share_secondary"])
+
