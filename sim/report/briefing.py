@@ -1,0 +1,483 @@
+"""The briefing of a comparison: one self-contained HTML file (``report.html``) with a headline of
+four numbers per reform and their 5th–95th percentile intervals, every chart (embedded as base64
+PNG, drawn in Chinese and English into ``charts/zh`` and ``charts/en``) with a plain-language
+reading generated from the numbers, the assumptions and the parameters that differ, and the run
+record. Built from stored files only, so ``drgsim report DIR`` rebuilds it without re-running; the
+same folder gives the same bytes. The page needs no network: styles and script are inline and the
+Chinese glyphs it uses are embedded as a font subset.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from sim.compare import headline as compute_headline
+from sim.report.compare_charts import (
+    CHARTS,
+    Chart,
+    Comparison,
+    draw_charts,
+    load_comparison,
+    paired_band,
+)
+from sim.report.fonts import CJK_FAMILY, inline_font_face
+from sim.report.labels import LANGS, LEVELS, check_lang, level_name, number, quantities, text
+
+HEADLINE = (("fund_balance", "money", 1.0, None), ("annual_point_value", "point", 1.0, None),
+            ("upcoding_gap", "cmi", 1.0, 3), ("basic_share_lower_levels", "share_points_short",
+                                              100.0, None))
+LEVELS_TOP_DOWN = tuple(reversed(LEVELS))
+
+
+def build_briefing(folder: Path, lang: str) -> Path:
+    """Draw the charts in both languages and write ``report.html`` in ``lang``; return its path."""
+    check_lang(lang)
+    folder = Path(folder)
+    comparison = load_comparison(folder)
+    charts = {each: draw_charts(comparison, each, folder / "charts" / each) for each in LANGS}
+    page = render_page(comparison, lang, charts[lang])
+    path = folder / "report.html"
+    path.write_text(page, encoding="utf-8", newline="\n")
+    return path
+
+
+# ---- numbers and sentences ----------------------------------------------------------------
+
+def is_noise(stat: dict) -> bool:
+    """The interval includes zero (but is not a flat zero)."""
+    return stat["p5"] <= 0 <= stat["p95"] and not (stat["p5"] == stat["p95"] == 0)
+
+
+def is_missing(stat: dict | None) -> bool:
+    return stat is None or any(not math.isfinite(stat[k]) for k in ("mean", "p5", "p95"))
+
+
+def effect(lang: str, stat: dict, kind: str, up: str, down: str, scale: float = 1.0,
+           decimals: int | None = None) -> str:
+    """"falls by 0.029 (5th–95th percentile −0.031 to −0.027)", with the noise caveat when the
+    interval includes zero, or "is unchanged"."""
+    if is_missing(stat):
+        return "–"
+    if stat["mean"] == stat["p5"] == stat["p95"] == 0:
+        return text(lang, "unchanged")
+    numbers = [abs(stat["mean"]), stat["p5"], stat["p95"]]
+    parts = {"direction": text(lang, up if stat["mean"] >= 0 else down),
+             "amount": quantities(lang, kind, numbers, scale=scale, decimals=decimals)[0],
+             "interval": interval(lang, kind, numbers, scale, decimals),
+             "noise": text(lang, "noise")}
+    return text(lang, "effect_noise" if is_noise(stat) else "effect", **parts)
+
+
+def interval(lang: str, kind: str, values: list[float], scale: float,
+             decimals: int | None) -> str:
+    """The 5th–95th percentile range of (value, p5, p95), in the unit of all three."""
+    _, low, high = quantities(lang, kind, values, signed=True, scale=scale, decimals=decimals,
+                              suffix_last_only=True)
+    return text(lang, "interval_text", low=low, high=high)
+
+
+def sentence(lang: str, clauses: list[str]) -> str:
+    clauses = [c for c in clauses if c]
+    return text(lang, "clause_sep").join(clauses) + text(lang, "sentence_end")
+
+
+def summary_stat(table: pd.DataFrame, scenario: str, variable: str, year: int,
+                 **keys: str) -> dict | None:
+    """Difference (mean, p5, p95) and the baseline mean from a comparison_* summary."""
+    mask = ((table["scenario"] == scenario) & (table["variable"] == variable)
+            & (table["year"] == year))
+    for key, value in keys.items():
+        mask &= table[key] == value
+    rows = table[mask]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return {"mean": float(row["difference_mean"]), "p5": float(row["difference_p5"]),
+            "p95": float(row["difference_p95"]), "baseline": float(row["baseline_mean"])}
+
+
+def headline_numbers(comparison: Comparison) -> dict[str, dict]:
+    """The stored headline of comparison.json, or the same computed from the summaries."""
+    stored = comparison.meta.get("headline") or {}
+    return {label: stored.get(label) or compute_headline(comparison.summaries, comparison.meta,
+                                                         label)
+            for label in comparison.reforms}
+
+
+def readings(comparison: Comparison, lang: str) -> dict[str, list[str]]:
+    """Plain-language sentences for every chart, from the stored numbers."""
+    year = comparison.last_year
+    yearly = comparison.summaries["comparison_yearly"]
+    by_level = comparison.summaries["comparison_by_level"]
+    pressure = comparison.summaries["comparison_pressure"]
+    heads = headline_numbers(comparison)
+    out: dict[str, list[str]] = {name: [] for name in CHARTS}
+    reforms = comparison.reforms
+
+    def stat(reform: str, variable: str) -> dict | None:
+        return summary_stat(yearly, reform, variable, year)
+
+    if reforms:
+        first = reforms[0]
+        balance, reserve = stat(first, "fund_balance"), stat(first, "reserve_months")
+        if not is_missing(balance) and not is_missing(reserve):
+            out["fund_balance"].append(sentence(lang, [text(
+                lang, "reading.fund_balance.base", year=year,
+                balance=quantities(lang, "money", [balance["baseline"]])[0],
+                reserve=reserve["baseline"])]))
+        point = stat(first, "annual_point_value")
+        if point is not None and math.isfinite(point["baseline"]):
+            out["point_value"].append(sentence(lang, [text(
+                lang, "reading.point_value.base", year=year,
+                value=quantities(lang, "point", [point["baseline"]])[0])]))
+        gap = stat(first, "upcoding_gap")
+        if gap is not None:
+            out["cmi"].append(sentence(lang, [text(lang, "reading.cmi.base", year=year,
+                                                   value=gap["baseline"])]))
+    hospitals = hospital_level_means(comparison)
+    for reform in reforms:
+        head = heads[reform]
+        out["fund_balance"].append(sentence(lang, [text(
+            lang, "reading.fund_balance", reform=reform, year=year,
+            balance=effect(lang, head["fund_balance"], "money", "more", "less"),
+            reserve=effect(lang, stat(reform, "reserve_months"), "months", "more", "less"))]))
+        point = head["annual_point_value"]
+        out["point_value"].append(sentence(lang, [
+            text(lang, "reading.point_value.none", reform=reform) if is_missing(point) else
+            text(lang, "reading.point_value", reform=reform, year=year,
+                 effect=effect(lang, point, "point", "higher", "lower"))]))
+        out["cmi"].append(sentence(lang, [text(
+            lang, "reading.cmi", reform=reform, year=year,
+            effect=effect(lang, head["upcoding_gap"], "cmi", "wider", "narrower", decimals=3))]))
+        out["upcoding_pressure"].append(pressure_reading(lang, reform, year, by_level, pressure))
+        levels = [text(lang, "reading.admissions_by_level.level",
+                       level=level_name(lang, level),
+                       effect=effect(lang, summary_stat(by_level, reform, "admissions", year,
+                                                        level=level),
+                                     "admissions", "more", "less"))
+                  for level in LEVELS]
+        out["admissions_by_level"].append(sentence(lang, [text(
+            lang, "reading.admissions_by_level", reform=reform, year=year,
+            effect=effect(lang, head["basic_share_lower_levels"], "share_points", "higher",
+                          "lower", scale=100.0)), *levels]))
+        out["hospital_margins"].append(margins_reading(comparison, lang, reform, hospitals))
+        out["readmissions_los"].append(sentence(lang, [text(
+            lang, "reading.readmissions_los", reform=reform, year=year,
+            readmission=effect(lang, stat(reform, "readmission_15d_rate"), "share_points",
+                               "higher", "lower", scale=100.0),
+            los=effect(lang, stat(reform, "mean_los"), "days", "longer", "shorter"))]))
+    return out
+
+
+def pressure_reading(lang: str, reform: str, year: int, by_level: pd.DataFrame,
+                     pressure: pd.DataFrame) -> str:
+    levels = [text(lang, "reading.upcoding_pressure.level", level=level_name(lang, level),
+                   effect=effect(lang, stat, "yuan_per_case", "higher", "lower"))
+              for level in LEVELS_TOP_DOWN
+              if not is_missing(stat := summary_stat(by_level, reform, "upcoding_pressure", year,
+                                                     level=level))]
+    clauses = [text(lang, "reading.upcoding_pressure", reform=reform, year=year,
+                    levels=text(lang, "list_sep").join(levels))] if levels else []
+    cells = pressure[(pressure["scenario"] == reform) & (pressure["year"] == year)
+                     & (pressure["variable"] == "upcoding_pressure")].dropna(
+        subset=["difference_mean"])
+    if not cells.empty:
+        largest = cells.loc[cells["difference_mean"].abs().idxmax()]
+        clauses.append(text(lang, "reading.upcoding_pressure.max",
+                            level=level_name(lang, str(largest["level"])),
+                            mdc=str(largest["mdc"]),
+                            amount=quantities(lang, "yuan_per_case",
+                                              [float(largest["difference_mean"])],
+                                              signed=True)[0]))
+    return sentence(lang, clauses)
+
+
+def hospital_level_means(comparison: Comparison) -> pd.DataFrame:
+    """Mean per-hospital change in margin by level, paired by replication, with its band."""
+    table = comparison.raw["hospital_yearly"]
+    last = table[table["year"] == comparison.last_year]
+    means = last.groupby(["scenario", "replication", "level"], as_index=False)["margin"].mean()
+    return paired_band(comparison, means, ["level"], "margin")
+
+
+def margins_reading(comparison: Comparison, lang: str, reform: str,
+                    level_means: pd.DataFrame) -> str:
+    year = comparison.last_year
+    table = comparison.summaries["comparison_by_hospital"]
+    rows = table[(table["scenario"] == reform) & (table["variable"] == "margin")
+                 & (table["year"] == year)]
+    winners = int((rows["difference_p5"] > 0).sum())
+    losers = int((rows["difference_p95"] < 0).sum())
+    clauses = [text(lang, "reading.hospital_margins", reform=reform, year=year, total=len(rows),
+                    winners=winners, losers=losers, rest=len(rows) - winners - losers)]
+    mine = level_means[level_means["scenario"] == reform].set_index("level")
+    levels = [text(lang, "reading.hospital_margins.level", level=level_name(lang, level),
+                   effect=effect(lang, mine.loc[level, ["mean", "p5", "p95"]].to_dict(),
+                                 "money", "more", "less"))
+              for level in LEVELS_TOP_DOWN if level in mine.index]
+    if levels:
+        clauses.append(text(lang, "list_sep").join(levels))
+    return sentence(lang, clauses)
+
+
+# ---- the page -------------------------------------------------------------------------------
+
+def escape(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def show_value(value: object) -> str:
+    """A parameter value as written in a policy file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def year_span(years: list[int]) -> str:
+    """2023–2025, 2027 from a sorted list of years."""
+    spans, start = [], None
+    for index, year in enumerate(years):
+        if start is None:
+            start = year
+        if index + 1 == len(years) or years[index + 1] != year + 1:
+            spans.append(str(start) if start == year else f"{start}–{year}")
+            start = None
+    return ", ".join(spans)
+
+
+def differing_rows(meta: dict) -> list[tuple[str, str, str, str, str]]:
+    """(scenario, parameter, years, baseline, reform) with runs of equal years merged."""
+    groups: dict[tuple, list[int]] = {}
+    for row in meta.get("differing_parameters", []):
+        key = (row["scenario"], row["parameter"], show_value(row["baseline"]),
+               show_value(row["reform"]))
+        groups.setdefault(key, []).append(int(row["year"]))
+    return [(scenario, parameter, year_span(sorted(years)), base, reform)
+            for (scenario, parameter, base, reform), years in groups.items()]
+
+
+def table_html(header: list[str] | None, rows: list[list[str]], css: str = "") -> str:
+    head = ("<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header)
+            + "</tr></thead>") if header else ""
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
+                   for row in rows)
+    return f'<table class="{css}">{head}<tbody>{body}</tbody></table>'
+
+
+def headline_html(comparison: Comparison, lang: str) -> str:
+    heads = headline_numbers(comparison)
+    year = comparison.last_year
+    parts = [f"<h2>{escape(text(lang, 'headline_heading', year=year))}</h2>",
+             f'<p class="note">{escape(text(lang, "headline_note"))}</p>']
+    for reform in comparison.reforms:
+        cards = []
+        for key, kind, scale, decimals in HEADLINE:
+            stat = heads[reform].get(key)
+            if is_missing(stat):
+                value, shown_interval, base, noise = "–", "", "", False
+                if key == "annual_point_value":
+                    shown_interval = text(lang, "point_value.not_point")
+            else:
+                values = [stat["mean"], stat["p5"], stat["p95"]]
+                value = quantities(lang, kind, values, signed=True, scale=scale,
+                                   decimals=decimals)[0]
+                shown_interval = interval(lang, kind, values, scale, decimals)
+                base = text(lang, "baseline_value",
+                            value=baseline_shown(lang, key, stat["baseline"]))
+                noise = is_noise(stat)
+            caveat = f'<div class="caveat">{escape(text(lang, "noise"))}</div>' if noise else ""
+            cards.append(
+                f'<div class="card{" noise" if noise else ""}">'
+                f'<div class="metric">{escape(text(lang, key))}</div>'
+                f'<div class="value">{escape(value)}</div>'
+                f'<div class="interval">{escape(shown_interval)}</div>{caveat}'
+                f'<div class="base">{escape(base)}</div></div>')
+        parts.append(f'<div class="reform"><h3>{escape(reform)}</h3>'
+                     f'<div class="cards">{"".join(cards)}</div></div>')
+    return f'<section id="headline">{"".join(parts)}</section>'
+
+
+def baseline_shown(lang: str, key: str, value: float) -> str:
+    """The baseline level of a headline number (a share is shown in per cent)."""
+    if not math.isfinite(value):
+        return "–"
+    if key == "basic_share_lower_levels":
+        return f"{number(value * 100, 1)}%"
+    kind = {"fund_balance": "money", "annual_point_value": "point", "upcoding_gap": "cmi"}[key]
+    return quantities(lang, kind, [value], decimals=3 if kind == "cmi" else None)[0]
+
+
+def charts_html(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
+    sentences = readings(comparison, lang)
+    parts = [f"<h2>{escape(text(lang, 'charts_heading'))}</h2>"]
+    for chart in charts:
+        encoded = base64.b64encode(chart.png.read_bytes()).decode("ascii")
+        items = "".join(f"<li>{escape(s)}</li>" for s in sentences.get(chart.name, []))
+        link = f"charts/{lang}/{chart.csv.name}"
+        parts.append(
+            f'<figure id="{chart.name}"><h3>{escape(chart.title)}</h3>'
+            f'<img class="chart" alt="{escape(chart.title)}" '
+            f'src="data:image/png;base64,{encoded}">'
+            f'<figcaption><ul>{items}</ul><a class="data" href="{escape(link)}">'
+            f'{escape(text(lang, "data_link"))}</a></figcaption></figure>')
+    return f'<section id="charts">{"".join(parts)}</section>'
+
+
+def rationale_text(rationale: object) -> str:
+    if isinstance(rationale, dict):
+        return "; ".join(f"{k}: {v}" for k, v in rationale.items())
+    return "" if rationale is None else str(rationale)
+
+
+def assumptions_html(comparison: Comparison, lang: str) -> str:
+    meta = comparison.meta
+    first, last = int(meta["start_year"]), comparison.last_year
+    low, high = (round(v * 100) for v in meta.get("interval", [0.05, 0.95]))
+    scenarios = []
+    for scenario in meta["scenarios"]:
+        role = text(lang, "baseline") if scenario["label"] == comparison.baseline else text(
+            lang, "reform")
+        details = [f"{text(lang, 'method')}: {scenario.get('method', '')}",
+                   f"{text(lang, 'file')}: {Path(str(scenario.get('file') or '')).name}"]
+        rationale = rationale_text(scenario.get("rationale"))
+        if rationale:
+            details.append(f"{text(lang, 'rationale')}: {rationale}")
+        scenarios.append([escape(role), f"<strong>{escape(scenario['label'])}</strong>"
+                          f"<br><span class=\"small\">{escape(' · '.join(details))}</span>"])
+    rows = [
+        [escape(text(lang, "region")), escape(f"{meta.get('region_title', '')} "
+                                              f"({Path(str(meta.get('region', ''))).name})")],
+        [escape(text(lang, "years")), escape(f"{first}–{last} ({meta['years']})")],
+        [escape(text(lang, "replications")), escape(meta["replications"])],
+        [escape(text(lang, "seed")), escape(meta["seed"])],
+        [escape(text(lang, "scale")), escape(show_value(meta.get("scale")))],
+        [escape(text(lang, "interval")), escape(text(lang, "interval_value", low=low,
+                                                     high=high))],
+        *scenarios,
+    ]
+    differing = differing_rows(meta)
+    differing_table = table_html(
+        [text(lang, "reform"), text(lang, "parameter"), text(lang, "in_force"),
+         text(lang, "baseline_column"), text(lang, "reform_column")],
+        [[escape(c) if i != 1 else f"<code>{escape(c)}</code>" for i, c in enumerate(row)]
+         for row in differing], "grid") if differing else (
+        f"<p>{escape(text(lang, 'no_differences'))}</p>")
+    return (f'<section id="assumptions"><h2>{escape(text(lang, "assumptions_heading"))}</h2>'
+            f'<p>{escape(text(lang, "assumptions_text"))}</p>{table_html(None, rows, "facts")}'
+            f'<h3>{escape(text(lang, "differing_heading"))}</h3>{differing_table}</section>')
+
+
+def record_html(comparison: Comparison, lang: str) -> str:
+    record = comparison.record
+    unknown = text(lang, "unknown")
+    versions = ", ".join(f"{k} {v}" for k, v in (record.get("versions") or {}).items())
+    seeds = record.get("seeds") or {"root": comparison.meta.get("seed"),
+                                    "replications": comparison.meta.get("replication_seeds")}
+    inputs = []
+    for role, files in (record.get("inputs") or {}).items():
+        for entry in files if isinstance(files, list) else [files]:
+            if isinstance(entry, dict):
+                inputs.append(f"{role}: {entry.get('path')} — {entry.get('sha256')}")
+    rows = [
+        [escape(text(lang, "versions")), escape(versions or unknown)],
+        [escape(text(lang, "git_revision")),
+         f"<code>{escape(record.get('git_revision') or unknown)}</code>"],
+        [escape(text(lang, "platform")), escape(record.get("platform") or unknown)],
+        [escape(text(lang, "seeds")), f"<code>{escape(json.dumps(seeds))}</code>"],
+        [escape(text(lang, "inputs")),
+         "<br>".join(f"<code>{escape(i)}</code>" for i in inputs) or escape(unknown)],
+    ]
+    full = json.dumps(record, ensure_ascii=False, indent=2, default=str)
+    return (f'<section id="record"><h2>{escape(text(lang, "record_heading"))}</h2>'
+            f'<details><summary>{escape(text(lang, "record_summary"))}</summary>'
+            f'{table_html(None, rows, "facts")}'
+            f'<h3>{escape(text(lang, "full_record"))}</h3><pre>{escape(full)}</pre>'
+            f'</details></section>')
+
+
+STYLESHEET = """
+body { margin: 0 auto; max-width: 1000px; padding: 24px 28px 48px; color: #222;
+  font-family: FONTS; font-size: 15px; line-height: 1.6; background: #fff; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 36px 0 10px; border-bottom: 2px solid #3a7ca5; padding-bottom: 4px; }
+h3 { font-size: 16px; margin: 18px 0 8px; }
+.subtitle, .note, .small, .base, .interval { color: #555; }
+.note { font-size: 13px; }
+.small { font-size: 12px; }
+.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; }
+.card { border: 1px solid #d0d7de; border-left: 5px solid #3a7ca5; border-radius: 6px;
+  padding: 10px 12px; background: #f8fafc; }
+.card.noise { border-left-color: #b0b0b0; background: #f4f4f4; color: #666; }
+.metric { font-size: 13px; font-weight: 600; min-height: 2.6em; }
+.value { font-size: 21px; font-weight: 700; margin: 4px 0; }
+.interval, .base, .caveat { font-size: 12px; }
+.caveat { color: #8a6d00; }
+figure { margin: 24px 0 32px; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption ul { margin: 8px 0 4px; padding-left: 20px; }
+a.data { font-size: 12px; color: #3a7ca5; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 14px; }
+table.facts td { padding: 4px 12px 4px 0; vertical-align: top; }
+table.facts td:first-child { color: #555; white-space: nowrap; }
+table.grid th, table.grid td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; }
+table.grid th { background: #f0f4f8; }
+details { margin-top: 8px; }
+summary { cursor: pointer; color: #3a7ca5; }
+pre { background: #f6f8fa; padding: 12px; font-size: 12px; overflow-x: auto;
+  white-space: pre-wrap; word-break: break-all; }
+code { font-size: 13px; }
+@media (max-width: 760px) { .cards { grid-template-columns: repeat(2, 1fr); } }
+@media print { details > *:not(summary) { display: block; } figure { break-inside: avoid; } }
+"""
+
+SCRIPT = """
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.querySelectorAll("img.chart"));
+  var loaded = images.filter(function (img) { return img.complete && img.naturalWidth > 0; });
+  document.body.setAttribute("data-charts-total", String(images.length));
+  document.body.setAttribute("data-charts-loaded", String(loaded.length));
+});
+"""
+
+FONT_STACKS = {
+    "zh": ["'{embedded}'", "'Noto Sans CJK SC'", "'Noto Sans SC'", "'PingFang SC'",
+           "'Microsoft YaHei'", "'Source Han Sans SC'", "sans-serif"],
+    "en": ["system-ui", "-apple-system", "'Segoe UI'", "Roboto", "'Helvetica Neue'", "Arial",
+           "'{embedded}'", "'Noto Sans CJK SC'", "sans-serif"],
+}
+
+
+def render_page(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
+    meta = comparison.meta
+    title = text(lang, "page_title")
+    subtitle = text(lang, "subtitle", region=meta.get("region_title", ""),
+                    first=meta["start_year"], last=comparison.last_year,
+                    replications=meta["replications"], baseline=comparison.baseline)
+    body = (f"<header><h1>{escape(title)}</h1><p class=\"subtitle\">{escape(subtitle)}</p>"
+            f"</header>{headline_html(comparison, lang)}{charts_html(comparison, lang, charts)}"
+            f"{assumptions_html(comparison, lang)}{record_html(comparison, lang)}")
+    visible = html.unescape(re.sub(r"<[^>]+>", "", body)) + title
+    glyphs = visible if lang == "zh" else "".join(c for c in visible if ord(c) >= 0x2E80)
+    font_face = inline_font_face("".join(sorted(set(glyphs) - set(" \n\t"))))
+    embedded = f"{CJK_FAMILY} (embedded)"
+    fonts = ", ".join(f.format(embedded=embedded) for f in FONT_STACKS[lang])
+    style = font_face + STYLESHEET.replace("FONTS", fonts)
+    return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n'
+            f'<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{escape(title)}</title>\n<style>{style}</style>\n</head>\n"
+            f"<body>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n")
+

@@ -1,0 +1,416 @@
+"""Charts of a comparison folder (``drgsim compare``), in the house style of single-run charts,
+each saved as a PNG with a CSV twin: fund balance and months of reserve, point value, coded vs.
+true CMI, upcoding pressure by level × MDC, admissions and basic-group cases by level, hospital
+winners and losers, readmissions and length of stay. Lines are scenario means with a band from
+the 5th to the 95th percentile across replications; differences (reform − baseline) are paired
+by replication, as the comparison is (common random numbers). Reads stored tables only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from sim.compare import HIGH, LOW
+from sim.errors import InputError
+from sim.report.charts import LEVEL_COLOURS, STYLE
+from sim.report.fonts import CJK_FAMILY, font_family
+from sim.report.labels import LEVELS, level_name, money_unit, number, text
+
+CHARTS = ("fund_balance", "point_value", "cmi", "upcoding_pressure", "admissions_by_level",
+          "hospital_margins", "readmissions_los")
+BASELINE_COLOUR = "#555555"
+REFORM_COLOURS = (LEVEL_COLOURS["secondary"], LEVEL_COLOURS["tertiary"], LEVEL_COLOURS["primary"],
+                  "#edae49", "#8e6c8a", "#00798c", "#d17a22", "#6b4226")
+WINNER, LOSER, NOISE = LEVEL_COLOURS["primary"], LEVEL_COLOURS["tertiary"], "#b0b0b0"
+SUMMARIES = ("comparison_yearly", "comparison_by_level", "comparison_by_hospital",
+             "comparison_pressure")
+RAW = ("yearly", "yearly_by_level")
+WIDE = (9.0, 4.0)
+
+
+@dataclass
+class Comparison:
+    """The stored results of one comparison folder."""
+
+    folder: Path
+    meta: dict
+    record: dict
+    summaries: dict[str, pd.DataFrame]
+    raw: dict[str, pd.DataFrame]
+
+    @property
+    def labels(self) -> list[str]:
+        return [s["label"] for s in self.meta["scenarios"]]
+
+    @property
+    def baseline(self) -> str:
+        return self.meta["baseline"]
+
+    @property
+    def reforms(self) -> list[str]:
+        return [label for label in self.labels if label != self.baseline]
+
+    @property
+    def last_year(self) -> int:
+        return int(self.meta["start_year"]) + int(self.meta["years"]) - 1
+
+
+@dataclass
+class Chart:
+    name: str
+    title: str
+    png: Path
+    csv: Path
+
+
+def load_comparison(folder: Path) -> Comparison:
+    """Read comparison.json, the run record, the summaries and the raw replication tables."""
+    folder = Path(folder)
+
+    def need(relative: str) -> Path:
+        path = folder / relative
+        if not path.is_file():
+            raise InputError(str(path), None, "missing", "a folder written by drgsim compare")
+        return path
+
+    meta = json.loads(need("comparison.json").read_text("utf-8"))
+    record_path = folder / "run_record.json"
+    record = json.loads(record_path.read_text("utf-8")) if record_path.is_file() else {}
+    summaries = {name: pd.read_parquet(need(f"{name}.parquet")) for name in SUMMARIES}
+    raw = {name: pd.read_parquet(need(f"replications/{name}.parquet")) for name in RAW}
+    raw["hospital_yearly"] = pd.read_parquet(
+        need("replications/hospital_yearly.parquet"),
+        columns=["scenario", "replication", "year", "hospital_id", "level", "margin"])
+    yearly = raw["yearly"]
+    if "upcoding_gap" not in yearly:
+        yearly["upcoding_gap"] = yearly["coded_cmi"] - yearly["true_cmi"]
+    return Comparison(folder, meta, record, summaries, raw)
+
+
+def scenario_colours(comparison: Comparison) -> dict[str, str]:
+    colours = {comparison.baseline: BASELINE_COLOUR}
+    for index, label in enumerate(comparison.reforms):
+        colours[label] = REFORM_COLOURS[index % len(REFORM_COLOURS)]
+    return colours
+
+
+def legend_label(comparison: Comparison, lang: str, label: str) -> str:
+    return text(lang, "baseline_legend", label=label) if label == comparison.baseline else label
+
+
+def band(table: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+    """Mean and 5th–95th percentile of ``column`` across replications, per scenario × keys."""
+    grouped = table.groupby(["scenario", *keys], sort=True)[column]
+    return pd.DataFrame({"mean": grouped.mean(), "p5": grouped.quantile(LOW),
+                         "p95": grouped.quantile(HIGH)}).reset_index()
+
+
+def paired_band(comparison: Comparison, table: pd.DataFrame, keys: list[str],
+                column: str) -> pd.DataFrame:
+    """Reform − baseline of ``column`` per replication, then mean and percentiles per reform."""
+    base = table[table["scenario"] == comparison.baseline][["replication", *keys, column]]
+    pieces = []
+    for label in comparison.reforms:
+        reform = table[table["scenario"] == label][["replication", *keys, column]]
+        both = base.merge(reform, on=["replication", *keys], suffixes=("_baseline", ""))
+        pieces.append(pd.DataFrame({"scenario": label, **{k: both[k] for k in keys},
+                                    "replication": both["replication"],
+                                    "difference": both[column] - both[f"{column}_baseline"]}))
+    if not pieces:
+        return pd.DataFrame(columns=["scenario", *keys, "mean", "p5", "p95"])
+    return band(pd.concat(pieces, ignore_index=True), keys, "difference")
+
+
+def draw_bands(axis, comparison: Comparison, lang: str, table: pd.DataFrame, scale: float = 1.0,
+               linestyle: str = "-", shade: bool = True, label: bool = True) -> None:
+    """One line per scenario (mean over years) with its band; the baseline is drawn thinner and
+    on top, so that a reform that hardly differs from it does not hide it."""
+    colours = scenario_colours(comparison)
+    for scenario in comparison.labels:
+        rows = table[table["scenario"] == scenario].sort_values("year")
+        if rows.empty or rows["mean"].isna().all():
+            continue
+        baseline = scenario == comparison.baseline
+        axis.plot(rows["year"], rows["mean"] * scale, color=colours[scenario], marker="o",
+                  markersize=3 if baseline else 4.5, linestyle=linestyle,
+                  linewidth=1.2 if baseline else 2.2, zorder=3 if baseline else 2,
+                  label=legend_label(comparison, lang, scenario) if label else None)
+        if shade:
+            axis.fill_between(rows["year"], rows["p5"] * scale, rows["p95"] * scale,
+                              color=colours[scenario], alpha=0.15, linewidth=0)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_xlabel(text(lang, "year_axis"))
+
+
+def finish(figure, axes, lang: str, title: str, handles=None, labels=None,
+           note: bool = True) -> None:
+    """Title on top, one legend below all panels (scenario names), band note as its title."""
+    figure.suptitle(title, fontsize=STYLE["axes.titlesize"] + 1, fontweight="bold")
+    if handles is None:
+        handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="outside lower center",
+                      ncol=min(len(handles), 3), fontsize=STYLE["font.size"],
+                      title=text(lang, "band_note") if note else None,
+                      title_fontsize=STYLE["font.size"] - 1)
+
+
+def save(figure, data: pd.DataFrame, folder: Path, name: str, title: str) -> Chart:
+    """PNG (no software stamp, so the same inputs give the same bytes) and its CSV twin."""
+    folder.mkdir(parents=True, exist_ok=True)
+    png, csv = folder / f"{name}.png", folder / f"{name}.csv"
+    figure.savefig(png, metadata={"Software": None})
+    plt.close(figure)
+    data.to_csv(csv, index=False, lineterminator="\n")
+    return Chart(name, title, png, csv)
+
+
+def yearly_bands(comparison: Comparison, columns: list[str]) -> pd.DataFrame:
+    """Long table (scenario, year, variable, mean, p5, p95) of yearly columns."""
+    yearly = comparison.raw["yearly"]
+    pieces = [band(yearly, ["year"], column).assign(variable=column) for column in columns
+              if column in yearly]
+    table = pd.concat(pieces, ignore_index=True)
+    return table[["scenario", "year", "variable", "mean", "p5", "p95"]]
+
+
+def fund_balance(comparison: Comparison, lang: str, folder: Path) -> Chart:
+    data = yearly_bands(comparison, ["fund_balance", "reserve_months"])
+    balance = data[data["variable"] == "fund_balance"]
+    divisor, _, _, unit = money_unit(lang, *balance[["mean", "p5", "p95"]].abs().max())
+    title = text(lang, "fund_balance.title")
+    figure, axes = plt.subplots(1, 2, figsize=WIDE, layout="constrained")
+    draw_bands(axes[0], comparison, lang, balance, scale=1 / divisor)
+    if balance["p5"].min() < 0 < balance["p95"].max():
+        axes[0].axhline(0, color="#333333", linewidth=0.6)
+    axes[0].set_ylabel(text(lang, "fund_balance.balance", unit=unit))
+    draw_bands(axes[1], comparison, lang, data[data["variable"] == "reserve_months"],
+               label=False)
+    axes[1].set_ylabel(text(lang, "fund_balance.reserve"))
+    finish(figure, axes, lang, title)
+    return save(figure, data, folder, "fund_balance", title)
+
+
+def point_value(comparison: Comparison, lang: str, folder: Path) -> Chart:
+    data = yearly_bands(comparison, ["annual_point_value"])
+    title = text(lang, "point_value.title")
+    figure, axis = plt.subplots(figsize=STYLE["figure.figsize"], layout="constrained")
+    if data["mean"].notna().any():
+        draw_bands(axis, comparison, lang, data)
+        axis.set_ylabel(text(lang, "point_value.axis"))
+        finish(figure, [axis], lang, title)
+    else:
+        axis.text(0.5, 0.5, text(lang, "point_value.none"), ha="center", va="center",
+                  transform=axis.transAxes, color="#555555")
+        axis.set_axis_off()
+        finish(figure, [axis], lang, title, handles=[], labels=[])
+    return save(figure, data, folder, "point_value", title)
+
+
+def cmi(comparison: Comparison, lang: str, folder: Path) -> Chart:
+    data = yearly_bands(comparison, ["coded_cmi", "true_cmi", "upcoding_gap"])
+    title = text(lang, "cmi.title")
+    figure, axes = plt.subplots(1, 2, figsize=WIDE, layout="constrained")
+    draw_bands(axes[0], comparison, lang, data[data["variable"] == "coded_cmi"])
+    draw_bands(axes[0], comparison, lang, data[data["variable"] == "true_cmi"], linestyle="--",
+               shade=False, label=False)
+    axes[0].set_ylabel(text(lang, "cmi.levels"))
+    draw_bands(axes[1], comparison, lang, data[data["variable"] == "upcoding_gap"], label=False)
+    axes[1].set_ylabel(text(lang, "cmi.gap"))
+    finish(figure, axes, lang, title)
+    return save(figure, data, folder, "cmi", title)
+
+
+def upcoding_pressure(comparison: Comparison, lang: str, folder: Path) -> Chart:
+    """Heatmap of the reform − baseline difference in the last year, one panel per reform."""
+    year = comparison.last_year
+    table = comparison.summaries["comparison_pressure"]
+    rows = table[(table["variable"] == "upcoding_pressure") & (table["year"] == year)]
+    data = rows[["scenario", "year", "level", "mdc", "baseline_mean", "reform_mean",
+                 "difference_mean", "difference_p5", "difference_p95"]].sort_values(
+        ["scenario", "level", "mdc"]).reset_index(drop=True)
+    title = text(lang, "upcoding_pressure.title", year=year)
+    reforms = comparison.reforms or [""]
+    figure, axes = plt.subplots(len(reforms), 1, figsize=(8.0, 1.2 + 1.45 * len(reforms)),
+                                layout="constrained", squeeze=False)
+    axes = axes[:, 0]
+    order = [level for level in reversed(LEVELS)]
+    mdcs = sorted(data["mdc"].astype(str).unique())
+    limit = float(np.nanmax(np.abs(data["difference_mean"]))) if len(data) else 0.0
+    limit = limit if limit > 0 else 1.0
+    colour_map = plt.get_cmap("RdBu_r").with_extremes(bad="#eeeeee")
+    image = None
+    for axis, reform in zip(axes, reforms, strict=True):
+        mine = data[data["scenario"] == reform].assign(mdc=lambda d: d["mdc"].astype(str))
+        grid = mine.pivot(index="level", columns="mdc", values="difference_mean").reindex(
+            index=order, columns=mdcs)
+        image = axis.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap=colour_map,
+                            vmin=-limit, vmax=limit, interpolation="nearest")
+        noise = mine[(mine["difference_p5"] <= 0) & (mine["difference_p95"] >= 0)]
+        axis.plot([mdcs.index(m) for m in noise["mdc"]],
+                  [order.index(level) for level in noise["level"]], linestyle="",
+                  marker="o", markersize=2, color="#333333")
+        axis.set_yticks(range(len(order)), [level_name(lang, level) for level in order])
+        axis.set_xticks(range(len(mdcs)), mdcs)
+        axis.grid(False)
+        for side in axis.spines.values():
+            side.set_visible(False)
+        axis.set_title(reform, loc="left", fontsize=STYLE["font.size"], fontweight="bold")
+        if not len(mine):
+            axis.text(0.5, 0.5, text(lang, "upcoding_pressure.none"), ha="center",
+                      va="center", transform=axis.transAxes, color="#555555")
+    axes[-1].set_xlabel(text(lang, "upcoding_pressure.axis"))
+    if image is not None:
+        figure.colorbar(image, ax=list(axes), label=text(lang, "upcoding_pressure.colour"),
+                        shrink=0.9, aspect=25, pad=0.02)
+    dot = Line2D([], [], linestyle="", marker="o", markersize=3, color="#333333")
+    finish(figure, list(axes), lang, title, handles=[dot],
+           labels=[text(lang, "upcoding_pressure.dot")], note=False)
+    return save(figure, data, folder, "upcoding_pressure", title)
+
+
+def level_tables(comparison: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Raw admissions and basic-case shares by level (per replication), and their bands."""
+    by_level = comparison.raw["yearly_by_level"].copy()
+    total = by_level.groupby(["scenario", "replication", "year"])["basic_cases"].transform("sum")
+    by_level["basic_case_share"] = np.where(total > 0, by_level["basic_cases"] / total, np.nan)
+    return by_level, by_level[by_level["year"] == comparison.last_year]
+
+
+def admissions_by_level(comparison: Comparison, lang: str, folder: Path) -> Chart:
+    """The referral effect: reform − baseline admissions and basic-case shares by level."""
+    year = comparison.last_year
+    _, last = level_tables(comparison)
+    colours = scenario_colours(comparison)
+    panels = [("admissions", 1.0, "admissions_by_level.admissions"),
+              ("basic_case_share", 100.0, "admissions_by_level.basic")]
+    pieces = []
+    title = text(lang, "admissions_by_level.title", year=year)
+    figure, axes = plt.subplots(1, 2, figsize=WIDE, layout="constrained")
+    for axis, (column, scale, label) in zip(axes, panels, strict=True):
+        difference = paired_band(comparison, last, ["level"], column)
+        base = band(last[last["scenario"] == comparison.baseline], ["level"], column)
+        base_mean = base.set_index("level")["mean"]
+        pieces.append(difference.assign(variable=column, year=year,
+                                        baseline_mean=difference["level"].map(base_mean)))
+        width = 0.8 / max(len(comparison.reforms), 1)
+        for index, reform in enumerate(comparison.reforms):
+            rows = difference[difference["scenario"] == reform].set_index("level").reindex(
+                LEVELS)
+            x = np.arange(len(LEVELS)) + (index - (len(comparison.reforms) - 1) / 2) * width
+            mean = rows["mean"].to_numpy() * scale
+            error = np.vstack([mean - rows["p5"].to_numpy() * scale,
+                               rows["p95"].to_numpy() * scale - mean])
+            axis.bar(x, mean, width=width * 0.9, color=colours[reform], label=reform,
+                     yerr=np.clip(error, 0, None), ecolor="#333333", capsize=3)
+        shown = [number(base_mean.get(level, np.nan) * scale, 0 if scale == 1 else 1)
+                 + ("%" if scale != 1 else "") for level in LEVELS]
+        axis.set_xticks(range(len(LEVELS)), [
+            text(lang, "admissions_by_level.tick", level=level_name(lang, level), value=value)
+            for level, value in zip(LEVELS, shown, strict=True)])
+        axis.axhline(0, color="#333333", linewidth=0.6)
+        axis.grid(axis="x", visible=False)
+        axis.set_ylabel(text(lang, label))
+    finish(figure, axes, lang, title)
+    data = pd.concat(pieces, ignore_index=True)[["scenario", "year", "level", "variable",
+                                                 "baseline_mean", "mean", "p5", "p95"]]
+    return save(figure, data.rename(columns={"mean": "difference_mean", "p5": "difference_p5",
+                                             "p95": "difference_p95"}),
+                folder, "admissions_by_level", title)
+
+
+def hospital_margins(comparison: Comparison, lang: str, folder: Path) -> Chart:
+    """Per-hospital difference in margin (receipts − cost) in the last year, by level."""
+    year = comparison.last_year
+    table = comparison.summaries["comparison_by_hospital"]
+    rows = table[(table["variable"] == "margin") & (table["year"] == year)]
+    data = rows[["scenario", "year", "hospital_id", "level", "baseline_mean", "difference_mean",
+                 "difference_p5", "difference_p95"]].copy()
+    data["verdict"] = np.select([data["difference_p5"] > 0, data["difference_p95"] < 0],
+                                ["winner", "loser"], "noise")
+    data = data.sort_values(["scenario", "level", "hospital_id"]).reset_index(drop=True)
+    divisor, _, _, unit = money_unit(lang, *data["difference_mean"].abs().tolist())
+    title = text(lang, "hospital_margins.title", year=year)
+    reforms = comparison.reforms or [""]
+    figure, axes = plt.subplots(1, len(reforms), figsize=(max(7.6, 3.4 * len(reforms)), 4.4),
+                                layout="constrained", squeeze=False)
+    axes = axes[0]
+    colours = {"winner": WINNER, "loser": LOSER, "noise": NOISE}
+    for axis, reform in zip(axes, reforms, strict=True):
+        mine = data[data["scenario"] == reform]
+        for position, level in enumerate(LEVELS):
+            here = mine[mine["level"] == level].sort_values("difference_mean")
+            if here.empty:
+                continue
+            spread = ((np.arange(len(here)) % 7) - 3) * 0.07
+            axis.scatter(position + spread, here["difference_mean"] / divisor, s=14,
+                         c=[colours[v] for v in here["verdict"]], linewidths=0, zorder=3)
+            mean = here["difference_mean"].mean() / divisor
+            axis.plot([position - 0.32, position + 0.32], [mean, mean], color="#222222",
+                      linewidth=1.2, zorder=4)
+            counts = here["verdict"].value_counts()
+            for verdict, mark, shift in (("winner", "▲", -11), ("loser", "▼", 11)):
+                axis.annotate(f"{mark}{counts.get(verdict, 0)}", (position, 1.0),
+                              xycoords=("data", "axes fraction"), xytext=(shift, 2),
+                              textcoords="offset points", ha="center", va="bottom",
+                              fontsize=STYLE["font.size"] - 1, color=colours[verdict])
+        axis.axhline(0, color="#333333", linewidth=0.6)
+        axis.set_xticks(range(len(LEVELS)), [level_name(lang, lv, short=True) for lv in LEVELS])
+        axis.set_xlim(-0.6, len(LEVELS) - 0.4)
+        axis.grid(axis="x", visible=False)
+        axis.set_title(reform, fontsize=STYLE["font.size"], pad=14)
+    axes[0].set_ylabel(text(lang, "hospital_margins.axis", unit=unit))
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=5, color=colours[v])
+               for v in ("winner", "loser", "noise")]
+    finish(figure, list(axes), lang, title, handles=handles,
+           labels=[text(lang, f"hospital_margins.{v}") for v in ("winner", "loser", "noise")],
+           note=False)
+    return save(figure, data, folder, "hospital_margins", title)
+
+
+def readmissions_los(comparison: Comparison, lang: str, folder: Path) -> Chart:
+    data = yearly_bands(comparison, ["readmission_15d_rate", "mean_los"])
+    title = text(lang, "readmissions_los.title")
+    figure, axes = plt.subplots(1, 2, figsize=WIDE, layout="constrained")
+    draw_bands(axes[0], comparison, lang, data[data["variable"] == "readmission_15d_rate"],
+               scale=100.0)
+    axes[0].set_ylabel(text(lang, "readmissions_los.readmission"))
+    draw_bands(axes[1], comparison, lang, data[data["variable"] == "mean_los"], label=False)
+    axes[1].set_ylabel(text(lang, "readmissions_los.los"))
+    finish(figure, axes, lang, title)
+    return save(figure, data, folder, "readmissions_los", title)
+
+
+DRAWERS = {"fund_balance": fund_balance, "point_value": point_value, "cmi": cmi,
+           "upcoding_pressure": upcoding_pressure, "admissions_by_level": admissions_by_level,
+           "hospital_margins": hospital_margins, "readmissions_los": readmissions_los}
+
+
+class RegularCJKTitles(logging.Filter):
+    """Drop matplotlib's note that the CJK font has no bold face (titles use its regular one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("Failed to find font weight" in message and CJK_FAMILY in message)
+
+
+def draw_charts(comparison: Comparison, lang: str, folder: Path) -> list[Chart]:
+    """Every chart of a comparison in one language, into ``folder``."""
+    style = {**STYLE, "font.family": font_family(lang), "svg.hashsalt": "drgsim",
+             "axes.unicode_minus": True}
+    logger, quiet = logging.getLogger("matplotlib.font_manager"), RegularCJKTitles()
+    logger.addFilter(quiet)
+    try:
+        with plt.rc_context(style):
+            return [DRAWERS[name](comparison, lang, folder) for name in CHARTS]
+    finally:
+        logger.removeFilter(quiet)

@@ -1,0 +1,360 @@
+"""Every word of the comparison charts and the briefing, in Chinese (``zh``, the default of the
+shipped scenarios) and English (``en``): titles, axis labels, level and variable names, headings
+and the templates of the plain-language readings. ``text(lang, key, **values)`` fills a template.
+"""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+LEVELS = ("primary", "secondary", "tertiary")
+
+LEVEL_NAMES = {
+    "zh": {"primary": "一级医院", "secondary": "二级医院", "tertiary": "三级医院"},
+    "en": {"primary": "primary hospitals", "secondary": "secondary hospitals",
+           "tertiary": "tertiary hospitals"},
+}
+LEVEL_SHORT = {
+    "zh": LEVEL_NAMES["zh"],
+    "en": {"primary": "primary", "secondary": "secondary", "tertiary": "tertiary"},
+}
+
+WORD_JOINER = "\u2060"  # keeps a sign on the line of its currency symbol
+
+# money units, largest first: (divisor, prefix, suffix, axis label)
+MONEY_UNITS = {
+    "zh": [(1e8, "", "亿元", "亿元"), (1e4, "", "万元", "万元"), (1.0, "", "元", "元")],
+    "en": [(1e9, "¥", " billion", "¥ billion"), (1e6, "¥", " million", "¥ million"),
+           (1e3, "¥", " thousand", "¥ thousand"), (1.0, "¥", "", "¥")],
+}
+# other quantities: (prefix, suffix) by language
+QUANTITIES = {
+    "point": {"zh": ("", "元/点"), "en": ("¥", " per point")},
+    "share_points": {"zh": ("", "个百分点"), "en": ("", " percentage points")},
+    "share_points_short": {"zh": ("", "个百分点"), "en": ("", " pp")},
+    "months": {"zh": ("", "个月"), "en": ("", " months")},
+    "days": {"zh": ("", "天"), "en": ("", " days")},
+    "admissions": {"zh": ("", "人次"), "en": ("", "")},
+    "cmi": {"zh": ("", ""), "en": ("", "")},
+    "yuan_per_case": {"zh": ("", "元"), "en": ("¥", "")},
+}
+# at most this many decimals (counts of admissions need no more than one)
+MAX_DECIMALS = {"admissions": 1, "yuan_per_case": 1, "money": 2}
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        # page
+        "page_title": "医保支付改革模拟简报",
+        "subtitle": "{region}｜{first}–{last}年｜每个方案{replications}次重复｜基线：{baseline}",
+        "headline_heading": "要点：最后一年（{year}年）与基线相比",
+        "headline_note": "每个数字为改革方案减基线的平均差值，其下为各次重复的"
+                         "第5至第95百分位数区间。灰色表示区间包含零，与随机波动无法区分。",
+        "charts_heading": "图表与解读",
+        "assumptions_heading": "假设与参数",
+        "differing_heading": "与基线不同的参数",
+        "record_heading": "运行记录",
+        "record_summary": "展开：软件版本、代码版本、随机种子、输入文件哈希",
+        "data_link": "图表数据（CSV）",
+        "reform": "改革方案",
+        "baseline_value": "基线：{value}",
+        "no_differences": "没有与基线不同的参数。",
+        # headline metrics
+        "fund_balance": "基金当年结余",
+        "annual_point_value": "年度点值",
+        "upcoding_gap": "高编码差距（编码CMI − 真实CMI）",
+        "basic_share_lower_levels": "基础病组在一、二级医院的占比",
+        # assumptions
+        "assumptions_text": "每次重复中，基线和各改革方案使用同一组随机数（共同随机数），"
+                            "两者之差即改革的效应，而不是随机波动。区间为各次重复之间的第5至第95百分位数；重复次数较少时，"
+                            "区间只是粗略估计。医院与患者的行为参数大多为假设值，"
+                            "见 docs/ODD.md；所有数字来自模拟，不是预测。",
+        "region": "地区",
+        "years": "模拟年份",
+        "replications": "重复次数",
+        "seed": "随机种子（根）",
+        "scale": "人口规模系数",
+        "interval": "区间",
+        "interval_value": "第{low}至第{high}百分位数",
+        "baseline": "基线",
+        "method": "支付方式",
+        "file": "文件",
+        "rationale": "依据",
+        "parameter": "参数",
+        "in_force": "生效年份",
+        "baseline_column": "基线取值",
+        "reform_column": "改革取值",
+        "versions": "软件版本",
+        "git_revision": "代码版本（git）",
+        "platform": "平台",
+        "seeds": "随机种子",
+        "inputs": "输入文件（SHA-256）",
+        "full_record": "完整记录（run_record.json）",
+        "unknown": "未知",
+        # charts
+        "year_axis": "年份",
+        "baseline_legend": "基线：{label}",
+        "band_note": "阴影/误差线：各次重复的第5–95百分位数",
+        "fund_balance.title": "医保基金当年结余与可支付月数",
+        "fund_balance.balance": "当年结余（{unit}）",
+        "fund_balance.reserve": "累计结余可支付月数（月）",
+        "point_value.title": "年度点值",
+        "point_value.axis": "元/点",
+        "point_value.none": "各方案均无点值（非点数法付费）",
+        "point_value.not_point": "非点数法付费，没有点值",
+        "cmi.title": "编码CMI与真实CMI（高编码差距）",
+        "cmi.levels": "CMI（实线：编码；虚线：真实）",
+        "cmi.gap": "编码CMI − 真实CMI",
+        "upcoding_pressure.title": "高编码压力的变化（改革 − 基线，{year}年）",
+        "upcoding_pressure.axis": "主要诊断大类（MDC）",
+        "upcoding_pressure.colour": "每例可高编病例的预期净收益变化（元）",
+        "upcoding_pressure.dot": "区间包含零",
+        "upcoding_pressure.none": "没有可高编病例的数据",
+        "admissions_by_level.title": "各级医院住院人次与基础病组病例的变化"
+                                     "（改革 − 基线，{year}年）",
+        "admissions_by_level.admissions": "住院人次变化",
+        "admissions_by_level.basic": "基础病组病例占比变化（百分点）",
+        "admissions_by_level.tick": "{level}\n基线 {value}",
+        "hospital_margins.title": "医院盈亏：与基线相比的收支结余变化（{year}年）",
+        "hospital_margins.axis": "收支结余变化（{unit}）",
+        "hospital_margins.winner": "得益（区间高于零）",
+        "hospital_margins.loser": "受损（区间低于零）",
+        "hospital_margins.noise": "与随机波动无法区分",
+        "readmissions_los.title": "15天再入院率与平均住院日",
+        "readmissions_los.readmission": "15天再入院率（%）",
+        "readmissions_los.los": "平均住院日（天）",
+        # readings
+        "interval_text": "区间{low}至{high}",
+        "noise": "区间包含零，与随机波动无法区分",
+        "unchanged": "不变",
+        "sentence_end": "。",
+        "clause_sep": "；",
+        "list_sep": "，",
+        "more": "增加", "less": "减少",
+        "higher": "提高", "lower": "降低",
+        "wider": "扩大", "narrower": "缩小",
+        "longer": "延长", "shorter": "缩短",
+        "effect": "{direction}{amount}（{interval}）",
+        "effect_noise": "{direction}{amount}（{interval}，{noise}）",
+        "reading.fund_balance": "{reform}：{year}年基金当年结余比基线{balance}；"
+                                "可支付月数{reserve}",
+        "reading.fund_balance.base": "基线下{year}年当年结余为{balance}，可支付{reserve:.1f}个月",
+        "reading.point_value": "{reform}：{year}年点值比基线{effect}",
+        "reading.point_value.base": "基线下{year}年点值为{value}",
+        "reading.point_value.none": "{reform}：没有点值（非点数法付费）",
+        "reading.cmi": "{reform}后，{year}年编码CMI与真实CMI之差{effect}",
+        "reading.cmi.base": "基线下{year}年两者之差为{value:.3f}",
+        "reading.upcoding_pressure": "{reform}：{year}年每例可高编病例的预期净收益（高编码压力）"
+                                     "{levels}",
+        "reading.upcoding_pressure.level": "在{level}{effect}",
+        "reading.upcoding_pressure.max": "变化最大的是{level}的MDC {mdc}（{amount}）",
+        "reading.admissions_by_level": "{reform}：{year}年基础病组病例"
+                                       "在一、二级医院的占比{effect}",
+        "reading.admissions_by_level.level": "{level}住院人次{effect}",
+        "reading.hospital_margins": "{reform}：{year}年{total}家医院中，"
+                                    "{winners}家的收支结余高于基线（区间在零以上），"
+                                    "{losers}家低于基线，其余{rest}家与随机波动无法区分",
+        "reading.hospital_margins.level": "{level}平均{effect}",
+        "reading.readmissions_los": "{reform}：{year}年15天再入院率{readmission}；平均住院日{los}",
+    },
+    "en": {
+        "page_title": "Payment reform briefing",
+        "subtitle": "{region} | {first}–{last} | {replications} replications per scenario | "
+                    "baseline: {baseline}",
+        "headline_heading": "Headline: the last year ({year}) against the baseline",
+        "headline_note": "Each number is the mean difference reform − baseline, with the "
+                         "5th–95th percentile across replications below it. Grey: the interval "
+                         "includes zero, so the effect is not distinguishable from noise.",
+        "charts_heading": "Charts and what they show",
+        "assumptions_heading": "Assumptions and parameters",
+        "differing_heading": "Parameters that differ from the baseline",
+        "record_heading": "Run record",
+        "record_summary": "Show: versions, git revision, seeds, input hashes",
+        "data_link": "chart data (CSV)",
+        "reform": "Reform",
+        "baseline_value": "baseline: {value}",
+        "no_differences": "No parameter differs from the baseline.",
+        "fund_balance": "Fund balance of the year",
+        "annual_point_value": "Annual point value",
+        "upcoding_gap": "Upcoding gap (coded − true CMI)",
+        "basic_share_lower_levels": "Basic-group cases at primary and secondary hospitals",
+        "assumptions_text": "In each replication the baseline and every reform use the same random "
+                            "numbers (common random numbers), so their difference is the reform's "
+                            "effect, not noise. Intervals are the 5th–95th percentile across "
+                            "replications; with few replications they are rough. Most behavioural "
+                            "parameters of hospitals and patients are assumed (see docs/ODD.md); "
+                            "every number is a simulation, not a forecast.",
+        "region": "Region",
+        "years": "Years simulated",
+        "replications": "Replications",
+        "seed": "Root seed",
+        "scale": "Population scale",
+        "interval": "Interval",
+        "interval_value": "{low}th to {high}th percentile",
+        "baseline": "Baseline",
+        "method": "method",
+        "file": "file",
+        "rationale": "rationale",
+        "parameter": "Parameter",
+        "in_force": "Years",
+        "baseline_column": "Baseline value",
+        "reform_column": "Reform value",
+        "versions": "Versions",
+        "git_revision": "Git revision",
+        "platform": "Platform",
+        "seeds": "Seeds",
+        "inputs": "Input files (SHA-256)",
+        "full_record": "Full record (run_record.json)",
+        "unknown": "unknown",
+        "year_axis": "year",
+        "baseline_legend": "baseline: {label}",
+        "band_note": "bands / whiskers: 5th–95th percentile across replications",
+        "fund_balance.title": "Fund balance of the year and months of reserve",
+        "fund_balance.balance": "balance of the year ({unit})",
+        "fund_balance.reserve": "months of reserve",
+        "point_value.title": "Annual point value",
+        "point_value.axis": "¥ per point",
+        "point_value.none": "no scenario has a point value (not the point method)",
+        "point_value.not_point": "not the point method: no point value",
+        "cmi.title": "Coded vs. true case-mix index (the upcoding gap)",
+        "cmi.levels": "CMI (solid: coded, dashed: true)",
+        "cmi.gap": "coded − true CMI",
+        "upcoding_pressure.title": "Change in upcoding pressure (reform − baseline, {year})",
+        "upcoding_pressure.axis": "major diagnostic category (MDC)",
+        "upcoding_pressure.colour": "change in expected net gain per upcodable case (¥)",
+        "upcoding_pressure.dot": "interval includes zero",
+        "upcoding_pressure.none": "no upcodable cases recorded",
+        "admissions_by_level.title": "Change in admissions and basic-group cases by level "
+                                     "(reform − baseline, {year})",
+        "admissions_by_level.admissions": "change in admissions",
+        "admissions_by_level.basic": "change in share of basic-group cases (points)",
+        "admissions_by_level.tick": "{level}\nbaseline {value}",
+        "hospital_margins.title": "Hospital winners and losers against the baseline ({year})",
+        "hospital_margins.axis": "change in margin ({unit})",
+        "hospital_margins.winner": "winner (interval above zero)",
+        "hospital_margins.loser": "loser (interval below zero)",
+        "hospital_margins.noise": "not distinguishable from noise",
+        "readmissions_los.title": "15-day readmission rate and mean length of stay",
+        "readmissions_los.readmission": "15-day readmission rate (%)",
+        "readmissions_los.los": "mean length of stay (days)",
+        "interval_text": "5th–95th percentile {low} to {high}",
+        "noise": "the interval includes zero: not distinguishable from noise",
+        "unchanged": "is unchanged",
+        "sentence_end": ".",
+        "clause_sep": "; ",
+        "list_sep": ", ",
+        "more": "rises by", "less": "falls by",
+        "higher": "rises by", "lower": "falls by",
+        "wider": "widens by", "narrower": "narrows by",
+        "longer": "lengthens by", "shorter": "shortens by",
+        "effect": "{direction} {amount} ({interval})",
+        "effect_noise": "{direction} {amount} ({interval}; {noise})",
+        "reading.fund_balance": "{reform}: against the baseline, the fund balance of {year} "
+                                "{balance}; the reserve {reserve}",
+        "reading.fund_balance.base": "Under the baseline the balance of {year} is {balance}, "
+                                     "{reserve:.1f} months of reserve",
+        "reading.point_value": "{reform}: in {year} the point value {effect}",
+        "reading.point_value.base": "Under the baseline it is {value} in {year}",
+        "reading.point_value.none": "{reform}: no point value (not the point method)",
+        "reading.cmi": "After {reform}, the gap between coded and true CMI in {year} {effect}",
+        "reading.cmi.base": "Under the baseline the gap is {value:.3f} in {year}",
+        "reading.upcoding_pressure": "{reform}: in {year} the expected net gain per upcodable case "
+                                     "(upcoding pressure) {levels}",
+        "reading.upcoding_pressure.level": "at {level} {effect}",
+        "reading.upcoding_pressure.max": "the largest change is in MDC {mdc} at {level} "
+                                         "({amount})",
+        "reading.admissions_by_level": "{reform}: in {year} the share of basic-group cases "
+                                       "treated at primary and secondary hospitals {effect}",
+        "reading.admissions_by_level.level": "the number of admissions at {level} {effect}",
+        "reading.hospital_margins": "{reform}: in {year}, of {total} hospitals, {winners} end "
+                                    "above the baseline's margin (interval above zero), "
+                                    "{losers} below it, and {rest} are not distinguishable from "
+                                    "noise",
+        "reading.hospital_margins.level": "at {level} the mean margin {effect}",
+        "reading.readmissions_los": "{reform}: in {year} the 15-day readmission rate "
+                                    "{readmission}; the mean length of stay {los}",
+    },
+}
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"language {lang!r} is not one of {', '.join(LANGS)}")
+    return lang
+
+
+def text(lang: str, key: str, **values) -> str:
+    """The string ``key`` in ``lang``, with ``values`` filled in."""
+    template = TEXT[check_lang(lang)][key]
+    return template.format(**values) if values else template
+
+
+def level_name(lang: str, level: str, short: bool = False) -> str:
+    return (LEVEL_SHORT if short else LEVEL_NAMES)[check_lang(lang)].get(level, level)
+
+
+def all_strings(lang: str) -> list[str]:
+    """Every fixed string of a language (for checking that the font covers them)."""
+    return [*TEXT[lang].values(), *LEVEL_NAMES[lang].values(), *LEVEL_SHORT[lang].values()]
+
+
+def decimals_for(*values: float) -> int:
+    """Decimals that show the largest of ``values`` with about three significant digits."""
+    finite = [abs(v) for v in values if v == v and abs(v) != float("inf")]
+    largest = max(finite, default=0.0)
+    if largest >= 100:
+        return 0
+    if largest >= 10:
+        return 1
+    if largest >= 1:
+        return 2
+    if largest == 0:
+        return 0
+    digits = 2
+    while largest < 10 ** -(digits - 1) and digits < 8:
+        digits += 1
+    return digits
+
+
+def number(value: float, decimals: int, signed: bool = False) -> str:
+    """``value`` with thousands separators and a true minus sign (``+`` too when signed)."""
+    if value != value:
+        return "–"
+    if round(value, decimals) == 0:
+        value = 0.0
+    formatted = f"{value:+,.{decimals}f}" if signed and value != 0 else f"{value:,.{decimals}f}"
+    return formatted.replace("-", "−")
+
+
+def money_unit(lang: str, *values: float) -> tuple[float, str, str, str]:
+    """(divisor, prefix, suffix, axis label) of the money unit that suits ``values``."""
+    finite = [abs(v) for v in values if v == v]
+    largest = max(finite, default=0.0)
+    units = MONEY_UNITS[check_lang(lang)]
+    for unit in units:
+        if largest >= unit[0]:
+            return unit
+    return units[-1]
+
+
+def quantities(lang: str, kind: str, values: list[float], signed: bool = False,
+               scale: float = 1.0, decimals: int | None = None,
+               suffix_last_only: bool = False) -> list[str]:
+    """``values`` (yuan for ``kind="money"``) formatted with one shared unit and precision;
+    ``suffix_last_only`` writes the unit's suffix once, after the last value (a range)."""
+    scaled = [v * scale for v in values]
+    if kind == "money":
+        divisor, prefix, suffix, _ = money_unit(lang, *scaled)
+    else:
+        divisor, (prefix, suffix) = 1.0, QUANTITIES[kind][check_lang(lang)]
+    scaled = [v / divisor for v in scaled]
+    if decimals is None:
+        decimals = min(decimals_for(*scaled), MAX_DECIMALS.get(kind, 8))
+    shown = []
+    for value in scaled:
+        body = number(abs(value), decimals)
+        sign = ("−" if round(value, decimals) < 0 else
+                "+" if signed and round(value, decimals) > 0 else "")
+        joiner = WORD_JOINER if sign and prefix else ""
+        shown.append(f"{sign}{joiner}{prefix}{body}{suffix}")
+    if suffix_last_only and suffix:
+        shown = [value[: -len(suffix)] for value in shown[:-1]] + shown[-1:]
+    return shown

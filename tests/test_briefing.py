@@ -1,0 +1,298 @@
+"""The briefing of `drgsim compare`: charts in Chinese and English with CSV twins, real CJK glyphs,
+a self-contained report.html whose headline, readings and parameters come from the stored
+numbers, rebuilt byte for byte by `drgsim report`, and opened in headless Chromium."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
+from PIL import Image
+
+from sim.cli import main
+from sim.compare import RAW_TABLES, compare, headline
+from sim.report import fonts
+from sim.report.briefing import build_briefing, effect
+from sim.report.compare_charts import CHARTS, draw_charts, load_comparison
+from sim.report.labels import LANGS, all_strings, quantities, text
+from sim.resources import shipped
+from sim.store import RunFolder, run_record
+
+CHROMIUM = Path("/usr/bin/chromium")
+AUDIT_REFORM = """\
+title: 审计比例提高
+rationale: 抽查比例从10%提高到30%，处罚倍数为3
+changes:
+  audit.sample_rate: {2020-01-01: 0.3}
+  audit.penalty_multiple: {2020-01-01: 3}
+"""
+
+
+def write_comparison(out: Path, reforms: list[Path], replications: int = 2, years: int = 2,
+                     lang: str = "zh") -> Path:
+    """A comparison folder written the way `compare_to_folder` writes it, without the briefing."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        raw, summaries, scenarios, meta = compare(
+            "default", "point", reforms, replications=replications, seed=5, years=years,
+            start_year=2023, scale=0.02, executor=executor, progress=False)
+    meta["seconds"], meta["lang"] = 0.0, lang
+    meta["headline"] = {s.label: headline(summaries, meta, s.label) for s in scenarios[1:]}
+    record = run_record(
+        inputs={"region": meta["region"],
+                "policies": sorted({f for s in scenarios for f in s.policy.files})},
+        parameters={"years": years, "start_year": 2023, "scale": 0.02},
+        seeds={"root": 5, "replications": meta["replication_seeds"]}, extra={"kind": "compare"})
+    with RunFolder(out) as folder:
+        folder.path("replications").mkdir()
+        for name in RAW_TABLES:
+            folder.write_table(f"replications/{name}", raw[name])
+        for name, table in summaries.items():
+            folder.write_table(name, table)
+        folder.write_json("comparison.json", meta)
+        folder.write_json("run_record.json", record)
+        return folder.commit()
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory) -> Path:
+    """Baseline (point) against a Chinese-titled audit reform and the whole rate policy."""
+    root = tmp_path_factory.mktemp("briefing")
+    reform = root / "audit.yaml"
+    reform.write_text(AUDIT_REFORM, "utf-8")
+    return write_comparison(root / "stored", [reform, shipped("policies", "rate", ".yaml")])
+
+
+@pytest.fixture(scope="module")
+def built(stored, tmp_path_factory) -> tuple[Path, list]:
+    """The stored folder copied and briefed once in Chinese, with warnings recorded."""
+    folder = tmp_path_factory.mktemp("built") / "compare"
+    shutil.copytree(stored, folder)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build_briefing(folder, "zh")
+    return folder, caught
+
+
+def html_of(folder: Path) -> str:
+    return (folder / "report.html").read_text("utf-8")
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)).strip()
+
+
+def test_every_chart_is_drawn_in_both_languages_with_a_csv_twin(built):
+    folder, _ = built
+    for lang in LANGS:
+        for name in CHARTS:
+            png, csv = folder / "charts" / lang / f"{name}.png", folder / "charts" / lang / \
+                f"{name}.csv"
+            assert png.is_file() and csv.is_file(), (lang, name)
+            with Image.open(png) as image:
+                assert image.width > 500 and len(image.convert("RGB").getcolors(1 << 20)) > 20
+            twin = pd.read_csv(csv)
+            assert len(twin) > 0 and "scenario" in twin.columns, (lang, name)
+    twin = pd.read_csv(folder / "charts" / "en" / "cmi.csv")
+    assert set(twin["scenario"]) == {"Point method under a global budget", "审计比例提高",
+                                     "Rate method (fixed price per weight)"}
+    assert set(twin["variable"]) == {"coded_cmi", "true_cmi", "upcoding_gap"}
+
+
+def test_the_cjk_font_is_found_registered_and_covers_every_chinese_label():
+    path, family = fonts.cjk_font()
+    assert path.is_file() and family == "Noto Sans CJK SC"
+    assert fonts.register_cjk_font() == family
+    assert family in {entry.name for entry in font_manager.fontManager.ttflist}
+    face = FT2Font(str(path), face_index=fonts.cjk_face_index())
+    assert face.family_name == family
+    latin = FT2Font(font_manager.findfont("DejaVu Sans"))
+    characters = set("".join(all_strings("zh"))) - set("{}\n")
+    assert any(0x4E00 <= ord(c) <= 0x9FFF for c in characters)
+    for character in sorted(characters):
+        if ord(character) >= 0x2E80:       # CJK: the Chinese face itself must have the glyph
+            assert face.get_char_index(ord(character)) != 0, character
+        else:                              # others: the Chinese face or its Latin fallback
+            assert (face.get_char_index(ord(character)) != 0
+                    or latin.get_char_index(ord(character)) != 0), character
+
+
+def test_chinese_charts_render_without_missing_glyph_boxes(built, tmp_path):
+    folder, caught = built
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)
+               or "Glyph" in str(w.message)]
+    assert missing == []
+    # the check can fail: a Chinese label drawn with the Latin font alone warns
+    label = text("zh", "cmi.title")
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+        with warnings.catch_warnings(record=True) as control:
+            warnings.simplefilter("always")
+            figure = matplotlib.figure.Figure()
+            figure.suptitle(label)
+            figure.savefig(tmp_path / "boxes.png")
+    assert any("missing from font" in str(w.message) for w in control)
+    # and with the house font list the same label draws cleanly
+    with matplotlib.rc_context({"font.family": fonts.font_family("zh")}):
+        with warnings.catch_warnings(record=True) as clean:
+            warnings.simplefilter("always")
+            figure = matplotlib.figure.Figure()
+            figure.suptitle(label + "一级医院二级医院三级医院")
+            figure.savefig(tmp_path / "glyphs.png")
+    assert not [w for w in clean if "missing from font" in str(w.message)]
+
+
+def test_a_missing_font_package_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "noto_cjk_sans_otc", None)
+    with pytest.raises(fonts.FontMissing, match="noto-cjk-sans-otc"):
+        fonts.cjk_font()
+
+
+def test_the_report_is_self_contained_and_in_chinese(built):
+    folder, _ = built
+    page = html_of(folder)
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in page
+    assert "<title>医保支付改革模拟简报</title>" in page
+    for heading in ("要点", "图表与解读", "假设与参数", "与基线不同的参数", "运行记录"):
+        assert heading in page
+    # nothing to fetch: no stylesheet or script links, images are data URLs, fonts embedded
+    assert "<link" not in page and "<script src" not in page
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
+    assert "url(http" not in page and "@import" not in page
+    images = re.findall(r'<img class="chart"[^>]*src="([^"]{0,30})', page)
+    assert len(images) == len(CHARTS)
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert "@font-face" in page and "data:font/otf;base64," in page
+    # the run record is collapsible and carries versions, revision, seeds, hashes
+    assert "<details>" in page and "sha256" in page and "git_revision" in page
+
+
+def test_headline_shows_the_four_numbers_of_comparison_json_with_intervals(built):
+    folder, _ = built
+    comparison = load_comparison(folder)
+    page = html_of(folder)
+    numbers = comparison.meta["headline"]["审计比例提高"]
+    assert len(re.findall(r'class="card( noise)?"', page)) == 4 * len(comparison.reforms)
+    gap = numbers["upcoding_gap"]
+    shown = quantities("zh", "cmi", [gap["mean"], gap["p5"], gap["p95"]], signed=True,
+                       decimals=3)
+    assert shown[0] in page
+    assert gap["p95"] < 0                     # more audits narrow the gap, beyond noise
+    for key in ("fund_balance", "annual_point_value", "upcoding_gap",
+                "basic_share_lower_levels"):
+        assert text("zh", key) in page
+    # a reading of the CMI chart says it in words, with the interval
+    assert "审计比例提高后，2024年编码CMI与真实CMI之差缩小" in page
+
+
+def test_readings_say_when_an_interval_includes_zero():
+    clear = {"mean": -0.028, "p5": -0.031, "p95": -0.025}
+    noisy = {"mean": 0.01, "p5": -0.02, "p95": 0.03}
+    assert effect("zh", clear, "cmi", "wider", "narrower", decimals=3) == \
+        "缩小0.028（区间−0.031至−0.025）"
+    assert "与随机波动无法区分" in effect("zh", noisy, "cmi", "wider", "narrower", decimals=3)
+    assert effect("en", clear, "cmi", "wider", "narrower", decimals=3) == \
+        "narrows by 0.028 (5th–95th percentile −0.031 to −0.025)"
+    assert "not distinguishable from noise" in effect("en", noisy, "cmi", "wider", "narrower")
+    flat = {"mean": 0.0, "p5": 0.0, "p95": 0.0}
+    assert effect("en", flat, "money", "more", "less") == "is unchanged"
+
+
+def test_assumptions_list_region_years_replications_seed_and_differing_parameters(built):
+    folder, _ = built
+    page = visible_text(html_of(folder))
+    assert "2023–2024" in page and "default.yaml" in page
+    assert "audit.sample_rate" in page and "0.1" in page and "0.3" in page
+    assert "method" in page and "point" in page and "rate" in page
+    assert "抽查比例从10%提高到30%" in page
+
+
+def test_rebuilding_gives_the_same_bytes_and_report_switches_language(built, tmp_path):
+    folder, _ = built
+    copy = tmp_path / "again"
+    shutil.copytree(folder, copy)
+
+    def digest(root: Path) -> dict[str, str]:
+        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(root.rglob("*")) if p.is_file()}
+
+    before = digest(copy)
+    assert build_briefing(copy, "zh") == copy / "report.html"
+    assert digest(copy) == before
+    assert main(["report", str(copy), "--lang", "en"]) == 0
+    page = html_of(copy)
+    assert '<html lang="en">' in page and "<title>Payment reform briefing</title>" in page
+    assert "Headline: the last year (2024) against the baseline" in page
+    assert "After 审计比例提高, the gap between coded and true CMI in 2024 narrows by" in page
+    assert "@font-face" in page                # the Chinese reform title still renders
+    assert digest(copy)["charts/en/cmi.png"] == before["charts/en/cmi.png"]
+
+
+def test_draw_charts_refuses_an_unknown_language(built, tmp_path):
+    folder, _ = built
+    with pytest.raises(ValueError, match="not one of zh, en"):
+        build_briefing(folder, "fr")
+    with pytest.raises(ValueError, match="not one of zh, en"):
+        draw_charts(load_comparison(folder), "fr", tmp_path)
+
+
+def test_the_compare_command_writes_the_briefing(tmp_path, capsys):
+    reform = tmp_path / "audit.yaml"
+    reform.write_text(AUDIT_REFORM, "utf-8")
+    out = tmp_path / "out"
+    assert main(["compare", "--reform", str(reform), "--replications", "2", "--years", "1",
+                 "--scale", "0.02", "--lang", "en", "--out", str(out)]) == 0
+    assert (out / "report.html").is_file()
+    assert '<html lang="en">' in html_of(out)
+    assert (out / "charts" / "zh" / "cmi.png").is_file()
+
+
+def chromium(*arguments: str, profile: Path) -> subprocess.CompletedProcess:
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+               "--no-first-run", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=5000",
+               *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium (/usr/bin/chromium, Debian "
+                    "package chromium) is not installed")
+def test_the_report_opens_in_headless_chromium_with_charts_and_text(built, tmp_path):
+    folder, _ = built
+    url = (folder / "report.html").resolve().as_uri()
+    dom = chromium("--dump-dom", url, profile=tmp_path / "profile")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    body = re.search(r"<body([^>]*)>", dom.stdout)
+    assert body, dom.stdout[:500]
+    loaded = re.search(r'data-charts-loaded="(\d+)"', body.group(1))
+    total = re.search(r'data-charts-total="(\d+)"', body.group(1))
+    assert loaded and total, "the inline script did not run"
+    assert int(total.group(1)) == len(CHARTS) and int(loaded.group(1)) == len(CHARTS)
+    words = visible_text(dom.stdout)
+    assert "医保支付改革模拟简报" in words and len(words) > 1000
+
+    screenshot = tmp_path / "report.png"
+    shot = chromium(f"--screenshot={screenshot}", "--window-size=1280,2400", url,
+                    profile=tmp_path / "profile")
+    assert shot.returncode == 0 and screenshot.is_file(), shot.stderr[-2000:]
+    with Image.open(screenshot) as image:
+        pixels = image.convert("RGB")
+        assert pixels.size == (1280, 2400)
+        colours = pixels.getcolors(1 << 22)
+        non_white = sum(count for count, rgb in colours if min(rgb) < 245)
+        assert len(colours) > 200                              # text, cards and charts
+        assert non_white / (1280 * 2400) > 0.05
+        chart_blue = sum(count for count, rgb in colours
+                         if abs(rgb[0] - 0x3a) < 30 and abs(rgb[1] - 0x7c) < 30
+                         and abs(rgb[2] - 0xa5) < 30)
+        assert chart_blue > 500                                # the house colours are drawn
