@@ -13,7 +13,9 @@ import base64
 import html
 import json
 import math
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -41,10 +43,25 @@ def build_briefing(folder: Path, lang: str) -> Path:
     check_lang(lang)
     folder = Path(folder)
     comparison = load_comparison(folder)
-    charts = {each: draw_charts(comparison, each, folder / "charts" / each) for each in LANGS}
-    page = render_page(comparison, lang, charts[lang])
+    # atomic: charts go to a temporary folder swapped in whole, the page to a file renamed in
+    staging = folder / f"charts.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        charts = {each: draw_charts(comparison, each, staging / each) for each in LANGS}
+        page = render_page(comparison, lang, charts[lang])
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    final = folder / "charts"
+    old = folder / f"charts.old-{os.getpid()}"
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
     path = folder / "report.html"
-    path.write_text(page, encoding="utf-8", newline="\n")
+    partial = folder / f"report.html.partial-{os.getpid()}"
+    partial.write_text(page, encoding="utf-8", newline="\n")
+    os.replace(partial, path)
     return path
 
 
