@@ -47,7 +47,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -273,21 +272,12 @@ def child_main(spec_json: str) -> None:
 
 
 def run_child(spec: dict) -> dict:
-    """Run one workload in a fresh interpreter; add its peak RSS (this child only) and wall."""
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child",
-                                json.dumps(spec)], stdout=subprocess.PIPE, cwd=ROOT)
-    output = process.stdout.read()
-    process.stdout.close()
-    _, status, usage = os.wait4(process.pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - start
-    if code != 0:
-        raise SystemExit(f"workload {spec['workload']} failed (exit {code})")
-    result = json.loads(output.decode("utf-8").strip().splitlines()[-1])
-    result["peak_rss_mib"] = usage.ru_maxrss / KIB  # KiB on Linux
-    result["process_wall_seconds"] = wall
-    return result
+    """One workload in a fresh interpreter, measured alone (see ``childproc.py``)."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    import childproc
+
+    return childproc.run_child(Path(__file__), spec, ROOT)
 
 
 def _median(values):
