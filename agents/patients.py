@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.region import LEVELS, SCHEMES, Region, severity_probabilities
+from sim.region import SCHEMES, Region, severity_probabilities
 
 
 @dataclass
@@ -200,5 +200,3 @@ def _reassign(region, episodes, choice, over, stay, capacity_left):
         choice[rows[has_room]] = candidates[np.argmin(score[has_room], axis=1)]
     return choice
 
-
-LEVEL_NAMES = LEVELS

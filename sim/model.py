@@ -446,7 +446,6 @@ class RegionModel(mesa.Model):
         state, region, last = self.state, self.region, self.last_year
         n_h = region.n_hospitals
         hospital, true_group = last["hospital"], last["true_group"]
-        level = region.hospital_level[hospital]
         cost = last["cost"]
         payment = self.expected_payment(true_group, hospital, cost)
         higher = region.upcode_to[true_group]
@@ -479,7 +478,6 @@ class RegionModel(mesa.Model):
         loss = mean_by(-margin, losing)
         split = 0.0 * upcoding if fee_for_service else mean_by(payment - 0.15 * cost, long_stay)
         induction = mean_by(margin, light)
-        del level
         return [Observation(float(upcoding[h]), float(loss[h]), float(ratio[h]),
                             float(split[h]), float(induction[h])) for h in range(n_h)]
 

@@ -12,6 +12,7 @@ file fixes it. Hospital attributes are drawn from a ``region`` random stream.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,7 @@ class Region:
     def n_hospitals(self) -> int:
         return len(self.hospital_level)
 
-    @property
+    @cached_property
     def hospital_ids(self) -> np.ndarray:
         return np.array([f"{LEVELS[lv][0].upper()}{i + 1:04d}"
                          for i, lv in enumerate(self.hospital_level)])
