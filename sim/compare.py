@@ -47,6 +47,7 @@ class Scenario:
     file: str | None
     title: str
     rationale: object = None
+    title_zh: str | None = None
 
 
 def is_policy_file(path: Path) -> bool:
@@ -60,21 +61,24 @@ def build_scenarios(baseline: str, reforms: list[Path]) -> list[Scenario]:
     """The baseline policy and each reform (a delta on the baseline, or a whole policy)."""
     baseline_path = resolve(baseline, "policies", ".yaml")
     base = load_policy(baseline_path)
-    scenarios = [Scenario(base.title, "baseline", base, str(baseline_path), base.title)]
+    scenarios = [Scenario(base.title, "baseline", base, str(baseline_path), base.title,
+                          title_zh=base.title_zh)]
     for reform in reforms:
         path = resolve(str(reform), "reforms", ".yaml")
         if is_policy_file(path):
             policy = load_policy(path)
-            title, rationale = policy.title, None
+            title, rationale, title_zh = policy.title, None, policy.title_zh
         else:
             policy = load_policy(baseline_path, [path])
-            title, rationale = policy.reforms[-1]["title"], policy.reforms[-1]["rationale"]
+            reform = policy.reforms[-1]
+            title, rationale, title_zh = reform["title"], reform["rationale"], reform["title_zh"]
         label = title
         taken = {s.label for s in scenarios}
         suffix = 2
         while label in taken:
             label, suffix = f"{title} ({suffix})", suffix + 1
-        scenarios.append(Scenario(label, "reform", policy, str(path), title, rationale))
+        scenarios.append(Scenario(label, "reform", policy, str(path), title, rationale,
+                                  title_zh))
     return scenarios
 
 
@@ -204,7 +208,8 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
         "region": str(region_path), "region_title": config["title"],
         "baseline": scenarios[0].label,
         "scenarios": [{"label": s.label, "kind": s.kind, "file": s.file, "title": s.title,
-                       "method": s.policy.method, "rationale": s.rationale}
+                       "title_zh": s.title_zh, "method": s.policy.method,
+                       "rationale": s.rationale}
                       for s in scenarios],
         "replications": replications, "seed": seed, "replication_seeds": seeds,
         "years": years, "start_year": start_year, "scale": scale,

@@ -21,7 +21,8 @@ from sim.store import RunFolder, run_record
 def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replications: int,
                       seed: int, years: int, start_year: int, scale: float, out: Path,
                       lang: str = "zh", executor: Executor | None = None,
-                      progress: bool = True) -> tuple[Path, dict]:
+                      progress: bool = True, briefing: bool = True) -> tuple[Path, dict]:
+    """Run the comparison and write its folder (with charts and report when ``briefing``)."""
     started = time.perf_counter()
     raw, summaries, scenarios, meta = compare(scenario, baseline, reforms, replications, seed,
                                               years, start_year, scale, executor, progress)
@@ -47,6 +48,7 @@ def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replica
             folder.write_table(name, table)
         folder.write_json("comparison.json", meta)
         folder.write_json("run_record.json", record)
-        build_briefing(folder.partial, lang)
+        if briefing:
+            build_briefing(folder.partial, lang)
         path = folder.commit()
     return path, meta

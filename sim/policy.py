@@ -101,8 +101,9 @@ SCHEMA: dict[str, Spec] = {
 SCHEMES = ("employee", "resident")
 
 LEAF_KEYS = {"description", "unit", "reference", "values"}
-HEADER_KEYS = {"title", "method", "levels", "extends", "reference", "description", "parameters"}
-REFORM_KEYS = {"title", "rationale", "changes"}
+HEADER_KEYS = {"title", "title_zh", "method", "levels", "extends", "reference", "description",
+               "parameters"}
+REFORM_KEYS = {"title", "title_zh", "rationale", "changes"}
 
 
 # --------------------------------------------------------------------------- YAML reading
@@ -295,6 +296,7 @@ class Policy:
     levels: tuple[str, ...]
     parameters: dict[str, Parameter]
     files: list[str] = field(default_factory=list)
+    title_zh: str | None = None
     reforms: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -411,9 +413,11 @@ def _read_policy_file(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[st
         header.update(parent_header)
         parameters.update(parent_parameters)
         files += parent_files
-    for key in ("title", "method", "levels", "reference", "description"):
+    for key in ("title", "title_zh", "method", "levels", "reference", "description"):
         if key in document:
             header[key] = document[key]
+    if "title" in document and "title_zh" not in document:
+        header.pop("title_zh", None)  # a new title makes the inherited translation wrong
     for leaf_path, node in _walk_leaves(document.get("parameters") or {}, file):
         where = f"parameter {leaf_path}"
         unknown = [k for k in node if k not in LEAF_KEYS]
@@ -507,7 +511,10 @@ def load_policy(path: str | Path, reforms: Iterable[str | Path] = ()) -> Policy:
     title = header.get("title")
     if not isinstance(title, str) or not title.strip():
         raise InputError(file, "title", "missing", "a one-line title")
-    policy = Policy(title, method, tuple(levels), parameters, files)
+    title_zh = header.get("title_zh")
+    if title_zh is not None and (not isinstance(title_zh, str) or not title_zh.strip()):
+        raise InputError(file, "title_zh", f"value {show(title_zh)}", "a one-line Chinese title")
+    policy = Policy(title, method, tuple(levels), parameters, files, title_zh=title_zh)
     _check_policy(policy, lambda p: policy.parameters[p].file)
     for reform_path in reforms:
         apply_reform(policy, Path(reform_path))
@@ -524,7 +531,7 @@ def apply_reform(policy: Policy, path: Path) -> None:
     unknown = [k for k in document if k not in REFORM_KEYS]
     if unknown:
         raise InputError(file, f"key {unknown[0]!r}", "unknown top-level key",
-                         "title, rationale (optional), changes")
+                         "title, title_zh (optional), rationale (optional), changes")
     title = document.get("title")
     if not isinstance(title, str) or not title.strip():
         raise InputError(file, "title", "missing", "a one-line title")
@@ -559,5 +566,8 @@ def apply_reform(policy: Policy, path: Path) -> None:
     policy.parameters = trial.parameters
     policy.warnings += trial.warnings
     policy.files.append(file)
-    policy.reforms.append({"file": file, "title": title.strip(),
+    title_zh = document.get("title_zh")
+    if title_zh is not None and (not isinstance(title_zh, str) or not title_zh.strip()):
+        raise InputError(file, "title_zh", f"value {show(title_zh)}", "a one-line Chinese title")
+    policy.reforms.append({"file": file, "title": title.strip(), "title_zh": title_zh,
                            "rationale": document.get("rationale")})

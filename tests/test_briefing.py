@@ -21,13 +21,12 @@ from matplotlib.ft2font import FT2Font
 from PIL import Image
 
 from sim.cli import main
-from sim.compare import RAW_TABLES, compare, headline
+from sim.compare_command import compare_to_folder
 from sim.report import fonts
 from sim.report.briefing import build_briefing, effect
 from sim.report.compare_charts import CHARTS, draw_charts, load_comparison
 from sim.report.labels import LANGS, all_strings, quantities, text
 from sim.resources import shipped
-from sim.store import RunFolder, run_record
 
 CHROMIUM = Path("/usr/bin/chromium")
 AUDIT_REFORM = """\
@@ -41,27 +40,13 @@ changes:
 
 def write_comparison(out: Path, reforms: list[Path], replications: int = 2, years: int = 2,
                      lang: str = "zh") -> Path:
-    """A comparison folder written the way `compare_to_folder` writes it, without the briefing."""
+    """A comparison folder as `drgsim compare` writes it, without the briefing."""
     with ThreadPoolExecutor(max_workers=1) as executor:
-        raw, summaries, scenarios, meta = compare(
-            "default", "point", reforms, replications=replications, seed=5, years=years,
-            start_year=2023, scale=0.02, executor=executor, progress=False)
-    meta["seconds"], meta["lang"] = 0.0, lang
-    meta["headline"] = {s.label: headline(summaries, meta, s.label) for s in scenarios[1:]}
-    record = run_record(
-        inputs={"region": meta["region"],
-                "policies": sorted({f for s in scenarios for f in s.policy.files})},
-        parameters={"years": years, "start_year": 2023, "scale": 0.02},
-        seeds={"root": 5, "replications": meta["replication_seeds"]}, extra={"kind": "compare"})
-    with RunFolder(out) as folder:
-        folder.path("replications").mkdir()
-        for name in RAW_TABLES:
-            folder.write_table(f"replications/{name}", raw[name])
-        for name, table in summaries.items():
-            folder.write_table(name, table)
-        folder.write_json("comparison.json", meta)
-        folder.write_json("run_record.json", record)
-        return folder.commit()
+        folder, _ = compare_to_folder("default", "point", reforms, replications, seed=5,
+                                      years=years, start_year=2023, scale=0.02, out=out,
+                                      lang=lang, executor=executor, progress=False,
+                                      briefing=False)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -215,6 +200,17 @@ def test_assumptions_list_region_years_replications_seed_and_differing_parameter
     assert "audit.sample_rate" in page and "0.1" in page and "0.3" in page
     assert "method" in page and "point" in page and "rate" in page
     assert "抽查比例从10%提高到30%" in page
+
+
+def test_scenarios_are_named_in_the_report_language(built, tmp_path):
+    """Chinese titles (title_zh) in the Chinese report, the English titles in the English one."""
+    zh = visible_text(html_of(built[0]))
+    assert "总额预算下的点数法" in zh and "费率法（每权重固定价格）" in zh
+    english = tmp_path / "en"
+    shutil.copytree(built[0], english)
+    build_briefing(english, "en")
+    en = visible_text(html_of(english))
+    assert "Point method under a global budget" in en and "总额预算下的点数法" not in en
 
 
 def test_rebuilding_gives_the_same_bytes_and_report_switches_language(built, tmp_path):

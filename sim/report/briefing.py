@@ -161,19 +161,21 @@ def readings(comparison: Comparison, lang: str) -> dict[str, list[str]]:
     hospitals = hospital_level_means(comparison)
     for reform in reforms:
         head = heads[reform]
+        name = comparison.name(reform, lang)
         out["fund_balance"].append(sentence(lang, [text(
-            lang, "reading.fund_balance", reform=reform, year=year,
+            lang, "reading.fund_balance", reform=name, year=year,
             balance=effect(lang, head["fund_balance"], "money", "more", "less"),
             reserve=effect(lang, stat(reform, "reserve_months"), "months", "more", "less"))]))
         point = head["annual_point_value"]
         out["point_value"].append(sentence(lang, [
-            text(lang, "reading.point_value.none", reform=reform) if is_missing(point) else
-            text(lang, "reading.point_value", reform=reform, year=year,
+            text(lang, "reading.point_value.none", reform=name) if is_missing(point) else
+            text(lang, "reading.point_value", reform=name, year=year,
                  effect=effect(lang, point, "point", "higher", "lower"))]))
         out["cmi"].append(sentence(lang, [text(
-            lang, "reading.cmi", reform=reform, year=year,
+            lang, "reading.cmi", reform=name, year=year,
             effect=effect(lang, head["upcoding_gap"], "cmi", "wider", "narrower", decimals=3))]))
-        out["upcoding_pressure"].append(pressure_reading(lang, reform, year, by_level, pressure))
+        out["upcoding_pressure"].append(pressure_reading(lang, reform, name, year, by_level,
+                                                         pressure))
         levels = [text(lang, "reading.admissions_by_level.level",
                        level=level_name(lang, level),
                        effect=effect(lang, summary_stat(by_level, reform, "admissions", year,
@@ -181,26 +183,26 @@ def readings(comparison: Comparison, lang: str) -> dict[str, list[str]]:
                                      "admissions", "more", "less"))
                   for level in LEVELS]
         out["admissions_by_level"].append(sentence(lang, [text(
-            lang, "reading.admissions_by_level", reform=reform, year=year,
+            lang, "reading.admissions_by_level", reform=name, year=year,
             effect=effect(lang, head["basic_share_lower_levels"], "share_points", "higher",
                           "lower", scale=100.0)), *levels]))
         out["hospital_margins"].append(margins_reading(comparison, lang, reform, hospitals))
         out["readmissions_los"].append(sentence(lang, [text(
-            lang, "reading.readmissions_los", reform=reform, year=year,
+            lang, "reading.readmissions_los", reform=name, year=year,
             readmission=effect(lang, stat(reform, "readmission_15d_rate"), "share_points",
                                "higher", "lower", scale=100.0),
             los=effect(lang, stat(reform, "mean_los"), "days", "longer", "shorter"))]))
     return out
 
 
-def pressure_reading(lang: str, reform: str, year: int, by_level: pd.DataFrame,
+def pressure_reading(lang: str, reform: str, name: str, year: int, by_level: pd.DataFrame,
                      pressure: pd.DataFrame) -> str:
     levels = [text(lang, "reading.upcoding_pressure.level", level=level_name(lang, level),
                    effect=effect(lang, stat, "yuan_per_case", "higher", "lower"))
               for level in LEVELS_TOP_DOWN
               if not is_missing(stat := summary_stat(by_level, reform, "upcoding_pressure", year,
                                                      level=level))]
-    clauses = [text(lang, "reading.upcoding_pressure", reform=reform, year=year,
+    clauses = [text(lang, "reading.upcoding_pressure", reform=name, year=year,
                     levels=text(lang, "list_sep").join(levels))] if levels else []
     cells = pressure[(pressure["scenario"] == reform) & (pressure["year"] == year)
                      & (pressure["variable"] == "upcoding_pressure")].dropna(
@@ -232,7 +234,8 @@ def margins_reading(comparison: Comparison, lang: str, reform: str,
                  & (table["year"] == year)]
     winners = int((rows["difference_p5"] > 0).sum())
     losers = int((rows["difference_p95"] < 0).sum())
-    clauses = [text(lang, "reading.hospital_margins", reform=reform, year=year, total=len(rows),
+    clauses = [text(lang, "reading.hospital_margins", reform=comparison.name(reform, lang),
+                    year=year, total=len(rows),
                     winners=winners, losers=losers, rest=len(rows) - winners - losers)]
     mine = level_means[level_means["scenario"] == reform].set_index("level")
     levels = [text(lang, "reading.hospital_margins.level", level=level_name(lang, level),
@@ -322,7 +325,7 @@ def headline_html(comparison: Comparison, lang: str) -> str:
                 f'<div class="value">{escape(value)}</div>'
                 f'<div class="interval">{escape(shown_interval)}</div>{caveat}'
                 f'<div class="base">{escape(base)}</div></div>')
-        parts.append(f'<div class="reform"><h3>{escape(reform)}</h3>'
+        parts.append(f'<div class="reform"><h3>{escape(comparison.name(reform, lang))}</h3>'
                      f'<div class="cards">{"".join(cards)}</div></div>')
     return f'<section id="headline">{"".join(parts)}</section>'
 
@@ -372,7 +375,8 @@ def assumptions_html(comparison: Comparison, lang: str) -> str:
         rationale = rationale_text(scenario.get("rationale"))
         if rationale:
             details.append(f"{text(lang, 'rationale')}: {rationale}")
-        scenarios.append([escape(role), f"<strong>{escape(scenario['label'])}</strong>"
+        shown = comparison.name(scenario["label"], lang)
+        scenarios.append([escape(role), f"<strong>{escape(shown)}</strong>"
                           f"<br><span class=\"small\">{escape(' · '.join(details))}</span>"])
     rows = [
         [escape(text(lang, "region")), escape(f"{meta.get('region_title', '')} "
@@ -482,7 +486,8 @@ def render_page(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
     title = text(lang, "page_title")
     subtitle = text(lang, "subtitle", region=meta.get("region_title", ""),
                     first=meta["start_year"], last=comparison.last_year,
-                    replications=meta["replications"], baseline=comparison.baseline)
+                    replications=meta["replications"],
+                    baseline=comparison.name(comparison.baseline, lang))
     body = (f"<header><h1>{escape(title)}</h1><p class=\"subtitle\">{escape(subtitle)}</p>"
             f"</header>{headline_html(comparison, lang)}{charts_html(comparison, lang, charts)}"
             f"{assumptions_html(comparison, lang)}{record_html(comparison, lang)}")

@@ -59,6 +59,14 @@ class Comparison:
     def reforms(self) -> list[str]:
         return [label for label in self.labels if label != self.baseline]
 
+    def name(self, label: str, lang: str) -> str:
+        """How a scenario is shown: its Chinese title in Chinese where it has one."""
+        if lang == "zh":
+            for scenario in self.meta["scenarios"]:
+                if scenario["label"] == label and scenario.get("title_zh"):
+                    return scenario["title_zh"]
+        return label
+
     @property
     def last_year(self) -> int:
         return int(self.meta["start_year"]) + int(self.meta["years"]) - 1
@@ -104,7 +112,8 @@ def scenario_colours(comparison: Comparison) -> dict[str, str]:
 
 
 def legend_label(comparison: Comparison, lang: str, label: str) -> str:
-    return text(lang, "baseline_legend", label=label) if label == comparison.baseline else label
+    shown = comparison.name(label, lang)
+    return text(lang, "baseline_legend", label=shown) if label == comparison.baseline else shown
 
 
 def band(table: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
@@ -264,7 +273,8 @@ def upcoding_pressure(comparison: Comparison, lang: str, folder: Path) -> Chart:
         axis.grid(False)
         for side in axis.spines.values():
             side.set_visible(False)
-        axis.set_title(reform, loc="left", fontsize=STYLE["font.size"], fontweight="bold")
+        axis.set_title(comparison.name(reform, lang), loc="left", fontsize=STYLE["font.size"],
+                       fontweight="bold")
         if not len(mine):
             axis.text(0.5, 0.5, text(lang, "upcoding_pressure.none"), ha="center",
                       va="center", transform=axis.transAxes, color="#555555")
@@ -310,7 +320,8 @@ def admissions_by_level(comparison: Comparison, lang: str, folder: Path) -> Char
             mean = rows["mean"].to_numpy() * scale
             error = np.vstack([mean - rows["p5"].to_numpy() * scale,
                                rows["p95"].to_numpy() * scale - mean])
-            axis.bar(x, mean, width=width * 0.9, color=colours[reform], label=reform,
+            axis.bar(x, mean, width=width * 0.9, color=colours[reform],
+                     label=comparison.name(reform, lang),
                      yerr=np.clip(error, 0, None), ecolor="#333333", capsize=3)
         shown = [number(base_mean.get(level, np.nan) * scale, 0 if scale == 1 else 1)
                  + ("%" if scale != 1 else "") for level in LEVELS]
@@ -367,7 +378,7 @@ def hospital_margins(comparison: Comparison, lang: str, folder: Path) -> Chart:
         axis.set_xticks(range(len(LEVELS)), [level_name(lang, lv, short=True) for lv in LEVELS])
         axis.set_xlim(-0.6, len(LEVELS) - 0.4)
         axis.grid(axis="x", visible=False)
-        axis.set_title(reform, fontsize=STYLE["font.size"], pad=14)
+        axis.set_title(comparison.name(reform, lang), fontsize=STYLE["font.size"], pad=14)
     axes[0].set_ylabel(text(lang, "hospital_margins.axis", unit=unit))
     handles = [Line2D([], [], linestyle="", marker="o", markersize=5, color=colours[v])
                for v in ("winner", "loser", "noise")]
