@@ -206,6 +206,7 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
                  for name in KEYS}
     meta = {
         "region": str(region_path), "region_title": config["title"],
+        "region_title_zh": config.get("title_zh"),
         "baseline": scenarios[0].label,
         "scenarios": [{"label": s.label, "kind": s.kind, "file": s.file, "title": s.title,
                        "title_zh": s.title_zh, "method": s.policy.method,

@@ -362,6 +362,13 @@ def rationale_text(rationale: object) -> str:
     return "" if rationale is None else str(rationale)
 
 
+def region_title(meta: dict, lang: str) -> str:
+    """The region's name in the report language (its Chinese title where it has one)."""
+    if lang == "zh" and meta.get("region_title_zh"):
+        return meta["region_title_zh"]
+    return meta.get("region_title", "")
+
+
 def assumptions_html(comparison: Comparison, lang: str) -> str:
     meta = comparison.meta
     first, last = int(meta["start_year"]), comparison.last_year
@@ -379,7 +386,7 @@ def assumptions_html(comparison: Comparison, lang: str) -> str:
         scenarios.append([escape(role), f"<strong>{escape(shown)}</strong>"
                           f"<br><span class=\"small\">{escape(' · '.join(details))}</span>"])
     rows = [
-        [escape(text(lang, "region")), escape(f"{meta.get('region_title', '')} "
+        [escape(text(lang, "region")), escape(f"{region_title(meta, lang)} "
                                               f"({Path(str(meta.get('region', ''))).name})")],
         [escape(text(lang, "years")), escape(f"{first}–{last} ({meta['years']})")],
         [escape(text(lang, "replications")), escape(meta["replications"])],
@@ -484,7 +491,7 @@ FONT_STACKS = {
 def render_page(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
     meta = comparison.meta
     title = text(lang, "page_title")
-    subtitle = text(lang, "subtitle", region=meta.get("region_title", ""),
+    subtitle = text(lang, "subtitle", region=region_title(meta, lang),
                     first=meta["start_year"], last=comparison.last_year,
                     replications=meta["replications"],
                     baseline=comparison.name(comparison.baseline, lang))
