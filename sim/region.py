@@ -11,6 +11,7 @@ file fixes it. Hospital attributes are drawn from a ``region`` random stream.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,9 +25,6 @@ from sim.resources import resolve
 
 LEVELS = ("primary", "secondary", "tertiary")
 SCHEMES = ("employee", "resident")
-REQUIRED = ("title", "catalogue", "schemes", "self_pay_share", "non_drg_spending_share",
-            "admission_growth", "age_groups", "counties", "hospitals", "cost_per_admission",
-            "capability_max_weight", "severity", "behaviour")
 
 
 @dataclass
@@ -72,6 +70,118 @@ class Region:
                          for i, lv in enumerate(self.hospital_level)])
 
 
+# --------------------------------------------------------------------------- schema
+@dataclass(frozen=True)
+class Field:
+    """One leaf of a region file: what it holds, its bounds, whether it may be left out."""
+
+    kind: str                      # number | text | numbers | texts | levels | any
+    low: float | None = None
+    high: float | None = None
+    optional: bool = False
+    nullable: bool = False
+
+
+def _number(low=None, high=None, **extra) -> Field:
+    return Field("number", low, high, **extra)
+
+
+_LEVEL_NUMBERS = {level: _number(0) for level in LEVELS}
+_HOSPITALS = {"per_county": Field("any"), "counties": Field("numbers", 0, optional=True),
+              "beds": Field("numbers", 1), "private_share": _number(0, 1)}
+REGION_SCHEMA: dict = {
+    "title": Field("text"),
+    "title_zh": Field("text", optional=True),
+    "catalogue": Field("text"),
+    "basic_groups": {"source": Field("text", optional=True), "codes": Field("texts")},
+    "schemes": {scheme: {"insured": _number(0), "contribution_per_insured": _number(0),
+                         "admission_rate": _number(0, 1)} for scheme in SCHEMES},
+    "self_pay_share": _number(0, 1),
+    "non_drg_spending_share": _number(0, 1),
+    "contribution_growth": _number(-0.5, 1),
+    "initial_reserve_months": _number(0, 600),
+    "admission_growth": _number(-0.5, 1),
+    "age_groups": {"names": Field("texts"), "population_share": Field("numbers", 0, 1),
+                   "relative_rate": Field("numbers", 0), "severity_shift": Field("numbers")},
+    "counties": {"names": Field("texts", optional=True, nullable=True),
+                 "population_share": Field("any", optional=True),
+                 "distance_km": Field("any", optional=True, nullable=True),
+                 "count": _number(1, optional=True), "spacing_km": _number(0, optional=True),
+                 "local_km": _number(0, optional=True)},
+    "hospitals": {level: dict(_HOSPITALS) for level in LEVELS},
+    "cost_per_admission": {level: _number(1) for level in LEVELS},
+    "capability_max_weight": {level: _number(0) for level in LEVELS},
+    "severity": {"two_ranks": Field("numbers", 0, 1), "three_ranks": Field("numbers", 0, 1)},
+    "case_mix_exponent": _number(-2, 8, nullable=True),
+    "behaviour": {
+        "efficiency_sd": _number(0, 2), "cost_sd": _number(0, 2),
+        "choice_set": {"outside_secondary": _number(0), "outside_tertiary": _number(0)},
+        "choice": {"level": Field("numbers"), "severity_level": _number(),
+                   "distance_per_km": _number(0), "out_of_pocket_per_1000": _number(0)},
+        "stay_days_per_sqrt_weight": _number(0), "readmission_base": _number(0, 1),
+        "readmission_per_cut": _number(0, 1), "cut_depth": _number(0, 1),
+        "split_cost_share": _number(0, 2), "induced_rate": _number(0, 1),
+        "induced_weight_max": _number(0), "bed_occupancy_max": _number(0, 1),
+        "learning_rate": _number(0, 1), "lever_noise": _number(0, 1),
+        "upcoding_ethics_cost": {"public": _number(0), "private": _number(0)},
+        "upcoding_scale": _number(1e-9), "selection_tolerance": _number(0),
+        "selection_scale": _number(1e-9), "cutting_scale": _number(1e-9),
+        "split_penalty_probability": _number(0, 1), "split_scale": _number(1e-9),
+        "induction_scale": _number(1e-9),
+        "lever_max": {lever: _number(0, 1) for lever in
+                      ("upcoding", "selection", "cost_cutting", "split", "induction")},
+    },
+}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def check_region(config: dict, file: str, schema: dict = REGION_SCHEMA, prefix: str = "") -> None:
+    """Every key known, every required key present, every value of the right kind and range."""
+    for key in config:
+        if key not in schema:
+            close = difflib.get_close_matches(str(key), list(schema), n=1)
+            hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+            raise InputError(file, f"key {prefix}{key}", "unknown key",
+                             "one of " + ", ".join(schema) + hint)
+    for key, spec in schema.items():
+        where = f"{prefix}{key}"
+        if key not in config:
+            if isinstance(spec, Field) and spec.optional:
+                continue
+            raise InputError(file, f"key {where}", "missing", "see scenarios/regions/default.yaml")
+        value = config[key]
+        if isinstance(spec, dict):
+            if not isinstance(value, dict):
+                raise InputError(file, where, f"value {show(value)}", "a mapping")
+            check_region(value, file, spec, where + ".")
+        else:
+            _check_field(value, spec, file, where)
+
+
+def _check_field(value, spec: Field, file: str, where: str) -> None:
+    if value is None:
+        if spec.nullable:
+            return
+        raise InputError(file, where, "value is empty", "a value")
+    bounds = (f"a number in [{'−∞' if spec.low is None else f'{spec.low:g}'}, "
+              f"{'∞' if spec.high is None else f'{spec.high:g}'}]")
+    if spec.kind == "text" and not (isinstance(value, str) and value.strip()):
+        raise InputError(file, where, f"value {show(value)}", "a non-empty text")
+    if spec.kind == "texts" and not (isinstance(value, list)
+                                     and all(isinstance(v, str) for v in value)):
+        raise InputError(file, where, f"value {show(value)}", "a list of texts")
+    numbers = [value] if spec.kind == "number" else value if spec.kind == "numbers" else []
+    if spec.kind == "numbers" and not isinstance(value, list):
+        raise InputError(file, where, f"value {show(value)}", "a list of numbers")
+    for number in numbers:
+        if not _is_number(number) or (spec.low is not None and number < spec.low) or (
+                spec.high is not None and number > spec.high):
+            raise InputError(file, where, f"value {show(number)}", bounds)
+
+
 def load_region_config(path: str | Path) -> tuple[dict, Path]:
     """Read a region YAML (a path or a shipped name) and check its top-level shape."""
     path = resolve(str(path), "regions", ".yaml")
@@ -84,19 +194,13 @@ def load_region_config(path: str | Path) -> tuple[dict, Path]:
         parent_path = path.parent / name if name.endswith(".yaml") else name
         parent, _ = load_region_config(parent_path)
         config = _merge(parent, config)
-    missing = [key for key in REQUIRED if key not in config]
-    if missing:
-        raise InputError(file, f"key {missing[0]!r}", "missing", "keys " + ", ".join(REQUIRED))
-    for scheme in SCHEMES:
-        entry = config["schemes"].get(scheme) if isinstance(config["schemes"], dict) else None
-        if not isinstance(entry, dict):
-            raise InputError(file, f"schemes.{scheme}", "missing", "insured, "
-                             "contribution_per_insured, admission_rate")
-        for key in ("insured", "contribution_per_insured", "admission_rate"):
-            value = entry.get(key)
-            if not isinstance(value, int | float) or value < 0:
-                raise InputError(file, f"schemes.{scheme}.{key}", f"value {show(value)}",
-                                 "a number ≥ 0")
+    check_region(config, file)
+    for group in ("age_groups", "severity"):
+        for key, shares in config[group].items():
+            if key in ("population_share", "two_ranks", "three_ranks") and abs(
+                    sum(shares) - 1) > 1e-6:
+                raise InputError(file, f"{group}.{key}", f"shares sum to {sum(shares):g}",
+                                 "shares summing to 1")
     counties = config["counties"]
     distance = county_distances(counties)
     n_counties = distance.shape[0]
