@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -35,3 +36,13 @@ def run_child(script: Path, spec: dict, cwd: Path) -> dict:
     result["peak_rss_mib"] = usage.ru_maxrss / KIB  # KiB on Linux
     result["process_wall_seconds"] = wall
     return result
+
+
+def emit(result: dict) -> None:
+    """The child's side: print its result as the last line of JSON for ``run_child``."""
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def median(values):
+    return statistics.median(values) if values else None

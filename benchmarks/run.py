@@ -46,7 +46,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -263,25 +262,29 @@ WORKLOADS = {"e2e": work_e2e, "compare": work_compare}
 def child_main(spec_json: str) -> None:
     spec = json.loads(spec_json)
     result = WORKLOADS[spec["workload"]](spec)
-    sys.stdout.write("\n" + json.dumps(result) + "\n")
-    sys.stdout.flush()
+    _childproc().emit(result)
 
 
 # --------------------------------------------------------------------------------------------
 # the parent: run children, collect, print, record
 
 
-def run_child(spec: dict) -> dict:
-    """One workload in a fresh interpreter, measured alone (see ``childproc.py``)."""
+def _childproc():
+    """The shared child-process helpers (``childproc.py`` beside this script)."""
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     import childproc
 
-    return childproc.run_child(Path(__file__), spec, ROOT)
+    return childproc
+
+
+def run_child(spec: dict) -> dict:
+    """One workload in a fresh interpreter, measured alone (see ``childproc.py``)."""
+    return _childproc().run_child(Path(__file__), spec, ROOT)
 
 
 def _median(values):
-    return statistics.median(values) if values else None
+    return _childproc().median(values)
 
 
 def bench_e2e(name: str, repeat: int, args) -> dict:

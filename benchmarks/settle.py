@@ -36,7 +36,6 @@ import json
 import os
 import platform
 import resource
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -430,25 +429,29 @@ def child_main(spec_json: str) -> None:
     else:
         result = WORKLOADS[spec["workload"]](spec)
     result["child_rss_mib"] = _rss_mib()
-    sys.stdout.write("\n" + json.dumps(result) + "\n")
-    sys.stdout.flush()
+    _childproc().emit(result)
 
 
 # --------------------------------------------------------------------------------------------
 # the parent: run children, collect, print, record
 
 
-def run_child(spec: dict) -> dict:
-    """One workload in a fresh interpreter, measured alone (see ``childproc.py``)."""
+def _childproc():
+    """The shared child-process helpers (``childproc.py`` beside this script)."""
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     import childproc
 
-    return childproc.run_child(Path(__file__), spec, ROOT)
+    return childproc
+
+
+def run_child(spec: dict) -> dict:
+    """One workload in a fresh interpreter, measured alone (see ``childproc.py``)."""
+    return _childproc().run_child(Path(__file__), spec, ROOT)
 
 
 def _median(values):
-    return statistics.median(values) if values else None
+    return _childproc().median(values)
 
 
 def _row(workload: str, size: int, cases: int, times: list[float], peak_mib: float | None,

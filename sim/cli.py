@@ -209,13 +209,18 @@ def command_catalogue_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def command_run(args: argparse.Namespace) -> int:
-    from sim.run_command import run_to_folder
-
+def _check_years_and_scale(args: argparse.Namespace) -> None:
+    """--years and --scale of `run` and `compare`."""
     if args.years < 1 or args.years > 50:
         raise InputError(None, "--years", f"value {args.years}", "a number of years from 1 to 50")
     if not args.scale > 0:
         raise InputError(None, "--scale", f"value {args.scale}", "a positive number")
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from sim.run_command import run_to_folder
+
+    _check_years_and_scale(args)
     tables, folder, seconds, policy = run_to_folder(
         args.scenario, args.policy, [Path(r) for r in args.reform], args.years, args.start_year,
         args.seed, Path(args.out), args.scale, progress=True, charts=not args.no_charts)
@@ -237,10 +242,7 @@ def command_run(args: argparse.Namespace) -> int:
 def command_compare(args: argparse.Namespace) -> int:
     from sim.compare_command import compare_to_folder
 
-    if args.years < 1 or args.years > 50:
-        raise InputError(None, "--years", f"value {args.years}", "a number of years from 1 to 50")
-    if not args.scale > 0:
-        raise InputError(None, "--scale", f"value {args.scale}", "a positive number")
+    _check_years_and_scale(args)
     folder, meta = compare_to_folder(
         args.scenario, args.baseline, [Path(r) for r in args.reform], args.replications,
         args.seed, args.years, args.start_year, args.scale, Path(args.out), args.lang)
