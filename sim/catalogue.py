@@ -202,5 +202,8 @@ def write_catalogue(table: pd.DataFrame, path: str | Path) -> None:
     path = Path(path)
     clean = validate_catalogue(table, str(path))
     tmp = path.with_name(path.name + ".tmp")
-    clean.to_csv(tmp, index=False, float_format="%.10g")
-    tmp.replace(path)
+    try:
+        clean.to_csv(tmp, index=False, float_format="%.10g")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.catalogue import read_table, validate_catalogue
+from sim.catalogue import read_table, validate_catalogue, write_catalogue
 from sim.errors import InputError, show
+from sim.store import write_files_atomically
 
 CODE_HEADERS = ("DRG编码", "分组编码", "DRG")
 NAME_HEADERS = ("DRG名称", "分组名称", "DRG组名称")
@@ -442,9 +443,8 @@ def source_card_path(out_path: str | Path) -> Path:
     return out_path.with_name(out_path.name + ".source.yaml")
 
 
-def write_source_card(report: ImportReport, source_path: str | Path,
-                      out_path: str | Path) -> Path:
-    """Write the YAML provenance card of catalogue ``out_path`` and return the card's path.
+def source_card(report: ImportReport, source_path: str | Path, catalogue_name: str) -> str:
+    """The YAML provenance card of a catalogue named ``catalogue_name``.
 
     The card holds the source file's name and sha256, the drgsim version, the counts, the
     recognised and ignored columns, the unpriced groups, the ignored rows and the notes. The
@@ -454,7 +454,7 @@ def write_source_card(report: ImportReport, source_path: str | Path,
     digest = hashlib.sha256(source_path.read_bytes()).hexdigest()
     card = {
         "source": {"file": source_path.name, "sha256": digest},
-        "catalogue": Path(out_path).name,
+        "catalogue": catalogue_name,
         "converted_by": f"drgsim {drgsim_version()} (sim.citytables.import_city_table)",
         "counts": report.counts(),
         "recognised_columns": dict(report.recognised_columns),
@@ -465,11 +465,45 @@ def write_source_card(report: ImportReport, source_path: str | Path,
         "notes": [{"note": remark, "codes": list(items)} if items else {"note": remark}
                   for remark, items in report.notes],
     }
-    header = ("# Source card written by drgsim (sim.citytables.write_source_card): where the "
-              "catalogue\n# next to it came from and what the import left out.\n")
-    text = header + yaml.safe_dump(card, allow_unicode=True, sort_keys=False, width=100)
+    return CARD_HEADER + yaml.safe_dump(card, allow_unicode=True, sort_keys=False, width=100)
+
+
+CARD_HEADER = ("# Source card written by drgsim (sim.citytables.write_source_card): where the "
+               "catalogue\n# next to it came from and what the import left out.\n")
+
+
+def write_source_card(report: ImportReport, source_path: str | Path,
+                      out_path: str | Path) -> Path:
+    """Write the provenance card of catalogue ``out_path`` (atomically); return its path."""
     path = source_card_path(out_path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    tmp.replace(path)
+    text = source_card(report, source_path, Path(out_path).name)
+    write_files_atomically({path: lambda p: p.write_text(text, encoding="utf-8", newline="\n")},
+                           "--out")
     return path
+
+
+def imported_by_drgsim(catalogue_path: Path) -> bool:
+    """A catalogue (or its source card) that ``drgsim catalogue import`` wrote: its card exists,
+    starts with drgsim's header and names this catalogue."""
+    card = source_card_path(catalogue_path)
+    if catalogue_path.name.endswith(".source.yaml"):
+        card = catalogue_path
+        catalogue_path = catalogue_path.with_name(catalogue_path.name[: -len(".source.yaml")])
+    try:
+        if not card.is_file() or card.stat().st_size > 16 << 20:
+            return False
+        text = card.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return text.startswith(CARD_HEADER) and f"\ncatalogue: {catalogue_path.name}\n" in text
+
+
+def write_imported_catalogue(table: pd.DataFrame, report: ImportReport, source_path: Path,
+                             out_path: Path) -> None:
+    """The catalogue and its source card, both staged and renamed into place together."""
+    card_path = source_card_path(out_path)
+    card = source_card(report, source_path, out_path.name)
+    write_files_atomically({
+        out_path: lambda p: write_catalogue(table, p),
+        card_path: lambda p: p.write_text(card, encoding="utf-8", newline="\n"),
+    }, "--out")

@@ -1,12 +1,18 @@
 """The ``drgsim`` command line: settle a year, show parameters, import catalogues, run the example.
 
 Every user error prints one line ``drgsim: error: <file>, <where>: <problem>; expected <...>``
-and exits with code 2; no traceback and no partial output.
+and exits with code 2; no traceback and no partial output. Argument errors are one line too (the
+usage stays behind ``--help``) and every numeric argument is bounded. An unexpected failure is one
+line with exit code 1 (``DRGSIM_DEBUG=1`` shows the traceback); Ctrl-C and SIGTERM remove what was
+being written and exit with 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -14,10 +20,73 @@ from pathlib import Path
 from sim.errors import InputError
 
 EXIT_USAGE = 2
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
+MAX_YUAN = 1e13  # ten trillion yuan: above any fund's annual budget (see sim.cases.MAX_TOTAL_YUAN)
+DEFAULT_OUT = {"run": "outputs/run", "compare": "outputs/compare", "example": "outputs/example"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the message and where to read the expected form."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        message = message.replace("\n", " ")
+        self.exit(EXIT_USAGE, f"drgsim: error: {message}; see '{self.prog} --help'\n")
+
+
+def _whole(low: int, high: int, what: str, digits: str = ","):
+    """An argparse type: a whole number in [low, high] (``digits=""`` prints years as 2023)."""
+    expected = f"{what}, a whole number from {low:{digits}} to {high:{digits}}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"value {text!r}; expected {expected}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"value {value}; expected {expected}")
+        return value
+
+    return parse
+
+
+def _positive(high: float, what: str, low: float = 0.0):
+    """An argparse type: a finite number in (low, high]."""
+    expected = f"{what}, a number above {low:g} and at most {high:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"value {text!r}; expected {expected}") from None
+        if not (math.isfinite(value) and low < value <= high):
+            raise argparse.ArgumentTypeError(f"value {text.strip()}; expected {expected}")
+        return value
+
+    return parse
+
+
+def _amount(text: str) -> float:
+    """An argparse type: an amount of yuan, finite, in [0, MAX_YUAN]."""
+    expected = f"an amount in yuan from 0 to {MAX_YUAN:.0e}"
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"value {text!r}; expected {expected}") from None
+    if not (math.isfinite(value) and 0 <= value <= MAX_YUAN):
+        raise argparse.ArgumentTypeError(f"value {text.strip()}; expected {expected}")
+    return value
+
+
+SEED = _whole(0, 2**63 - 1, "a seed")
+YEARS = _whole(1, 50, "a number of years")
+YEAR = _whole(1990, 2100, "a calendar year", digits="")
+REPLICATIONS = _whole(1, 10_000, "a number of replications")
+SCALE = _positive(100.0, "a population scale")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="drgsim",
         description="Test hospital payment reforms (DRG/DIP) before they are rolled out.",
     )
@@ -35,11 +104,12 @@ def _parser() -> argparse.ArgumentParser:
                              "dip, ffs)")
     settle.add_argument("--reform", action="append", default=[], metavar="R",
                         help="reform YAML applied on top of the policy (repeatable, in order)")
-    settle.add_argument("--budget", type=float, metavar="YUAN",
+    settle.add_argument("--budget", type=_amount, metavar="YUAN",
                         help="annual DRG budget in yuan (point method); overrides budget.annual")
-    settle.add_argument("--year", type=int, help="settlement year (default: the cases' "
+    settle.add_argument("--year", type=YEAR, help="settlement year (default: the cases' "
                                                   "most common discharge year)")
-    settle.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    settle.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder: new, empty, or an earlier drgsim output")
     settle.add_argument("--no-parquet", action="store_true", help="write CSV only")
     settle.add_argument("--quiet", action="store_true", help="print only the summary line")
 
@@ -54,7 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     importer = catalogue_commands.add_parser(
         "import", help="convert a published city DRG table to the drgsim catalogue format")
     importer.add_argument("file", help="city table (CSV UTF-8 or Parquet) with Chinese headers")
-    importer.add_argument("--out", required=True, metavar="CAT", help="catalogue CSV to write")
+    importer.add_argument("--out", required=True, metavar="CAT",
+                          help="catalogue CSV to write (a new file, or one drgsim imported)")
 
     run = commands.add_parser(
         "run", help="run the region model over several years under a policy",
@@ -64,12 +135,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="region YAML or a shipped region name (default: the embedded region)")
     run.add_argument("--policy", default="point", help="policy YAML or shipped name")
     run.add_argument("--reform", action="append", default=[], metavar="R")
-    run.add_argument("--years", type=int, default=5)
-    run.add_argument("--start-year", type=int, default=2023)
-    run.add_argument("--seed", type=int, default=1)
-    run.add_argument("--scale", type=float, default=1.0,
-                     help="multiply the insured population (e.g. 0.1 for a quick look)")
-    run.add_argument("--out", default="outputs/run", metavar="DIR")
+    run.add_argument("--years", type=YEARS, default=5, help="years to simulate (1-50)")
+    run.add_argument("--start-year", type=YEAR, default=2023, help="first year (1990-2100)")
+    run.add_argument("--seed", type=SEED, default=1, help="root seed, a whole number >= 0")
+    run.add_argument("--scale", type=SCALE, default=1.0,
+                     help="multiply the insured population, in (0, 100] (e.g. 0.1 for a quick "
+                          "look)")
+    run.add_argument("--out", default=DEFAULT_OUT["run"], metavar="DIR",
+                     help="output folder: new, empty, or an earlier drgsim output")
     run.add_argument("--no-charts", action="store_true")
 
     compare = commands.add_parser(
@@ -83,14 +156,17 @@ def _parser() -> argparse.ArgumentParser:
                          help="reform YAML (a delta on the baseline) or a whole policy file; "
                               "repeatable; shipped names from scenarios/reforms work too")
     compare.add_argument("--baseline", default="point", help="baseline policy (default point)")
-    compare.add_argument("--replications", type=int, default=8)
-    compare.add_argument("--seed", type=int, default=1)
-    compare.add_argument("--years", type=int, default=5)
-    compare.add_argument("--start-year", type=int, default=2023)
-    compare.add_argument("--scale", type=float, default=1.0)
+    compare.add_argument("--replications", type=REPLICATIONS, default=8,
+                         help="replications per scenario (1-10,000)")
+    compare.add_argument("--seed", type=SEED, default=1, help="root seed, a whole number >= 0")
+    compare.add_argument("--years", type=YEARS, default=5, help="years to simulate (1-50)")
+    compare.add_argument("--start-year", type=YEAR, default=2023, help="first year (1990-2100)")
+    compare.add_argument("--scale", type=SCALE, default=1.0,
+                         help="multiply the insured population, in (0, 100]")
     compare.add_argument("--lang", choices=["zh", "en"], default="zh",
                          help="language of the report (charts are drawn in both)")
-    compare.add_argument("--out", default="outputs/compare", metavar="DIR")
+    compare.add_argument("--out", default=DEFAULT_OUT["compare"], metavar="DIR",
+                         help="output folder: new, empty, or an earlier drgsim output")
 
     report = commands.add_parser("report", help="rebuild charts and report.html of a "
                                                 "comparison from its stored results")
@@ -99,35 +175,61 @@ def _parser() -> argparse.ArgumentParser:
 
     example = commands.add_parser(
         "example", help="settle the shipped example year and print the per-hospital table")
-    example.add_argument("--out", default="outputs/example", metavar="DIR")
+    example.add_argument("--out", default=DEFAULT_OUT["example"], metavar="DIR")
     example.add_argument("--policy", default="point")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
-        if args.command == "settle":
-            return command_settle(args)
-        if args.command == "params":
-            return command_params(args)
-        if args.command == "catalogue":
-            return command_catalogue_import(args)
-        if args.command == "run":
-            return command_run(args)
-        if args.command == "compare":
-            return command_compare(args)
-        if args.command == "report":
-            return command_report(args)
-        if args.command == "example":
-            return command_example(args)
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a one-line argument error (2)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    commands = {"settle": command_settle, "params": command_params,
+                "catalogue": command_catalogue_import, "run": command_run,
+                "compare": command_compare, "report": command_report,
+                "example": command_example}
+    previous = _terminate_as_interrupt()
+    try:
+        return commands[args.command](args)
     except InputError as error:
         print(f"drgsim: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("drgsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
-    return EXIT_USAGE
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        print("drgsim: error: out of memory; try a smaller --scale or fewer --replications",
+              file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as error:
+        if os.environ.get("DRGSIM_DEBUG"):
+            raise
+        place = f"{error.filename}: " if error.filename else ""
+        print(f"drgsim: error: {place}{error.strerror or error}; nothing was written",
+              file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as error:  # noqa: BLE001 - one line instead of a traceback, on purpose
+        if os.environ.get("DRGSIM_DEBUG"):
+            raise
+        text = " ".join(str(error).split())[:300]
+        print(f"drgsim: internal error: {type(error).__name__}: {text} (a bug: please report "
+              "it with the command; DRGSIM_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt, so staged output is removed as on Ctrl-C."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        return None
 
 
 def _warn(lines: list[str]) -> None:
@@ -139,15 +241,14 @@ def command_settle(args: argparse.Namespace) -> int:
     from sim.resources import resolve
     from sim.settle_command import settle_to_folder
 
-    if args.budget is not None and not (args.budget >= 0 and args.budget < float("inf")):
-        raise InputError(None, "--budget", f"value {args.budget}", "a finite amount ≥ 0 in yuan")
     started = time.perf_counter()
     result, folder = settle_to_folder(
         cases_path=Path(args.cases),
         catalogue_path=resolve(args.catalogue, "catalogues", ".csv"),
         policy_path=resolve(args.policy, "policies", ".yaml"),
         reforms=[Path(r) for r in args.reform],
-        budget=args.budget, year=args.year, out=Path(args.out), parquet=not args.no_parquet)
+        budget=args.budget, year=args.year, out=Path(args.out), parquet=not args.no_parquet,
+        progress=None if not args.quiet else False)
     _warn(result.warnings)
     _print_settlement(result, folder, time.perf_counter() - started, quiet=args.quiet)
     return 0
@@ -197,33 +298,37 @@ def command_params(args: argparse.Namespace) -> int:
 
 
 def command_catalogue_import(args: argparse.Namespace) -> int:
-    from sim.catalogue import write_catalogue
-    from sim.citytables import import_city_table, write_source_card
+    from sim.citytables import (
+        import_city_table,
+        imported_by_drgsim,
+        source_card_path,
+        write_imported_catalogue,
+    )
+    from sim.store import check_output_file
 
     source, out = Path(args.file), Path(args.out)
+    check_output_file(out, "--out", [source], ".csv", imported_by_drgsim, "catalogue")
+    check_output_file(source_card_path(out), "--out (its source card)", [source], ".yaml",
+                      imported_by_drgsim, "source card")
     table, report = import_city_table(source)
-    write_catalogue(table, out)
-    write_source_card(report, source, out)
+    write_imported_catalogue(table, report, source, out)
     print("\n".join(report.lines()))
     print(f"Wrote {len(table)} groups to {out}")
     return 0
 
 
-def _check_years_and_scale(args: argparse.Namespace) -> None:
-    """--years and --scale of `run` and `compare`."""
-    if args.years < 1 or args.years > 50:
-        raise InputError(None, "--years", f"value {args.years}", "a number of years from 1 to 50")
-    if not args.scale > 0:
-        raise InputError(None, "--scale", f"value {args.scale}", "a positive number")
+def _out(args: argparse.Namespace) -> dict:
+    """--out as a path; only the default ``outputs/…`` may have its parent folder created."""
+    default = DEFAULT_OUT.get(args.command)
+    return {"out": Path(args.out), "create_parent": args.out == default}
 
 
 def command_run(args: argparse.Namespace) -> int:
     from sim.run_command import run_to_folder
 
-    _check_years_and_scale(args)
     tables, folder, seconds, policy = run_to_folder(
         args.scenario, args.policy, [Path(r) for r in args.reform], args.years, args.start_year,
-        args.seed, Path(args.out), args.scale, progress=True, charts=not args.no_charts)
+        args.seed, scale=args.scale, progress=True, charts=not args.no_charts, **_out(args))
     _warn(policy.warnings)
     yearly = tables["yearly"]
     print(f"{policy.title}: {args.years} years from {args.start_year}, seed {args.seed} -> "
@@ -242,10 +347,9 @@ def command_run(args: argparse.Namespace) -> int:
 def command_compare(args: argparse.Namespace) -> int:
     from sim.compare_command import compare_to_folder
 
-    _check_years_and_scale(args)
     folder, meta = compare_to_folder(
         args.scenario, args.baseline, [Path(r) for r in args.reform], args.replications,
-        args.seed, args.years, args.start_year, args.scale, Path(args.out), args.lang)
+        args.seed, args.years, args.start_year, args.scale, lang=args.lang, **_out(args))
     print(f"Compared {len(meta['scenarios']) - 1} reform(s) with {meta['baseline']} over "
           f"{args.years} years, {args.replications} replications -> {folder} "
           f"({meta['seconds']:.1f} s)")
@@ -264,16 +368,22 @@ def command_compare(args: argparse.Namespace) -> int:
 
 
 def command_report(args: argparse.Namespace) -> int:
-    import json
-
+    from sim.errors import read_json
     from sim.report.briefing import build_briefing
+    from sim.store import earlier_output
 
     folder = Path(args.folder)
+    if not folder.is_dir():
+        problem = "does not exist" if not folder.exists() else "is not a folder"
+        raise InputError(str(folder), None, problem, "a folder written by drgsim compare")
     meta_path = folder / "comparison.json"
-    if not meta_path.exists():
-        raise InputError(str(folder), None, "no comparison.json here",
+    if not meta_path.is_file() or earlier_output(folder) is None:
+        raise InputError(str(folder), None, "no comparison.json and drgsim run record here",
                          "a folder written by drgsim compare")
-    lang = args.lang or json.loads(meta_path.read_text("utf-8")).get("lang", "zh")
+    meta = read_json(meta_path, "the comparison.json that drgsim compare wrote")
+    lang = args.lang or meta.get("lang", "zh")
+    if lang not in ("zh", "en"):
+        raise InputError(str(meta_path), "lang", f"value {lang!r}", "zh or en")
     path = build_briefing(folder, lang)
     print(f"Rebuilt {path}")
     return 0
@@ -288,7 +398,7 @@ def command_example(args: argparse.Namespace) -> int:
         cases_path=shipped("examples", "cases_2023", ".csv"),
         catalogue_path=shipped("catalogues", "guangxi_2022", ".csv"),
         policy_path=resolve(args.policy, "policies", ".yaml"),
-        reforms=[], budget=None, year=None, out=Path(args.out), parquet=True)
+        reforms=[], budget=None, year=None, parquet=True, **_out(args))
     _warn(result.warnings)
     _print_settlement(result, folder, time.perf_counter() - started)
     return 0

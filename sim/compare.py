@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,12 +194,18 @@ def differing_parameters(scenarios: list[Scenario], start_year: int,
 
 def compare(scenario: str, baseline: str, reforms: list[Path], replications: int, seed: int,
             years: int, start_year: int, scale: float, executor: Executor | None = None,
-            progress: bool = True) -> tuple[dict, dict, list[Scenario], dict]:
-    """Everything but writing: raw tables, summaries, scenarios and metadata."""
+            progress: bool = True, on_loaded: Callable[[list[str]], None] | None = None
+            ) -> tuple[dict, dict, list[Scenario], dict]:
+    """Everything but writing: raw tables, summaries, scenarios and metadata.
+
+    ``on_loaded`` is called with every input file once the region and policies are read and
+    before any run starts (the output folder checks that none of them lies inside it)."""
     if replications < 1:
         raise InputError(None, "--replications", f"value {replications}", "at least 1")
     config, region_path = load_region_config(scenario)
     scenarios = build_scenarios(baseline, reforms)
+    if on_loaded is not None:
+        on_loaded([str(region_path), *sorted({f for s in scenarios for f in s.policy.files})])
     seeds = replication_seeds(seed, replications)
     raw = run_all(config, scenarios, seeds, years, start_year, scale, executor, progress)
     add_derived(raw)

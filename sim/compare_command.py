@@ -5,7 +5,8 @@ key), ``comparison_yearly``, ``comparison_by_level``, ``comparison_by_hospital``
 ``comparison_pressure`` (baseline, reform, difference with 5th–95th percentiles),
 ``comparison.json`` (scenarios, seeds, differing parameters, headline numbers), a run record,
 ``charts/<lang>/`` and ``report.html``. ``drgsim report DIR`` rebuilds charts and report from
-these stored tables without re-running anything.
+these stored tables without re-running anything. The output folder is checked and staged before
+the first run (:class:`sim.store.RunFolder`).
 """
 
 from __future__ import annotations
@@ -15,34 +16,40 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from sim.compare import RAW_TABLES, compare, headline
+from sim.resources import resolve
 from sim.store import RunFolder, run_record
 
 
 def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replications: int,
                       seed: int, years: int, start_year: int, scale: float, out: Path,
                       lang: str = "zh", executor: Executor | None = None,
-                      progress: bool = True, briefing: bool = True) -> tuple[Path, dict]:
+                      progress: bool = True, briefing: bool = True,
+                      create_parent: bool = False) -> tuple[Path, dict]:
     """Run the comparison and write its folder (with charts and report when ``briefing``)."""
-    started = time.perf_counter()
-    raw, summaries, scenarios, meta = compare(scenario, baseline, reforms, replications, seed,
-                                              years, start_year, scale, executor, progress)
-    meta["seconds"] = round(time.perf_counter() - started, 2)
-    meta["lang"] = lang
-    meta["headline"] = {s.label: headline(summaries, meta, s.label) for s in scenarios[1:]}
-    policy_files = sorted({f for s in scenarios for f in s.policy.files})
-    record = run_record(
-        inputs={"region": meta["region"], "policies": policy_files},
-        parameters={"scenarios": [{"label": s.label, "policy": s.policy.as_record()}
-                                  for s in scenarios],
-                    "years": years, "start_year": start_year, "scale": scale},
-        seeds={"root": seed, "replications": meta["replication_seeds"]},
-        extra={"kind": "compare", "seconds": meta["seconds"]},
-    )
-    from sim.report.briefing import build_briefing
+    named = [resolve(scenario, "regions", ".yaml"), resolve(baseline, "policies", ".yaml"),
+             *reforms]
+    folder = RunFolder(out, inputs=named, create_parent=create_parent)
+    with folder:
+        started = time.perf_counter()
+        raw, summaries, scenarios, meta = compare(
+            scenario, baseline, reforms, replications, seed, years, start_year, scale, executor,
+            progress, on_loaded=folder.check_inputs)
+        meta["seconds"] = round(time.perf_counter() - started, 2)
+        meta["lang"] = lang
+        meta["headline"] = {s.label: headline(summaries, meta, s.label) for s in scenarios[1:]}
+        policy_files = sorted({f for s in scenarios for f in s.policy.files})
+        record = run_record(
+            inputs={"region": meta["region"], "policies": policy_files},
+            parameters={"scenarios": [{"label": s.label, "policy": s.policy.as_record()}
+                                      for s in scenarios],
+                        "years": years, "start_year": start_year, "scale": scale},
+            seeds={"root": seed, "replications": meta["replication_seeds"]},
+            extra={"kind": "compare", "seconds": meta["seconds"]},
+        )
+        from sim.report.briefing import build_briefing
 
-    with RunFolder(out) as folder:
+        folder.path("replications").mkdir(exist_ok=True)
         for name in RAW_TABLES:
-            folder.path("replications").mkdir(exist_ok=True)
             folder.write_table(f"replications/{name}", raw[name])
         for name, table in summaries.items():
             folder.write_table(name, table)

@@ -34,3 +34,24 @@ def show(value: object, limit: int = 60) -> str:
     text = repr(value) if isinstance(value, str) else str(value)
     text = text.replace("\n", "\\n")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def read_json(path, expected: str) -> dict:
+    """A JSON object from a file drgsim wrote; a truncated or edited file is one clear line."""
+    import json
+
+    file = str(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as error:
+        raise InputError(file, None, f"byte at position {error.start} is not UTF-8",
+                         expected) from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(file, f"line {error.lineno}, column {error.colno}",
+                         f"not valid JSON ({error.msg})", expected) from None
+    if not isinstance(value, dict):
+        raise InputError(file, None, f"top level is {type(value).__name__}", expected)
+    return value

@@ -1,7 +1,11 @@
-"""`drgsim run`: build the region, run the calendar, write the run folder (tables, charts)."""
+"""`drgsim run`: build the region, run the calendar, write the run folder (tables, charts).
+
+The output folder is checked and staged before the simulation starts (:class:`sim.store.RunFolder`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -19,28 +23,29 @@ TABLES = ("monthly", "yearly", "yearly_by_level", "hospital_yearly", "fund_by_sc
 
 def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: int,
                   start_year: int, seed: int, out: Path, scale: float = 1.0,
-                  progress: bool = True, charts: bool = True):
-    config, region_path = load_region_config(scenario)
+                  progress: bool = True, charts: bool = True, create_parent: bool = False):
     policy_path = resolve(policy_name, "policies", ".yaml")
-    policy = load_policy(policy_path, reforms)
-    started = time.perf_counter()
-    model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,
-                        scale=scale)
-    run_calendar(model, progress=progress)
-    tables = model.tables()
-    seconds = time.perf_counter() - started
-    import datetime as dt
-
-    record = run_record(
-        inputs={"region": region_path, "policy": policy.files},
-        parameters={"values_at_start": policy.resolved(dt.date(start_year, 1, 1)),
-                    "policy": policy.as_record(), "region": config, "years": years,
-                    "start_year": start_year, "scale": scale},
-        seeds={"root": seed, "streams": "SeedSequence(entropy=root, spawn_key=(stream, year, "
-                                        "month))"},
-        extra={"kind": "run", "seconds": round(seconds, 2)},
-    )
-    with RunFolder(out) as folder:
+    folder = RunFolder(out, inputs=[resolve(scenario, "regions", ".yaml"), policy_path,
+                                    *reforms], create_parent=create_parent)
+    with folder:
+        config, region_path = load_region_config(scenario)
+        policy = load_policy(policy_path, reforms)
+        folder.check_inputs([region_path, *policy.files])
+        started = time.perf_counter()
+        model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,
+                            scale=scale)
+        run_calendar(model, progress=progress)
+        tables = model.tables()
+        seconds = time.perf_counter() - started
+        record = run_record(
+            inputs={"region": region_path, "policy": policy.files},
+            parameters={"values_at_start": policy.resolved(dt.date(start_year, 1, 1)),
+                        "policy": policy.as_record(), "region": config, "years": years,
+                        "start_year": start_year, "scale": scale},
+            seeds={"root": seed, "streams": "SeedSequence(entropy=root, spawn_key=(stream, "
+                                            "year, month))"},
+            extra={"kind": "run", "seconds": round(seconds, 2)},
+        )
         for name in TABLES:
             folder.write_table(name, tables[name])
         folder.write_json("run_record.json", record)

@@ -1,7 +1,7 @@
 """`drgsim settle` end to end: load and validate every input, settle, write the run folder.
 
-Inputs are validated completely before anything is written; the folder appears whole or not at
-all (see :mod:`sim.store`).
+The output folder is checked and staged first; inputs are validated completely before anything is
+written into it; the folder appears whole or not at all (see :mod:`sim.store`).
 """
 
 from __future__ import annotations
@@ -20,14 +20,17 @@ from sim.store import RunFolder, run_record
 
 def settle_to_folder(cases_path: Path, catalogue_path: Path, policy_path: Path,
                      reforms: list[Path], budget: float | None, year: int | None, out: Path,
-                     parquet: bool = True, progress: bool | None = None
-                     ) -> tuple[Settlement, Path]:
+                     parquet: bool = True, progress: bool | None = None,
+                     create_parent: bool = False) -> tuple[Settlement, Path]:
     """Load, validate, settle and write; a stage progress bar on a terminal (``progress=None``
     shows it only when stderr is a terminal)."""
-    with tqdm(total=4, desc="settle", unit="stage", leave=False,
-              disable=None if progress is None else not progress) as bar:
+    folder = RunFolder(out, inputs=[cases_path, catalogue_path, policy_path, *reforms],
+                       create_parent=create_parent)
+    with folder, tqdm(total=4, desc="settle", unit="stage", leave=False,
+                      disable=None if progress is None else not progress) as bar:
         bar.set_postfix_str("reading the policy, catalogue and cases")
         policy = load_policy(policy_path, reforms)
+        folder.check_inputs(policy.files)
         catalogue = load_catalogue(catalogue_path)
         cases = load_cases(cases_path, catalogue, policy.levels, year)
         bar.update(1)
@@ -42,13 +45,12 @@ def settle_to_folder(cases_path: Path, catalogue_path: Path, policy_path: Path,
                         "budget_override": budget, "policy": policy.as_record()},
             extra={"kind": "settle", "year": cases.year},
         )
-        with RunFolder(out) as folder:
-            folder.write_table("case_points", result.case_points, parquet)
-            folder.write_table("hospital_settlement", result.hospitals, parquet)
-            folder.write_table("hospital_indicators", result.indicators, parquet)
-            folder.write_json("summary.json", result.summary)
-            folder.write_json("run_record.json", record)
-            bar.update(1)
-            path = folder.commit()
+        folder.write_table("case_points", result.case_points, parquet)
+        folder.write_table("hospital_settlement", result.hospitals, parquet)
+        folder.write_table("hospital_indicators", result.indicators, parquet)
+        folder.write_json("summary.json", result.summary)
+        folder.write_json("run_record.json", record)
+        bar.update(1)
+        path = folder.commit()
         bar.update(1)
     return result, path

@@ -8,7 +8,6 @@ by replication, as the comparison is (common random numbers). Reads stored table
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from sim.compare import HIGH, LOW
-from sim.errors import InputError
+from sim.errors import InputError, read_json, show
 from sim.report.charts import LEVEL_COLOURS, STYLE
 from sim.report.fonts import CJK_FAMILY, font_family
 from sim.report.labels import LEVELS, level_name, money_unit, number, text
@@ -90,14 +89,35 @@ def load_comparison(folder: Path) -> Comparison:
             raise InputError(str(path), None, "missing", "a folder written by drgsim compare")
         return path
 
-    meta = json.loads(need("comparison.json").read_text("utf-8"))
+    expected = "a folder written by drgsim compare (run it again to rebuild)"
+    meta = read_json(need("comparison.json"), expected)
+    shapes = {"baseline": str, "scenarios": list, "years": int, "start_year": int,
+              "replications": int, "seed": int, "region_title_zh": (str, type(None))}
+    for key, kind in shapes.items():
+        if not isinstance(meta.get(key), kind) or (kind is list and not meta[key]):
+            raise InputError(str(folder / "comparison.json"), f"key {key}",
+                             f"value {show(meta.get(key))}", expected)
+    for index, scenario in enumerate(meta["scenarios"]):
+        if not isinstance(scenario, dict) or not isinstance(scenario.get("label"), str):
+            raise InputError(str(folder / "comparison.json"), f"scenarios[{index}]",
+                             f"value {show(scenario)}", expected)
     record_path = folder / "run_record.json"
-    record = json.loads(record_path.read_text("utf-8")) if record_path.is_file() else {}
-    summaries = {name: pd.read_parquet(need(f"{name}.parquet")) for name in SUMMARIES}
-    raw = {name: pd.read_parquet(need(f"replications/{name}.parquet")) for name in RAW}
-    raw["hospital_yearly"] = pd.read_parquet(
-        need("replications/hospital_yearly.parquet"),
-        columns=["scenario", "replication", "year", "hospital_id", "level", "margin"])
+    record = read_json(record_path, expected) if record_path.is_file() else {}
+
+    def table(relative: str, columns: list[str] | None = None) -> pd.DataFrame:
+        try:
+            return pd.read_parquet(need(relative), columns=columns)
+        except InputError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any reader failure is a damaged file
+            raise InputError(str(folder / relative), None, "not a readable Parquet table "
+                             f"({' '.join(str(error).split())[:120]})", expected) from None
+
+    summaries = {name: table(f"{name}.parquet") for name in SUMMARIES}
+    raw = {name: table(f"replications/{name}.parquet") for name in RAW}
+    raw["hospital_yearly"] = table(
+        "replications/hospital_yearly.parquet",
+        ["scenario", "replication", "year", "hospital_id", "level", "margin"])
     yearly = raw["yearly"]
     if "upcoding_gap" not in yearly:
         yearly["upcoding_gap"] = yearly["coded_cmi"] - yearly["true_cmi"]
