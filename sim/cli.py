@@ -246,7 +246,7 @@ def command_settle(args: argparse.Namespace) -> int:
         cases_path=Path(args.cases),
         catalogue_path=resolve(args.catalogue, "catalogues", ".csv"),
         policy_path=resolve(args.policy, "policies", ".yaml"),
-        reforms=[Path(r) for r in args.reform],
+        reforms=[resolve(r, "reforms", ".yaml") for r in args.reform],
         budget=args.budget, year=args.year, out=Path(args.out), parquet=not args.no_parquet,
         progress=None if not args.quiet else False)
     _warn(result.warnings)
@@ -290,7 +290,7 @@ def command_params(args: argparse.Namespace) -> int:
     from sim.resources import resolve
 
     policy = load_policy(resolve(args.policy, "policies", ".yaml"),
-                         [Path(r) for r in args.reform])
+                         [resolve(r, "reforms", ".yaml") for r in args.reform])
     on = parse_date(args.date, "--date", "value") if args.date else dt.date.today()
     _warn(policy.warnings)
     print("\n".join(policy.describe(on)))
@@ -324,10 +324,12 @@ def _out(args: argparse.Namespace) -> dict:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from sim.resources import resolve
     from sim.run_command import run_to_folder
 
     tables, folder, seconds, policy = run_to_folder(
-        args.scenario, args.policy, [Path(r) for r in args.reform], args.years, args.start_year,
+        args.scenario, args.policy, [resolve(r, "reforms", ".yaml") for r in args.reform],
+        args.years, args.start_year,
         args.seed, scale=args.scale, progress=True, charts=not args.no_charts, **_out(args))
     _warn(policy.warnings)
     yearly = tables["yearly"]

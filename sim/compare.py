@@ -22,9 +22,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.errors import InputError
-from sim.policy import Policy, load_policy, read_yaml
+from sim.policy import Policy, load_policy
 from sim.region import load_region_config
 from sim.resources import resolve
+from sim.yamlfile import read_yaml
 
 RAW_TABLES = ("yearly", "yearly_by_level", "hospital_yearly", "monthly",
               "pressure_by_level_mdc", "fund_by_scheme")

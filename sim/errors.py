@@ -55,3 +55,41 @@ def read_json(path, expected: str) -> dict:
     if not isinstance(value, dict):
         raise InputError(file, None, f"top level is {type(value).__name__}", expected)
     return value
+
+
+def check_input_file(path, expected: str, max_bytes: int | None = None,
+                     allow_empty: bool = False) -> int:
+    """One line for an input path that is missing, a folder, not a regular file, unreadable,
+    empty or too large; returns its size in bytes."""
+    import os
+    import stat
+    from pathlib import Path
+
+    path = Path(path)
+    file = str(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError(file, None, "file not found", expected) from None
+    except NotADirectoryError:
+        raise InputError(file, None, "file not found (a part of the path is a file)",
+                         expected) from None
+    except OSError as error:
+        raise InputError(file, None, f"cannot be read ({error.strerror})", expected) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(file, None, "is a folder", f"{expected} (a file, not a folder)")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(file, None, "is not a regular file", expected)
+    if not os.access(path, os.R_OK):
+        raise InputError(file, None, "cannot be read (permission denied)", expected)
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        raise InputError(file, None, f"cannot be read ({error.strerror})", expected) from None
+    if info.st_size == 0 and not allow_empty:
+        raise InputError(file, None, "the file is empty", expected)
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise InputError(file, None, f"the file is {info.st_size:,} bytes, above the limit of "
+                         f"{max_bytes:,}", f"{expected} of at most {max_bytes // (1 << 20)} MiB")
+    return info.st_size

@@ -15,14 +15,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sim.errors import InputError, show
+from sim.yamlfile import read_yaml
 
 METHODS = ("point", "rate", "pool", "all_inclusive", "dip", "ffs")
 POINT_FAMILY = ("point", "pool", "dip")
@@ -106,64 +106,18 @@ HEADER_KEYS = {"title", "title_zh", "method", "levels", "extends", "reference", 
 REFORM_KEYS = {"title", "title_zh", "rationale", "changes"}
 
 
-# --------------------------------------------------------------------------- YAML reading
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML without implicit dates (we parse them ourselves) and with duplicate-key errors."""
-
-
-_StrictLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-class _Duplicate(Exception):
-    def __init__(self, key: object, line: int):
-        self.key, self.line = key, line
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: set = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise _Duplicate(key, key_node.start_mark.line + 1)
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def read_yaml(path: Path) -> Any:
-    """Read one YAML file strictly; errors name the file and the line."""
-    file = str(path)
-    if not path.exists():
-        raise InputError(file, None, "file not found", "an existing YAML file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(file, None, f"byte at position {exc.start} is not UTF-8",
-                         "a UTF-8 encoded YAML file") from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
-    except _Duplicate as dup:
-        raise InputError(file, f"line {dup.line}", f"duplicate key {show(dup.key)}",
-                         "each key once") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(file, where, f"not valid YAML ({problem})") from None
-
-
+# --------------------------------------------------------------------------- dates
 def parse_date(value: object, file: str, where: str) -> dt.date:
-    """A date written ``YYYY-MM-DD``."""
+    """A real calendar date written ``YYYY-MM-DD``."""
     if isinstance(value, dt.date):
         return value
+    text = str(value).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return dt.date.fromisoformat(text)
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise InputError(file, where, f"{show(value)} is not a calendar date",
+                             "a real date written YYYY-MM-DD") from None
         raise InputError(file, where, f"bad date {show(value)}",
                          "a date written YYYY-MM-DD") from None
 

@@ -20,8 +20,8 @@ import numpy as np
 
 from sim.catalogue import Catalogue, load_catalogue
 from sim.errors import InputError, show
-from sim.policy import read_yaml
 from sim.resources import resolve
+from sim.yamlfile import read_yaml
 
 LEVELS = ("primary", "secondary", "tertiary")
 SCHEMES = ("employee", "resident")

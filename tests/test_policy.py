@@ -92,7 +92,7 @@ REFORM_ERRORS = {
                                     "changes.rate.base_rate: is not a parameter of the baseline "
                                     "policy (point method)"),
     "bad date": ("audit.sample_rate:\n  2024-13-01: 0.2\n",
-                 "changes.audit.sample_rate, date 2024-13-01: bad date '2024-13-01'"),
+                 "changes.audit.sample_rate, date 2024-13-01: '2024-13-01' is not a calendar date"),
     "out of range": ("audit.sample_rate:\n  2024-01-01: 1.5\n",
                      "parameter audit.sample_rate, date 2024-01-01: value 1.5 is above the upper "
                      "bound 1; expected a number in [0, 1]"),
