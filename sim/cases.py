@@ -7,12 +7,22 @@ all-inclusive price (§5), ``died, transferred_48h, rehabilitation_or_tcm``. Eve
 one :class:`~sim.errors.InputError` naming the file, the row (1-based; CSV lines are one more
 because of the header), the column, the value and what was expected. Strings are encoded as
 small integers once here; nothing downstream sees them.
+
+Refused as well: a duplicated header, a truncated or overlong row, a nested (list or struct)
+Parquet column, a date that is not on the calendar (``2023-02-30``), an amount above
+:data:`MAX_CASE_YUAN` per case or costs above :data:`MAX_TOTAL_YUAN` in total (so that sums in
+cents stay exact in int64 and float64), a stay above :data:`MAX_STAY_DAYS`, and an unknown column
+whose name is close to a known one ("did you mean"). Warnings, not errors (``CaseTable.warnings``,
+one line each): other unknown columns (listed, not read), stays that disagree with the dates,
+stays over a year, and discharges outside the settled year, which are left out of it.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +33,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from sim.catalogue import Catalogue
-from sim.errors import InputError, show
+from sim.errors import InputError, check_input_file, show
 
 REQUIRED = ("case_id", "patient_id", "hospital_id", "hospital_level", "drg", "cost",
             "fund_paid", "patient_paid", "los_days", "discharge_date")
@@ -37,6 +47,11 @@ TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f", "")
 CENT = 0.01
 EPOCH = np.datetime64("1970-01-01", "D")
+MAX_CASE_YUAN = 1e8    # one hundred million yuan per case and amount: far above any real stay
+MAX_TOTAL_YUAN = 1e13  # ten trillion yuan of costs in one table: cents stay exact (< 2**53)
+MAX_STAY_DAYS = 36_500
+LONG_STAY_DAYS = 365
+KNOWN = REQUIRED + OPTIONAL
 
 
 @dataclass
@@ -69,6 +84,7 @@ class CaseTable:
     source: str
     deducted_points: np.ndarray | None = None  # audit deductions per case (§2.7), model runs
     paid_by_item: np.ndarray | None = None     # cases outside DRG payment (§7 rollout)
+    warnings: list[str] = field(default_factory=list)  # plausibility notes, one line each
 
     def __len__(self) -> int:
         return len(self.cost)
@@ -83,23 +99,27 @@ class _Where:
 
     def __init__(self, file: str, csv: bool):
         self.file, self.csv = file, csv
+        self.rows: np.ndarray | None = None  # original row of each kept row, once rows are left out
+
+    def place(self, row: int) -> str:
+        row = int(self.rows[row]) if self.rows is not None else row
+        return f"row {row + 1}" + (f" (line {row + 2})" if self.csv else "")
 
     def fail(self, row: int, column: str, problem: str, expected: str) -> None:
-        place = f"row {row + 1}" + (f" (line {row + 2})" if self.csv else "")
-        raise InputError(self.file, f"{place}, column {column}", problem, expected)
+        raise InputError(self.file, f"{self.place(row)}, column {column}", problem, expected)
 
 
 def _read_raw(path: Path) -> tuple[pa.Table, bool]:
     file = str(path)
-    if not path.exists():
-        raise InputError(file, None, "file not found", "an existing CSV or Parquet case table")
-    if path.stat().st_size == 0:
-        raise InputError(file, None, "the file is empty", "a header line and one row per case")
+    check_input_file(path, "a CSV or Parquet case table with a header line and one row per case")
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
-            return pq.read_table(path), False
+            table = pq.read_table(path)
         except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
-            raise InputError(file, None, f"not a readable Parquet file ({exc})") from None
+            message = " ".join(str(exc).split())[:160]
+            raise InputError(file, None, f"not a readable Parquet file ({message})",
+                             "a Parquet file with one row per case (or a CSV file)") from None
+        return _plain_columns(table, file), False
     try:
         names = _csv_header(path)
         table = pa_csv.read_csv(
@@ -123,7 +143,37 @@ def _csv_header(path: Path) -> list[str]:
     except UnicodeDecodeError as exc:
         raise InputError(str(path), "line 1", f"byte 0x{first[exc.start]:02x} is not UTF-8",
                          "a UTF-8 encoded CSV file") from None
-    return [name.strip().strip('"') for name in text.rstrip("\r\n").split(",")]
+    names = next(csv.reader([text.rstrip("\r\n")]), [])
+    _check_header(names, str(path), "line 1")
+    return names
+
+
+def _check_header(names: list[str], file: str, where: str) -> None:
+    """Column names: none empty with data, none twice (pandas would rename one and drop it)."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        key = name.strip()
+        if key in seen:
+            raise InputError(file, f"{where}, column {position}",
+                             f"column name {show(key)} appears twice (columns {seen[key]} and "
+                             f"{position})", "each column name once")
+        seen[key] = position
+
+
+def _plain_columns(table: pa.Table, file: str) -> pa.Table:
+    """Parquet: names once each, and plain values (no lists or structs); categories decoded."""
+    _check_header(table.column_names, file, "schema")
+    for index, column in enumerate(table.columns):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            table = table.set_column(index, table.field(index).name,
+                                     pc.cast(column, kind.value_type))
+        elif pa.types.is_nested(kind) or pa.types.is_binary(kind) \
+                or pa.types.is_large_binary(kind):
+            raise InputError(file, f"column {table.column_names[index]}",
+                             f"holds values of type {kind}",
+                             "plain values in every column (text, numbers, dates)")
+    return table
 
 
 def _explain_csv_failure(path: Path, exc: Exception) -> None:
@@ -142,6 +192,15 @@ def _explain_csv_failure(path: Path, exc: Exception) -> None:
     message = str(exc).splitlines()[0]
     if "Empty CSV file" in message:
         raise InputError(file, None, "the file is empty", "a header line and one row per case")
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        for row in reader:
+            if row and len(row) != len(header):
+                kind = "a truncated row" if len(row) < len(header) else "a row with extra fields"
+                raise InputError(file, f"line {reader.line_num}",
+                                 f"{kind}: {len(row)} fields, the header has {len(header)}",
+                                 "one field per column on every line")
     raise InputError(file, None, f"not a readable CSV file ({message})",
                      "comma-separated values with one header line")
 
@@ -187,6 +246,14 @@ def _days(table: pa.Table, name: str, where: _Where) -> np.ndarray:
         row = int(np.flatnonzero(pc.is_null(parsed).to_numpy(zero_copy_only=False))[0])
         where.fail(row, name, f"value {show(text[row].as_py())} is not a date",
                    "a date written YYYY-MM-DD")
+    # strptime rolls 2023-02-30 over to 2023-03-02: the day written must be the day parsed
+    written = pc.extract_regex(text, r"^\s*\d+-\d+-(?P<day>\d+)")
+    written_day = pc.cast(pc.struct_field(written, [0]), pa.int64())
+    rolled = pc.fill_null(pc.not_equal(written_day, pc.day(parsed)), True)
+    if pc.any(rolled).as_py():
+        row = _first(rolled.to_numpy(zero_copy_only=False))
+        where.fail(row, name, f"value {show(text[row].as_py())} is not a calendar date",
+                   "a real date written YYYY-MM-DD")
     seconds = pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False)
     return seconds // 86400
 
@@ -238,13 +305,27 @@ def validate_cases(table: pa.Table, file: str, catalogue: Catalogue, levels: tup
                    year: int | None = None, is_csv: bool = False) -> CaseTable:
     """Validate an Arrow table of cases (see :func:`load_cases`) and encode it as columns."""
     where = _Where(file, is_csv)
+    _check_header(table.column_names, file, "header")
+    warnings: list[str] = []
+    unknown = [name for name in table.column_names if name not in KNOWN]
+    for name in unknown:
+        close = difflib.get_close_matches(name.strip().lower(), KNOWN, n=1, cutoff=0.75)
+        if close and close[0] not in table.column_names:
+            raise InputError(file, "header", f"unknown column {name!r} (did you mean "
+                             f"{close[0]!r}?)", "the case-table columns " + ", ".join(KNOWN))
     missing = [name for name in REQUIRED if name not in table.column_names]
     if missing:
         raise InputError(file, "header", f"missing column {missing[0]!r}",
                          "columns " + ", ".join(REQUIRED))
+    if unknown:
+        warnings.append(f"{file}: {len(unknown)} column(s) not read (not case-table columns): "
+                        + ", ".join(repr(name) for name in unknown[:20])
+                        + (" …" if len(unknown) > 20 else ""))
     n = table.num_rows
     if n == 0:
         raise InputError(file, None, "the file has no cases", "one row per discharge")
+    table, year, discharge_day = _settled_year(table, where, year, warnings)
+    n = table.num_rows
 
     for name in ("case_id", "patient_id", "hospital_id", "hospital_level", "drg"):
         text = _text(table, name)
@@ -259,12 +340,16 @@ def validate_cases(table: pa.Table, file: str, catalogue: Catalogue, levels: tup
             money[name] = np.zeros(n)
             continue
         values = _numbers(table, name, where)
-        bad = ~np.isfinite(values) | (values < 0)
+        bad = ~np.isfinite(values) | (values < 0) | (values > MAX_CASE_YUAN)
         if bad.any():
             row = _first(bad)
             where.fail(row, name, f"value {float(values[row])!r}",
-                       "a finite amount in yuan ≥ 0")
+                       f"a finite amount in yuan from 0 to {MAX_CASE_YUAN:,.0f}")
         money[name] = values
+    total = float(money["cost"].sum())
+    if total > MAX_TOTAL_YUAN:
+        raise InputError(file, "column cost", f"costs total ¥{total:,.0f}",
+                         f"at most ¥{MAX_TOTAL_YUAN:,.0f} in one case table")
     gap = np.abs(money["fund_paid"] + money["patient_paid"] - money["cost"])
     bad = gap > CENT + 1e-6
     if bad.any():
@@ -286,24 +371,17 @@ def validate_cases(table: pa.Table, file: str, catalogue: Catalogue, levels: tup
 
     length_of_stay = _numbers(table, "los_days", where)
     bad = ~np.isfinite(length_of_stay) | (length_of_stay < 0) \
-        | (length_of_stay != np.floor(length_of_stay))
+        | (length_of_stay != np.floor(length_of_stay)) | (length_of_stay > MAX_STAY_DAYS)
     if bad.any():
         row = _first(bad)
         where.fail(row, "los_days", f"value {float(length_of_stay[row])!r}",
-                   "a whole number of days ≥ 0")
+                   f"a whole number of days from 0 to {MAX_STAY_DAYS:,}")
+    long = length_of_stay > LONG_STAY_DAYS
+    if long.any():
+        warnings.append(f"{file}: {int(long.sum()):,} case(s) stayed over {LONG_STAY_DAYS} days "
+                        f"(first: {where.place(_first(long))}, "
+                        f"{int(length_of_stay[_first(long)])} days); check los_days")
 
-    discharge_day = _days(table, "discharge_date", where)
-    years = (discharge_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
-             + 1970)
-    if year is None:
-        distinct, counts = np.unique(years, return_counts=True)
-        year = int(distinct[np.argmax(counts)])
-    bad = years != year
-    if bad.any():
-        row = _first(bad)
-        day = (EPOCH + discharge_day[row]).astype(object)
-        where.fail(row, "discharge_date", f"date {day.isoformat()} is outside the settlement "
-                   f"year {year}", f"discharge dates from {year}-01-01 to {year}-12-31")
     month = (discharge_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
              - (year - 1970) * 12)
     if "admission_date" in table.column_names:
@@ -314,6 +392,15 @@ def validate_cases(table: pa.Table, file: str, catalogue: Catalogue, levels: tup
             where.fail(row, "admission_date",
                        f"date {(EPOCH + admission_day[row]).astype(object).isoformat()} is after "
                        f"the discharge date", "admission_date ≤ discharge_date")
+        # 住院天数 counts nights (discharge − admission); a same-day stay may count as 1
+        nights = discharge_day - admission_day
+        disagree = (length_of_stay != nights) & ~((nights == 0) & (length_of_stay == 1))
+        if disagree.any():
+            row = _first(disagree)
+            warnings.append(f"{file}: {int(disagree.sum()):,} case(s) with los_days other than "
+                            f"discharge_date − admission_date (first: {where.place(row)}, "
+                            f"los_days {int(length_of_stay[row])}, dates {int(nights[row])} "
+                            "days apart); los_days is used")
     else:
         admission_day = discharge_day - length_of_stay.astype(np.int64)
 
@@ -385,8 +472,35 @@ def validate_cases(table: pa.Table, file: str, catalogue: Catalogue, levels: tup
         transferred_48h=flags["transferred_48h"],
         rehabilitation_or_tcm=flags["rehabilitation_or_tcm"],
         hospital_ids=hospital_ids, hospital_level=hospital_level, levels=tuple(levels),
-        year=int(year), source=file,
+        year=int(year), source=file, warnings=warnings,
     )
+
+
+def _settled_year(table: pa.Table, where: _Where, year: int | None,
+                  warnings: list[str]) -> tuple[pa.Table, int, np.ndarray]:
+    """The settlement year (given, else the most common discharge year) and the table without
+    the cases discharged outside it (left out with a warning; ``where`` keeps their rows)."""
+    discharge_day = _days(table, "discharge_date", where)
+    years = (discharge_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+             + 1970)
+    if year is None:
+        distinct, counts = np.unique(years, return_counts=True)
+        year = int(distinct[np.argmax(counts)])
+    outside = years != year
+    if not outside.any():
+        return table, year, discharge_day
+    row = _first(outside)
+    day = (EPOCH + discharge_day[row]).astype(object)
+    if outside.all():
+        where.fail(row, "discharge_date", f"date {day.isoformat()}: no case was discharged in "
+                   f"the settlement year {year}", f"discharge dates from {year}-01-01 to "
+                   f"{year}-12-31")
+    warnings.append(f"{where.file}: {int(outside.sum()):,} case(s) discharged outside "
+                    f"{year} left out of the settlement (first: {where.place(row)}, "
+                    f"{day.isoformat()})")
+    keep = np.flatnonzero(~outside)
+    where.rows = keep
+    return table.take(pa.array(keep)), year, discharge_day[keep]
 
 
 def settlement_year_start(year: int) -> dt.date:

@@ -15,14 +15,16 @@ Import of the city tables that bureaus publish lives in :mod:`sim.citytables`.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError, show
+from sim.errors import InputError, check_input_file, show
 
 REQUIRED_COLUMNS = (
     "code",
@@ -135,6 +137,12 @@ def validate_catalogue(table: pd.DataFrame, file: str) -> pd.DataFrame:
                          f"value {show(table['severity_rank'].iloc[row])}", "an integer ≥ 1")
     out["severity_rank"] = rank.astype(np.int64)
     out["weight"] = _number_column(table["weight"], "weight", file, allow_empty=True)
+    zero = out["weight"] == 0
+    if zero.any():
+        row = int(np.flatnonzero(zero.to_numpy())[0])
+        raise InputError(file, f"row {row + 1}, column weight", "weight 0",
+                         "a weight above 0 for a priced group, or empty for an unpriced one "
+                         "(§2.2)")
     for column in FLAG_COLUMNS:
         out[column] = _parse_flag(table[column], column, file)
     optional = [
@@ -154,31 +162,84 @@ def validate_catalogue(table: pd.DataFrame, file: str) -> pd.DataFrame:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV (UTF-8) or Parquet table as strings/objects, with clear errors."""
+    """Read a CSV (UTF-8) or Parquet table as strings/objects, strictly, with clear errors.
+
+    Refused: a missing, empty or unreadable file, a folder, bytes that are not UTF-8, a column
+    name given twice, a row with fewer or more fields than the header (a truncated last row), a
+    column with data but no name, and nested Parquet columns."""
     file = str(path)
-    if not path.exists():
-        raise InputError(file, None, "file not found", "an existing CSV or Parquet file")
+    check_input_file(path, "a CSV (UTF-8) or Parquet table with a header line")
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
-            return pd.read_parquet(path)
+            table = pd.read_parquet(path)
         except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
-            raise InputError(file, None, f"not a readable Parquet file ({exc})") from None
+            message = " ".join(str(exc).split())[:160]
+            raise InputError(file, None, f"not a readable Parquet file ({message})",
+                             "a Parquet table (or a UTF-8 CSV file)") from None
+        _unique_names([str(c) for c in table.columns], file, "schema")
+        for column in table.columns:
+            nested = table[column].map(lambda v: isinstance(v, list | dict | tuple | np.ndarray))
+            if nested.any():
+                raise InputError(file, f"column {column}", "holds lists or mappings",
+                                 "plain values (text or numbers) in every column")
+        return table
     raw = path.read_bytes()
     try:
-        raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(file, f"line {line}", f"byte 0x{raw[exc.start]:02x} is not UTF-8",
                          "a UTF-8 encoded CSV file") from None
-    if not raw.strip():
+    if not text.strip():
         raise InputError(file, None, "the file is empty", "a header line and rows")
-    try:
-        import io
+    return strict_csv(text, file)
 
-        return pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False,
-                           encoding="utf-8-sig")
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(file, None, f"not a readable CSV file ({exc})") from None
+
+def _unique_names(names: list[str], file: str, where: str) -> None:
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        key = name.strip()
+        if key and key in seen:
+            raise InputError(file, f"{where}, column {position}",
+                             f"column name {show(key)} appears twice (columns {seen[key]} and "
+                             f"{position})", "each column name once")
+        seen[key] = position
+
+
+def strict_csv(text: str, file: str) -> pd.DataFrame:
+    """Parse CSV text into a frame of strings; every row must have one field per header column
+    (trailing empty fields of spreadsheet exports are allowed); blank lines are skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise InputError(file, f"line {reader.line_num}", f"not readable CSV ({error})",
+                         "comma-separated values, quotes closed on the same field") from None
+    if not rows:
+        raise InputError(file, None, "the file is empty", "a header line and rows")
+    header = [name.strip() for name in rows[0][1]]
+    while header and header[-1] == "" and all(len(r) < len(header) or not r[len(header) - 1]
+                                              .strip() for _, r in rows[1:]):
+        header.pop()
+    _unique_names(header, file, "line 1")
+    width = len(header)
+    body = []
+    for line, row in rows[1:]:
+        extra = row[width:]
+        if len(row) < width or any(cell.strip() for cell in extra):
+            kind = "a truncated row" if len(row) < width else "a row with extra fields"
+            raise InputError(file, f"line {line}", f"{kind}: {len(row)} fields, the header has "
+                             f"{width}", "one field per column on every line")
+        body.append(row[:width])
+    for position, name in enumerate(header, start=1):
+        if name == "" and any(row[position - 1].strip() for row in body):
+            raise InputError(file, f"line 1, column {position}", "a column with data but no "
+                             "name", "a name for every column")
+    names = [name if name else f"(unnamed {position})" for position, name in
+             enumerate(header, start=1)]
+    frame = pd.DataFrame(body, columns=names, dtype=str)
+    empty = [name for name in names if name.startswith("(unnamed ")]
+    return frame.drop(columns=empty)
 
 
 def file_sha256(path: Path) -> str:

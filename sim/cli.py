@@ -382,7 +382,8 @@ def command_report(args: argparse.Namespace) -> int:
     if not meta_path.is_file() or earlier_output(folder) is None:
         raise InputError(str(folder), None, "no comparison.json and drgsim run record here",
                          "a folder written by drgsim compare")
-    meta = read_json(meta_path, "the comparison.json that drgsim compare wrote")
+    meta = read_json(meta_path, "the comparison.json that drgsim compare wrote (run drgsim "
+                               "compare again to rebuild it)")
     lang = args.lang or meta.get("lang", "zh")
     if lang not in ("zh", "en"):
         raise InputError(str(meta_path), "lang", f"value {lang!r}", "zh or en")

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from sim.errors import InputError
 from sim.policy import Policy, load_policy
-from sim.region import load_region_config
+from sim.region import check_scale, load_region_config
 from sim.resources import resolve
 from sim.yamlfile import read_yaml
 
@@ -204,6 +204,7 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
     if replications < 1:
         raise InputError(None, "--replications", f"value {replications}", "at least 1")
     config, region_path = load_region_config(scenario)
+    check_scale(config, scale)
     scenarios = build_scenarios(baseline, reforms)
     if on_loaded is not None:
         on_loaded([str(region_path), *sorted({f for s in scenarios for f in s.policy.files})])

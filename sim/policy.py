@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -72,10 +73,10 @@ SCHEMA: dict[str, Spec] = {
     "settlement.assessment_readmission_weight": Spec("number", 0, 10, methods=SETTLED),
     "settlement.assessment_floor": Spec("number", 0, 2, methods=SETTLED),
     # global budget (§2.1)
-    "budget.annual": Spec("number", 0, None, nullable=True, methods=POINT_FAMILY),
+    "budget.annual": Spec("number", 0, 1e13, nullable=True, methods=POINT_FAMILY),
     "budget.annual_growth": Spec("number", -0.5, 1, methods=POINT_FAMILY),
     # rate method (§3)
-    "rate.base_rate": Spec("number_or_levels", 0, None, methods=RATE_FAMILY),
+    "rate.base_rate": Spec("number_or_levels", 0, 1e8, methods=RATE_FAMILY),
     "rate.use_coefficients": Spec("boolean", methods=RATE_FAMILY),
     # incentive pool (§4)
     "pool.share": Spec("number", 0, 0.5, methods=("pool",)),
@@ -361,6 +362,10 @@ def _read_policy_file(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[st
     files: list[str] = []
     extends = document.get("extends") or []
     extends = [extends] if isinstance(extends, str) else extends
+    if not isinstance(extends, list) or not all(isinstance(n, str) and n.strip()
+                                                for n in extends):
+        raise InputError(file, "extends", f"value {show(document.get('extends'))}",
+                         "a policy file name beside this one (or a list of them)")
     for parent_name in extends:
         parent_header, parent_parameters, parent_files = _read_policy_file(
             path.parent / str(parent_name), seen + (path.resolve(),))
@@ -463,16 +468,34 @@ def load_policy(path: str | Path, reforms: Iterable[str | Path] = ()) -> Policy:
         raise InputError(file, "levels", f"value {show(levels)}",
                          "a list of distinct level names, lowest first")
     title = header.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise InputError(file, "title", "missing", "a one-line title")
+    _check_title(title, file, "title")
     title_zh = header.get("title_zh")
-    if title_zh is not None and (not isinstance(title_zh, str) or not title_zh.strip()):
-        raise InputError(file, "title_zh", f"value {show(title_zh)}", "a one-line Chinese title")
+    if title_zh is not None:
+        _check_title(title_zh, file, "title_zh")
     policy = Policy(title, method, tuple(levels), parameters, files, title_zh=title_zh)
-    _check_policy(policy, lambda p: policy.parameters[p].file)
+    main = str(path)
+
+    def file_of(parameter_path: str) -> str:
+        """The file that set the value; an inherited value names the file that extends it too,
+        since that file's method or levels may be what makes the value wrong."""
+        source = policy.parameters[parameter_path].file
+        return source if source == main else f"{main} (value from {source}, which it extends)"
+
+    _check_policy(policy, file_of)
     for reform_path in reforms:
         apply_reform(policy, Path(reform_path))
     return policy
+
+
+MAX_TITLE, MAX_RATIONALE = 200, 20_000
+
+
+def _check_title(title: object, file: str, key: str) -> None:
+    if title is None or (isinstance(title, str) and not title.strip()):
+        raise InputError(file, key, "missing", "a one-line title")
+    if not isinstance(title, str) or "\n" in title.strip() or len(title) > MAX_TITLE:
+        raise InputError(file, key, f"value {show(title)}",
+                         f"a one-line title of at most {MAX_TITLE} characters")
 
 
 def apply_reform(policy: Policy, path: Path) -> None:
@@ -487,8 +510,14 @@ def apply_reform(policy: Policy, path: Path) -> None:
         raise InputError(file, f"key {unknown[0]!r}", "unknown top-level key",
                          "title, title_zh (optional), rationale (optional), changes")
     title = document.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise InputError(file, "title", "missing", "a one-line title")
+    _check_title(title, file, "title")
+    title_zh = document.get("title_zh")
+    if title_zh is not None:
+        _check_title(title_zh, file, "title_zh")
+    rationale = document.get("rationale")
+    if rationale is not None and len(json.dumps(rationale, default=str)) > MAX_RATIONALE:
+        raise InputError(file, "rationale", f"{len(json.dumps(rationale, default=str)):,} "
+                         "characters", f"a rationale of at most {MAX_RATIONALE:,} characters")
     changes = document.get("changes")
     if not isinstance(changes, dict) or not changes:
         raise InputError(file, "changes", f"value {show(changes)}",
@@ -520,8 +549,5 @@ def apply_reform(policy: Policy, path: Path) -> None:
     policy.parameters = trial.parameters
     policy.warnings += trial.warnings
     policy.files.append(file)
-    title_zh = document.get("title_zh")
-    if title_zh is not None and (not isinstance(title_zh, str) or not title_zh.strip()):
-        raise InputError(file, "title_zh", f"value {show(title_zh)}", "a one-line Chinese title")
     policy.reforms.append({"file": file, "title": title.strip(), "title_zh": title_zh,
                            "rationale": document.get("rationale")})

@@ -182,41 +182,196 @@ def _check_field(value, spec: Field, file: str, where: str) -> None:
             raise InputError(file, where, f"value {show(number)}", bounds)
 
 
-def load_region_config(path: str | Path) -> tuple[dict, Path]:
-    """Read a region YAML (a path or a shipped name) and check its top-level shape."""
+def load_region_config(path: str | Path, chain: tuple[Path, ...] = ()) -> tuple[dict, Path]:
+    """Read a region YAML (a path or a shipped name) and check it whole (:func:`check_structure`).
+
+    ``extends`` names a parent region (a file beside this one, or a shipped name) whose keys this
+    file overrides; a chain that comes back to a file already in it is refused."""
     path = resolve(str(path), "regions", ".yaml")
     config = read_yaml(path)
     file = str(path)
     if not isinstance(config, dict):
         raise InputError(file, None, f"top level is {show(config)}", "a mapping (a region)")
+    if path.resolve() in chain:
+        raise InputError(file, "extends", "the chain of extends comes back to this file (a "
+                         "cycle)", "a chain of extends without cycles")
     if "extends" in config:
-        name = str(config.pop("extends"))
-        parent_path = path.parent / name if name.endswith(".yaml") else name
-        parent, _ = load_region_config(parent_path)
+        name = config.pop("extends")
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(file, "extends", f"value {show(name)}",
+                             "the file name of a parent region (e.g. default.yaml) or a shipped "
+                             "region name")
+        beside = path.parent / name
+        parent_path = beside if beside.is_file() else name
+        try:
+            parent, _ = load_region_config(parent_path, chain + (path.resolve(),))
+        except InputError as error:
+            if error.file == name:  # the name itself is wrong: say which file asked for it
+                raise InputError(file, "extends", error.problem, error.expected) from None
+            raise
         config = _merge(parent, config)
     check_region(config, file)
-    for group in ("age_groups", "severity"):
-        for key, shares in config[group].items():
-            if key in ("population_share", "two_ranks", "three_ranks") and abs(
-                    sum(shares) - 1) > 1e-6:
-                raise InputError(file, f"{group}.{key}", f"shares sum to {sum(shares):g}",
-                                 "shares summing to 1")
-    counties = config["counties"]
-    distance = county_distances(counties)
-    n_counties = distance.shape[0]
-    if distance.shape != (n_counties, n_counties) or (
-            counties.get("names") and len(counties["names"]) != n_counties):
-        raise InputError(file, "counties.distance_km", f"shape {distance.shape}",
-                         "a square matrix, one row per county name")
-    if len(county_shares(counties, n_counties)) != n_counties:
-        raise InputError(file, "counties.population_share", "wrong length",
-                         f"{n_counties} shares, one per county")
-    for level in LEVELS:
-        counts = config["hospitals"][level]["per_county"]
-        if isinstance(counts, list) and len(counts) != n_counties:
-            raise InputError(file, f"hospitals.{level}.per_county", f"value {show(counts)}",
-                             f"{n_counties} counts, one per county")
+    check_structure(config, file, path)
     return config, path
+
+
+def _whole_numbers(value, file: str, where: str, low: int = 0) -> list[int]:
+    values = value if isinstance(value, list) else [value]
+    for number in values:
+        if not (_is_number(number) and np.isfinite(number) and number == int(number)
+                and number >= low):
+            raise InputError(file, where, f"value {show(number)}",
+                             f"a whole number ≥ {low}" + (" (or a list of them)"
+                                                           if not isinstance(value, list) else ""))
+    return [int(v) for v in values]
+
+
+def _shares(value, file: str, where: str, n: int | None) -> None:
+    """Shares: non-negative, summing to 1 (within 1e-6), ``n`` of them when ``n`` is given."""
+    if not isinstance(value, list) or not value:
+        raise InputError(file, where, f"value {show(value)}", "a list of shares summing to 1")
+    if n is not None and len(value) != n:
+        raise InputError(file, where, f"{len(value)} shares", f"{n} shares, one per entry")
+    for share in value:
+        if not (_is_number(share) and 0 <= share <= 1):
+            raise InputError(file, where, f"share {show(share)}", "shares from 0 to 1")
+    if abs(sum(value) - 1) > 1e-6:
+        raise InputError(file, where, f"shares sum to {sum(value):.10g}", "shares summing to 1")
+
+
+def catalogue_path(config: dict, region_path: Path | None) -> Path:
+    """The catalogue a region names: a file beside the region file, a path, or a shipped name."""
+    name = config["catalogue"]
+    if region_path is not None and (region_path.parent / name).is_file():
+        return region_path.parent / name
+    return resolve(name, "catalogues", ".csv")
+
+
+def check_structure(config: dict, file: str, path: Path | None = None) -> None:
+    """Whole-region checks beyond kinds and bounds: list lengths that match their names, shares
+    summing to 1, a square distance matrix with one row per county, whole non-negative counts,
+    hospitals only in counties that exist, bed ranges in order, at least one hospital reachable
+    from every populated county, and a catalogue that exists."""
+    ages = config["age_groups"]
+    n_ages = len(ages["names"])
+    if n_ages == 0:
+        raise InputError(file, "age_groups.names", "empty list", "at least one age group")
+    for key in ("population_share", "relative_rate", "severity_shift"):
+        if len(ages[key]) != n_ages:
+            raise InputError(file, f"age_groups.{key}", f"{len(ages[key])} values",
+                             f"{n_ages} values, one per name in age_groups.names")
+    _shares(ages["population_share"], file, "age_groups.population_share", n_ages)
+    _shares(config["severity"]["two_ranks"], file, "severity.two_ranks", 2)
+    _shares(config["severity"]["three_ranks"], file, "severity.three_ranks", 3)
+    if len(config["behaviour"]["choice"]["level"]) != len(LEVELS):
+        raise InputError(file, "behaviour.choice.level",
+                         f"{len(config['behaviour']['choice']['level'])} values",
+                         f"{len(LEVELS)} values, one per level ({', '.join(LEVELS)})")
+    _whole_numbers([config["behaviour"]["choice_set"][k] for k in ("outside_secondary",
+                                                                   "outside_tertiary")],
+                   file, "behaviour.choice_set")
+
+    counties = config["counties"]
+    names = counties.get("names")
+    if counties.get("distance_km") is not None:
+        matrix = counties["distance_km"]
+        if not isinstance(matrix, list) or not matrix:
+            raise InputError(file, "counties.distance_km", f"value {show(matrix)}",
+                             "a square matrix (a list of rows), one row per county")
+        n_counties = len(matrix)
+        for index, row in enumerate(matrix, start=1):
+            if not isinstance(row, list) or len(row) != n_counties:
+                raise InputError(file, f"counties.distance_km, row {index}",
+                                 f"{len(row) if isinstance(row, list) else show(row)} values",
+                                 f"{n_counties} distances (a square matrix, one row per county)")
+            for value in row:
+                if not (_is_number(value) and 0 <= value < float("inf")):
+                    raise InputError(file, f"counties.distance_km, row {index}",
+                                     f"value {show(value)}", "a distance in km ≥ 0")
+    else:
+        for key in ("count", "spacing_km", "local_km"):
+            if key not in counties:
+                raise InputError(file, f"counties.{key}", "missing",
+                                 "distance_km, or count, spacing_km and local_km")
+        n_counties = _whole_numbers(counties["count"], file, "counties.count", low=1)[0]
+    if names is not None and len(names) != n_counties:
+        raise InputError(file, "counties.names", f"{len(names)} names",
+                         f"{n_counties} names, one per row of counties.distance_km")
+    shares = counties.get("population_share", "uniform")
+    if shares != "uniform":
+        _shares(shares, file, "counties.population_share", n_counties)
+
+    populated = county_shares(counties, n_counties) > 0
+    reachable = np.zeros(n_counties, dtype=bool)
+    total = 0
+    for index, level in enumerate(LEVELS):
+        spec = config["hospitals"][level]
+        where = f"hospitals.{level}"
+        value = spec["per_county"]
+        _whole_numbers(value, file, f"{where}.per_county")
+        if isinstance(value, list):
+            if len(value) != n_counties:
+                raise InputError(file, f"{where}.per_county", f"{len(value)} counts",
+                                 f"{n_counties} counts, one per county")
+            if "counties" in spec:
+                raise InputError(file, f"{where}.counties", "given with a list per_county",
+                                 "counties only with a single per_county count")
+        if "counties" in spec:
+            for county in _whole_numbers(spec["counties"], file, f"{where}.counties"):
+                if county >= n_counties:
+                    raise InputError(file, f"{where}.counties", f"county {county} does not "
+                                     f"exist", f"county numbers from 0 to {n_counties - 1}")
+        beds = spec["beds"]
+        if len(beds) != 2 or beds[0] > beds[1]:
+            raise InputError(file, f"{where}.beds", f"value {show(beds)}",
+                             "[fewest, most] beds: two whole numbers ≥ 1, fewest first")
+        _whole_numbers(beds, file, f"{where}.beds", low=1)
+        per = np.array(per_county(spec, n_counties))
+        total += int(per.sum())
+        if index == 0:
+            reachable |= per > 0
+        elif per.sum() > 0 and config["behaviour"]["choice_set"][
+                "outside_secondary" if index == 1 else "outside_tertiary"] > 0:
+            reachable |= True
+        else:
+            reachable |= per > 0
+    if total == 0:
+        raise InputError(file, "hospitals", "no hospital in the region",
+                         "at least one hospital (per_county counts above 0)")
+    stranded = np.flatnonzero(populated & ~reachable)
+    if len(stranded):
+        county = names[stranded[0]] if names else stranded[0]
+        raise InputError(file, "hospitals", f"patients of county {show(county)} can reach no "
+                         "hospital", "a hospital in every populated county, or secondary or "
+                         "tertiary hospitals elsewhere with behaviour.choice_set.outside_* > 0")
+
+    try:
+        catalogue = catalogue_path(config, path)
+    except InputError as error:
+        raise InputError(file, "catalogue", error.problem, error.expected) from None
+    if not catalogue.is_file():
+        raise InputError(file, "catalogue", f"{str(catalogue)!r} is not a file",
+                         "a catalogue file beside the region, a path, or a shipped name")
+    if path is not None and (path.parent / config["catalogue"]).is_file():
+        config["catalogue"] = str(catalogue)  # beside the region file: build_region finds it
+
+
+MIN_ADMISSIONS, MAX_ADMISSIONS = 1_000, 30_000_000
+
+
+def check_scale(config: dict, scale: float) -> None:
+    """``--scale`` must leave a region with enough admissions for monthly settlement to mean
+    something (≥ 1,000 a year) and few enough to fit in memory (≤ 30 million a year)."""
+    per_year = sum(config["schemes"][s]["insured"] * config["schemes"][s]["admission_rate"]
+                   for s in SCHEMES)
+    expected = per_year * scale
+    if not MIN_ADMISSIONS <= expected <= MAX_ADMISSIONS:
+        low, high = MIN_ADMISSIONS / per_year if per_year else float("inf"), \
+            MAX_ADMISSIONS / per_year if per_year else float("inf")
+        raise InputError(None, "--scale", f"value {scale:g} gives about {expected:,.0f} "
+                         f"admissions a year in {config['title']!r}",
+                         f"a scale giving {MIN_ADMISSIONS:,} to {MAX_ADMISSIONS:,} admissions a "
+                         f"year (here {low:.3g} to {high:.3g})")
 
 
 def _merge(parent: dict, child: dict) -> dict:
@@ -302,7 +457,7 @@ def build_region(config: dict, seed_sequence: np.random.SeedSequence,
     """Arrays of a region from its configuration; hospital attributes drawn reproducibly."""
     rng = np.random.default_rng(seed_sequence)
     if catalogue is None:
-        catalogue = load_catalogue(resolve(config["catalogue"], "catalogues", ".csv"))
+        catalogue = load_catalogue(catalogue_path(config, None))
     table = catalogue.table
     weight = catalogue.weights.copy()
     priced = np.isfinite(weight) & (weight > 0)

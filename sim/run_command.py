@@ -12,7 +12,7 @@ from pathlib import Path
 from sim.calendar import run_calendar
 from sim.model import RegionModel
 from sim.policy import load_policy
-from sim.region import load_region_config
+from sim.region import check_scale, load_region_config
 from sim.report.charts import run_charts
 from sim.resources import resolve
 from sim.store import RunFolder, run_record
@@ -29,6 +29,7 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
                                     *reforms], create_parent=create_parent)
     with folder:
         config, region_path = load_region_config(scenario)
+        check_scale(config, scale)
         policy = load_policy(policy_path, reforms)
         folder.check_inputs([region_path, *policy.files])
         started = time.perf_counter()

@@ -226,7 +226,7 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     on = dt.date(cases.year, 1, 1)
     method = policy.method
     n, n_h, levels = len(cases), cases.n_hospitals, cases.levels
-    warnings = list(policy.warnings)
+    warnings = list(policy.warnings) + list(cases.warnings)
 
     # §5: under the all-inclusive price, listed cases leave the price and are paid by item.
     # §7 rollout: cases of hospitals or groups not yet under DRG are paid by item

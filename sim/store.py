@@ -180,6 +180,8 @@ def check_output_file(out: Path, argument: str, inputs: Iterable[Path], suffix: 
     if not str(out).strip():
         _refuse(argument, out, "is empty", f"a {what} path ending in {suffix}")
     target = Path(os.path.abspath(out))
+    if target.is_dir():
+        _refuse(argument, out, "is a folder", f"a {what} path ending in {suffix}")
     if target.suffix.lower() != suffix:
         _refuse(argument, out, f"does not end in {suffix}", f"a {what} path ending in {suffix}")
     for path in inputs:
@@ -195,8 +197,6 @@ def check_output_file(out: Path, argument: str, inputs: Iterable[Path], suffix: 
     if not target.parent.is_dir():
         _refuse(argument, out, f"is in a folder that does not exist ({str(target.parent)!r})",
                 "a path inside an existing folder (create the folder first)")
-    if target.is_dir():
-        _refuse(argument, out, "is a folder", f"a {what} path ending in {suffix}")
     if (target.exists() or target.is_symlink()) and not owned(target):
         _refuse(argument, out, "exists and was not written by drgsim; drgsim will not "
                 "overwrite it", f"a new {what} path (or one drgsim wrote earlier)")
@@ -242,9 +242,13 @@ class RunFolder:
     def __enter__(self) -> RunFolder:
         if self.partial.exists():
             shutil.rmtree(self.partial)
+        self.created = None
         try:
-            if self.create_parent:
-                self.target.parent.mkdir(parents=True, exist_ok=True)
+            if self.create_parent and not self.target.parent.exists():
+                missing = [p for p in (self.target.parent, *self.target.parent.parents)
+                           if not p.exists()]
+                self.created = missing[-1]  # the outermost folder made for the default path
+                self.target.parent.mkdir(parents=True)
             self.partial.mkdir()
         except OSError as error:
             raise InputError(self.argument, None, f"cannot write in "
@@ -255,6 +259,14 @@ class RunFolder:
     def __exit__(self, kind, value, traceback) -> None:
         if kind is not None:
             shutil.rmtree(self.partial, ignore_errors=True)
+            if self.created is not None:  # the default outputs/ folder, made for nothing
+                try:
+                    for folder in (self.target.parent, *self.target.parent.parents):
+                        folder.rmdir()
+                        if folder == self.created:
+                            break
+                except OSError:
+                    pass
 
     def check_inputs(self, inputs: Iterable[Path]) -> None:
         """Once every input file is known (extends, catalogues …): none may lie in the target."""

@@ -79,8 +79,9 @@ _SYNTAX = (
     (r"expected <block end>, but found '?(.*?)'?$",
      lambda m: (f"{_token(m.group(1))} where an indented block should end",
                 "consistent indentation with spaces (each key of a mapping at the same column)")),
-    (r"expected '?(.*?)'?, but (?:found|got) '?(.*?)'?$",
-     lambda m: (_token(m.group(2)), _token(m.group(1)))),
+    (r"expected (.*), but (?:found|got) '?(.*?)'?$",
+     lambda m: (_token(m.group(2)), _token(m.group(1).strip("'")) if m.group(1).startswith("<")
+                else m.group(1))),
     (r"mapping values are not allowed here",
      lambda m: ("':' inside a value", "one 'key: value' per line; quote text that contains ': '")),
     (r"could not find expected ':'",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import tree
 
 from sim.cli import main
 
@@ -48,9 +51,24 @@ MUTATIONS = {
                                  "hospital 'H1' is tertiary here but secondary in row 1"),
     "unknown level": (lambda f: _set(f, 0, hospital_level="quaternary"),
                       "unknown level 'quaternary'; expected one of the policy's levels"),
-    "date outside the year": (lambda f: _set(f, 8, discharge_date="2024-01-02"),
-                              "row 9 (line 10), column discharge_date: date 2024-01-02 is outside "
-                              "the settlement year 2023"),
+    "date not on the calendar": (lambda f: _set(f, 4, discharge_date="2023-02-30"),
+                                 "row 5 (line 6), column discharge_date: value '2023-02-30' is "
+                                 "not a calendar date; expected a real date"),
+    "admission date not on the calendar": (lambda f: _set(f, 4, admission_date="2023-02-29"),
+                                           "column admission_date: value '2023-02-29' is not a "
+                                           "calendar date"),
+    "cost too large for cents": (lambda f: _set(f, 1, cost="6e21", fund_paid="6e21",
+                                                patient_paid="0"),
+                                 "row 2 (line 3), column cost: value 6e+21; expected a finite "
+                                 "amount in yuan from 0 to 100,000,000"),
+    "stay beyond a century": (lambda f: _set(f, 0, los_days="1e300"),
+                              "column los_days: value 1e+300; expected a whole number of days"),
+    "misspelt optional column": (lambda f: f.rename(columns={"unreasonable_cost":
+                                                             "unreasonable_costs"}),
+                                 "header: unknown column 'unreasonable_costs' (did you mean "
+                                 "'unreasonable_cost'?)"),
+    "misspelt admission date": (lambda f: f.rename(columns={"admission_date": "admision_date"}),
+                                "unknown column 'admision_date' (did you mean 'admission_date'?)"),
     "bad date": (lambda f: _set(f, 0, discharge_date="2023/01/10"),
                  "value '2023/01/10' is not a date; expected a date written YYYY-MM-DD"),
     "admission after discharge": (lambda f: _set(f, 0, admission_date="2023-01-11"),
@@ -159,3 +177,329 @@ def test_existing_output_survives_a_failed_run(tmp_path, capsys):
     _set(_cases(), 2, drg="XX99").to_csv(bad, index=False)
     assert _settle(bad, out) == 2
     assert sorted(p.name for p in out.iterdir()) == before
+
+
+# ------------------------------------------------------------------ issue 7: every class
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def _csv_text() -> str:
+    return (DATA / "cases.csv").read_text("utf-8")
+
+
+def test_duplicated_header_is_refused(tmp_path, refused):
+    text = _csv_text().replace("review_approved", "cost", 1)
+    cases = _write(tmp_path, "cases.csv", text)
+    refused(_settle(cases, tmp_path / "out"), str(cases), "column name 'cost' appears twice",
+            "each column name once")
+    assert not (tmp_path / "out").exists()
+
+
+def test_truncated_last_row_is_refused_with_its_line(tmp_path, refused):
+    text = _csv_text().rstrip("\n")
+    cases = _write(tmp_path, "cases.csv", text[: text.rindex(",2023-03-15")])
+    refused(_settle(cases, tmp_path / "out"), "line 10: a truncated row",
+            "one field per column on every line")
+
+
+def test_parquet_list_column_and_damaged_parquet(tmp_path, refused):
+    frame = _cases()
+    frame["review"] = [["none"]] * len(frame)
+    cases = tmp_path / "cases.parquet"
+    frame.to_parquet(cases)
+    refused(_settle(cases, tmp_path / "out"), "column review: holds values of type list",
+            "plain values")
+    damaged = tmp_path / "damaged.parquet"
+    _cases().to_parquet(damaged)
+    damaged.write_bytes(damaged.read_bytes()[:-40])
+    refused(_settle(damaged, tmp_path / "out"), "not a readable Parquet file",
+            "expected a Parquet file")
+
+
+def test_no_case_in_the_settled_year(tmp_path, refused):
+    cases = tmp_path / "cases.csv"
+    _cases().assign(discharge_date="2024-01-02").to_csv(cases, index=False)
+    refused(_settle(cases, tmp_path / "out", "--year", "2023"),
+            "row 1 (line 2), column discharge_date: date 2024-01-02: no case was discharged in "
+            "the settlement year 2023")
+
+
+def test_money_total_bound(tmp_path, refused, monkeypatch):
+    import sim.cases
+
+    monkeypatch.setattr(sim.cases, "MAX_TOTAL_YUAN", 100_000.0)
+    refused(_settle(DATA / "cases.csv", tmp_path / "out"), "column cost: costs total ¥270,000",
+            "at most ¥100,000 in one case table")
+
+
+def test_plausibility_warnings_do_not_stop_the_settlement(tmp_path, capsys):
+    frame = _set(_cases(), 0, los_days="400")            # over a year, and not the dates
+    frame = _set(frame, 8, discharge_date="2024-01-02")  # outside the settled year
+    frame["ward"] = "A"                                   # not a case-table column
+    cases = tmp_path / "cases.csv"
+    frame.to_csv(cases, index=False)
+    assert _settle(cases, tmp_path / "out", "--year", "2023") == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 4, warnings
+    text = "\n".join(warnings)
+    assert "1 column(s) not read (not case-table columns): 'ward'" in text
+    assert "1 case(s) stayed over 365 days (first: row 1 (line 2), 400 days)" in text
+    assert "los_days other than discharge_date − admission_date (first: row 1 (line 2)" in text
+    assert "1 case(s) discharged outside 2023 left out of the settlement (first: row 9 " \
+           "(line 10), 2024-01-02)" in text
+    summary = pd.read_json(tmp_path / "out" / "summary.json", typ="series")
+    assert summary["cases"] == 8
+
+
+def test_an_error_after_rows_were_left_out_names_the_original_row(tmp_path, refused):
+    frame = _set(_cases(), 0, discharge_date="2022-12-31")
+    frame = _set(frame, 5, drg="XX99")
+    cases = tmp_path / "cases.csv"
+    frame.to_csv(cases, index=False)
+    refused(_settle(cases, tmp_path / "out", "--year", "2023"),
+            "row 6 (line 7), column drg: unknown group code 'XX99'")
+
+
+@pytest.mark.parametrize("role", ["cases", "catalogue", "policy", "reform"])
+def test_a_folder_given_as_a_file(role, tmp_path, refused):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    args = {"cases": str(DATA / "cases.csv"), "catalogue": str(DATA / "catalogue.csv"),
+            "policy": "point"}
+    if role != "reform":
+        args[role] = str(folder)
+    command = ["settle", args["cases"], "--catalogue", args["catalogue"], "--policy",
+               args["policy"], "--out", str(tmp_path / "out")]
+    if role == "reform":
+        command += ["--reform", str(folder)]
+    refused(main(command), str(folder), "is a folder", "a file, not a folder")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_given_as_region_or_city_table(tmp_path, refused):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    refused(main(["run", str(folder), "--out", str(tmp_path / "out")]), "is a folder")
+    refused(main(["catalogue", "import", str(folder), "--out", str(tmp_path / "c.csv")]),
+            "is a folder")
+    refused(main(["report", str(tmp_path / "nothing")]), "does not exist")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="file permissions do not bind root (CI runs as "
+                                              "root); the unreadable-file branch needs a user")
+def test_an_unreadable_file(tmp_path, refused):
+    cases = tmp_path / "cases.csv"
+    cases.write_text(_csv_text(), "utf-8")
+    cases.chmod(0)
+    refused(_settle(cases, tmp_path / "out"), "cannot be read")
+
+
+def test_empty_files_of_every_kind(tmp_path, refused):
+    empty_csv = _write(tmp_path, "empty.csv", "")
+    empty_yaml = _write(tmp_path, "empty.yaml", "")
+    out = str(tmp_path / "out")
+    refused(main(["settle", str(DATA / "cases.csv"), "--catalogue", str(empty_csv), "--policy",
+                  "point", "--out", out]), "empty.csv: the file is empty")
+    refused(main(["settle", str(DATA / "cases.csv"), "--catalogue", str(DATA / "catalogue.csv"),
+                  "--policy", str(empty_yaml), "--out", out]), "empty.yaml: the file is empty")
+    refused(main(["run", str(empty_yaml), "--out", out]), "the file is empty")
+    refused(main(["catalogue", "import", str(empty_csv), "--out", str(tmp_path / "c.csv")]),
+            "the file is empty")
+
+
+# ------------------------------------------------------------------ catalogues and city tables
+CATALOGUE_ERRORS = {
+    "weight 0 on a priced group": (lambda t: re.sub(r"(?m)^(FM15(?:,[^,]*){4}),[^,]*,",
+                                                    r"\1,0,", t),
+                                   "row 3, column weight: weight 0", "a weight above 0"),
+    "duplicated header": (lambda t: t.replace("mean_cost,", "weight,", 1),
+                          "column name 'weight' appears twice", "each column name once"),
+    "truncated last row": (lambda t: t.rstrip("\n")[: t.rstrip("\n").rindex(",")],
+                           "a truncated row", "one field per column"),
+    "unclosed quote": (lambda t: t + 'ZZ99,"unclosed,ZZ9,Z,1,1,false,true,false\n',
+                       "", "expected"),
+}
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE_ERRORS))
+def test_bad_catalogue_tables(name, tmp_path, refused):
+    mutate, fragment, expected = CATALOGUE_ERRORS[name]
+    text = (DATA / "catalogue.csv").read_text("utf-8")
+    changed = mutate(text)
+    assert changed != text
+    catalogue = _write(tmp_path, "catalogue.csv", changed)
+    refused(main(["settle", str(DATA / "cases.csv"), "--catalogue", str(catalogue), "--policy",
+                  "point", "--out", str(tmp_path / "out")]), str(catalogue), fragment, expected)
+    assert not (tmp_path / "out").exists()
+
+
+CITY = Path(__file__).parents[1] / "scenarios" / "catalogues" / "sources" / "yunnan_2022.csv"
+
+
+def test_city_table_duplicated_header_and_truncated_row(tmp_path, refused):
+    text = CITY.read_text("utf-8-sig")
+    header, rest = text.split("\n", 1)
+    names = header.split(",")
+    doubled = _write(tmp_path, "doubled.csv", ",".join(names + [names[-1]]) + "\n"
+                     + "\n".join(line + ",x" for line in rest.splitlines() if line) + "\n")
+    refused(main(["catalogue", "import", str(doubled), "--out", str(tmp_path / "a.csv")]),
+            f"column name {names[-1]!r} appears twice")
+    cut = text.rstrip("\n")
+    truncated = _write(tmp_path, "truncated.csv", cut[: cut.rindex(",")])
+    refused(main(["catalogue", "import", str(truncated), "--out", str(tmp_path / "b.csv")]),
+            "a truncated row")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["doubled.csv", "truncated.csv"]
+
+
+# ------------------------------------------------------------------ YAML
+BOMB = ("rationale: &a9 [&a8 [&a7 [&a6 [&a5 [&a4 [&a3 [&a2 [&a1 [&a0 [x,x,x,x,x,x,x,x,x,x]"
+        + "".join(f",*a{i}" * 9 + "]" for i in range(9)) + "\n")
+
+YAML_ERRORS = {
+    "alias bomb": ("title: bomb\n" + BOMB + "changes: {audit.sample_rate: {2024-01-01: 0.2}}\n",
+                   "aliases expand to more than 200,000 values", "a document of plain size"),
+    "python tag": ("title: x\nchanges: !!python/object/apply:os.system ['echo hi']\n",
+                   "line 2, column 10: the tag '!!python/object/apply:os.system'",
+                   "plain YAML without tags"),
+    "custom tag": ("title: !secret x\nchanges: {}\n", "the tag '!secret'", "without tags"),
+    "tab indentation": ("title: x\nchanges:\n\taudit.sample_rate: 1\n",
+                        "line 3, column 1: not valid YAML: found a tab", "spaces for indentation"),
+    "bad indentation": ("title: x\nchanges:\n  a: 1\n b: 2\n", "line 4, column 2: not valid YAML",
+                        "consistent indentation"),
+    "unclosed bracket": ("title: x\nchanges: {audit.sample_rate: {2024-01-01: 0.2}\n",
+                         "line 3, column 1: not valid YAML: found the end of the file",
+                         "expected ',' or '}'"),
+    "unclosed quote": ('title: "x\nchanges: {}\n', "not valid YAML: found the end of the file "
+                       "inside quoted text", "a closing quote"),
+    "colon in a value": ("title: a: b\n", "line 1, column 9: not valid YAML: found ':' inside a "
+                         "value", "quote text that contains"),
+    "undefined alias": ("title: *t\n", "the alias *t with no anchor", "an anchor &t"),
+    "self-containing alias": ("title: x\nchanges: &c {a: *c}\n", "an alias that contains itself",
+                              "aliases (*name) that refer to earlier"),
+    "too deep": ("title: x\nchanges: " + "[" * 70 + "]" * 70 + "\n", "nesting deeper than 64",
+                 "at most 64 levels"),
+    "duplicate key": ("title: x\ntitle: y\n", "line 2: duplicate key 'title'", "each key once"),
+    "two documents": ("title: x\n---\ntitle: y\n", "found a second document",
+                      "a single YAML document"),
+    "not UTF-8": ("title: 标题\n".encode("gbk"), "line 1: byte 0xb1 is not UTF-8",
+                  "a UTF-8 encoded YAML file"),
+    "title over several lines": ("title: |\n  one\n  two\nchanges: {audit.sample_rate: "
+                                 "{2024-01-01: 0.2}}\n", "title: value", "a one-line title"),
+    "rationale too long": ("title: x\nrationale: " + "y" * 30_000 + "\nchanges: "
+                           "{audit.sample_rate: {2024-01-01: 0.2}}\n", "rationale: 30,002",
+                           "at most 20,000 characters"),
+}
+
+
+@pytest.mark.parametrize("name", list(YAML_ERRORS))
+def test_bad_yaml_in_a_reform(name, tmp_path, refused):
+    body, fragment, expected = YAML_ERRORS[name]
+    reform = tmp_path / "reform.yaml"
+    reform.write_bytes(body if isinstance(body, bytes) else body.encode("utf-8"))
+    refused(main(["params", "point", "--reform", str(reform)]), str(reform), fragment, expected)
+
+
+def test_alias_bomb_in_a_policy_and_a_region_is_refused_quickly(tmp_path, refused):
+    import time
+
+    policy = _write(tmp_path, "policy.yaml", "title: bomb\nmethod: point\n" + BOMB.replace(
+        "rationale", "description"))
+    region = _write(tmp_path, "region.yaml", "extends: default\n" + BOMB.replace(
+        "rationale", "title"))
+    started = time.perf_counter()
+    refused(main(["params", str(policy)]), "aliases expand to more than")
+    refused(main(["run", str(region), "--out", str(tmp_path / "out")]),
+            "aliases expand to more than")
+    assert time.perf_counter() - started < 5
+
+
+def test_too_large_yaml_file(tmp_path, refused):
+    big = tmp_path / "big.yaml"
+    big.write_text("title: x\n" + "# padding\n" * 500_000, "utf-8")
+    refused(main(["params", str(big)]), "above the limit of 4,194,304", "at most 4 MiB")
+
+
+def test_policy_errors_name_the_file_that_extends_the_fragment(tmp_path, refused):
+    """A value inherited from a fragment that the extending file makes wrong (here: levels)."""
+    import shutil
+
+    for name in ("_common.yaml", "_settlement.yaml", "point.yaml"):
+        shutil.copy(Path(__file__).parents[1] / "scenarios" / "policies" / name, tmp_path)
+    mine = _write(tmp_path, "mine.yaml", "title: two levels\nextends: point.yaml\n"
+                  "levels: [secondary, tertiary]\n")
+    line = refused(main(["params", str(mine)]), f"{mine} (value from ")
+    assert "which it extends)" in line
+
+
+def test_extends_must_name_a_file(tmp_path, refused):
+    policy = _write(tmp_path, "policy.yaml", "title: x\nmethod: point\nextends: 5\n")
+    refused(main(["params", str(policy)]), "extends: value 5", "a policy file name")
+
+
+# ------------------------------------------------------------------ arguments
+ARGUMENTS = {
+    "negative seed": (["run", "--seed", "-1"], "argument --seed: value -1",
+                      "a whole number from 0"),
+    "seed not a number": (["compare", "--reform", "audit_double", "--seed", "x"],
+                          "argument --seed: value 'x'", "a seed"),
+    "infinite scale": (["run", "--scale", "inf"], "argument --scale: value inf",
+                       "at most 100"),
+    "scale zero": (["run", "--scale", "0"], "argument --scale: value 0", "a number above 0"),
+    "scale too small for the region": (["run", "--scale", "1e-9"],
+                                       "--scale: value 1e-09 gives about 0 admissions a year",
+                                       "a scale giving 1,000 to 30,000,000 admissions"),
+    "years 0": (["run", "--years", "0"], "argument --years: value 0", "from 1 to 50"),
+    "years 51": (["compare", "--reform", "audit_double", "--years", "51"],
+                 "argument --years: value 51", "from 1 to 50"),
+    "start year five digits": (["run", "--start-year", "20233"],
+                               "argument --start-year: value 20233", "from 1990 to 2100"),
+    "replications 0": (["compare", "--reform", "audit_double", "--replications", "0"],
+                       "argument --replications: value 0", "from 1 to 10,000"),
+    "replications too many": (["compare", "--reform", "audit_double", "--replications",
+                               "10001"], "value 10001", "from 1 to 10,000"),
+    "budget negative": (["settle", str(DATA / "cases.csv"), "--catalogue", "guangxi_2022",
+                         "--policy", "point", "--out", "x", "--budget", "-5"],
+                        "argument --budget: value -5", "an amount in yuan"),
+    "unknown option": (["run", "--yeras", "3"], "unrecognized arguments: --yeras",
+                       "--help'"),
+    "missing required": (["settle", str(DATA / "cases.csv")],
+                         "the following arguments are required: --catalogue, --policy, --out",
+                         "see 'drgsim settle --help'"),
+    "no command": ([], "the following arguments are required: COMMAND", "see 'drgsim --help'"),
+    "bad choice": (["compare", "--reform", "audit_double", "--lang", "fr"],
+                   "argument --lang: invalid choice: 'fr'", "--help"),
+    "unknown shipped name": (["run", "--policy", "pointt"],
+                             "pointt: no such file, and no shipped policy of that name",
+                             "one of: all_inclusive, dip, ffs, point, pool, rate"),
+    "date not on the calendar": (["params", "point", "--date", "2023-02-29"],
+                                 "'2023-02-29' is not a calendar date", "a real date"),
+}
+
+
+@pytest.mark.parametrize("name", list(ARGUMENTS))
+def test_bad_arguments_are_one_line(name, tmp_path, refused, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv, fragment, expected = ARGUMENTS[name]
+    refused(main(argv), fragment, expected)
+    assert not list(tmp_path.iterdir())
+
+
+def test_report_on_a_damaged_comparison(tmp_path, refused):
+    folder = tmp_path / "compare"
+    folder.mkdir()
+    (folder / "run_record.json").write_text('{"written_by": "drgsim", "kind": "compare"}',
+                                            "utf-8")
+    (folder / "comparison.json").write_text('{"baseline": "point", "scenarios": [', "utf-8")
+    before = tree(folder)
+    refused(main(["report", str(folder)]), "comparison.json, line 1, column 37: not valid JSON",
+            "the comparison.json that drgsim compare wrote")
+    (folder / "comparison.json").write_text('{"baseline": 5}', "utf-8")
+    refused(main(["report", str(folder)]), "key baseline: value 5")
+    (folder / "comparison.json").write_text('{}', "utf-8")
+    (folder / "run_record.json").unlink()
+    refused(main(["report", str(folder)]), "no comparison.json and drgsim run record here")
+    assert [p.name for p in folder.iterdir()] == ["comparison.json"]
+    assert "run_record.json" in before
