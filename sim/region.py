@@ -25,6 +25,8 @@ from sim.yamlfile import read_yaml
 
 LEVELS = ("primary", "secondary", "tertiary")
 SCHEMES = ("employee", "resident")
+MIN_ADMISSIONS, MAX_ADMISSIONS = 1_000, 30_000_000  # per year at the chosen --scale
+MAX_COUNTIES, MAX_HOSPITALS = 5_000, 20_000
 
 
 @dataclass
@@ -294,6 +296,9 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
                 raise InputError(file, f"counties.{key}", "missing",
                                  "distance_km, or count, spacing_km and local_km")
         n_counties = _whole_numbers(counties["count"], file, "counties.count", low=1)[0]
+    if n_counties > MAX_COUNTIES:
+        raise InputError(file, "counties", f"{n_counties:,} counties",
+                         f"at most {MAX_COUNTIES:,} counties")
     if names is not None and len(names) != n_counties:
         raise InputError(file, "counties.names", f"{len(names)} names",
                          f"{n_counties} names, one per row of counties.distance_km")
@@ -338,6 +343,9 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
     if total == 0:
         raise InputError(file, "hospitals", "no hospital in the region",
                          "at least one hospital (per_county counts above 0)")
+    if total > MAX_HOSPITALS:
+        raise InputError(file, "hospitals", f"{total:,} hospitals",
+                         f"at most {MAX_HOSPITALS:,} hospitals (a province has a few thousand)")
     stranded = np.flatnonzero(populated & ~reachable)
     if len(stranded):
         county = names[stranded[0]] if names else stranded[0]
@@ -356,7 +364,6 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
         config["catalogue"] = str(catalogue)  # beside the region file: build_region finds it
 
 
-MIN_ADMISSIONS, MAX_ADMISSIONS = 1_000, 30_000_000
 
 
 def check_scale(config: dict, scale: float) -> None:

@@ -175,7 +175,12 @@ def read_yaml(path: Path) -> Any:
     if "\x00" in text:
         raise InputError(file, f"line {text[: text.index(chr(0))].count(chr(10)) + 1}",
                          "a NUL character", "a text file")
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        raise InputError(file, f"line {line}", f"the control character U+{error.character:04X}",
+                         "printable text (YAML allows no control characters)") from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -188,6 +193,10 @@ def read_yaml(path: Path) -> Any:
     except _Unhashable as bad:
         raise InputError(file, _place(bad.node.start_mark), "a list or mapping used as a key",
                          "keys that are text or numbers") from None
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        raise InputError(file, f"line {line}", f"the control character U+{error.character:04X}",
+                         "printable text (YAML allows no control characters)") from None
     except yaml.YAMLError as error:
         raise _syntax_error(file, error) from None
     except RecursionError:
