@@ -38,6 +38,10 @@ WORKLOADS = ("load parquet", "load csv", "settle e2e parquet")
 
 
 def child(spec: dict) -> None:
+    if spec["workload"] == "write year":
+        year_files(spec["cases"])
+        emit({})
+        return
     sys.path.insert(0, spec["tree"])
     import sim
     from sim.cases import load_cases
@@ -86,7 +90,11 @@ def main() -> None:
     if args.child:
         child(json.loads(args.child))
         return
-    paths = year_files(args.cases)
+    # written by a child: the parent stays small, so the children it forks start small (Linux
+    # keeps the pre-exec peak in a child's ru_maxrss)
+    run_child(Path(__file__), {"workload": "write year", "cases": args.cases}, ROOT)
+    paths = {"parquet": WORK / f"against_{args.cases}.parquet",
+             "csv": WORK / f"against_{args.cases}.csv"}
     other = Path(tempfile.mkdtemp(prefix="drgsim-against-"))
     subprocess.run(["git", "worktree", "add", "--detach", str(other / "tree"), args.revision],
                    cwd=ROOT, check=True, capture_output=True)

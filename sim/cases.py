@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from sim.catalogue import Catalogue
+from sim.catalogue import Catalogue, unique_names
 from sim.errors import InputError, check_input_file, show
 
 REQUIRED = ("case_id", "patient_id", "hospital_id", "hospital_level", "drg", "cost",
@@ -144,25 +144,13 @@ def _csv_header(path: Path) -> list[str]:
         raise InputError(str(path), "line 1", f"byte 0x{first[exc.start]:02x} is not UTF-8",
                          "a UTF-8 encoded CSV file") from None
     names = next(csv.reader([text.rstrip("\r\n")]), [])
-    _check_header(names, str(path), "line 1")
+    unique_names(names, str(path), "line 1")
     return names
-
-
-def _check_header(names: list[str], file: str, where: str) -> None:
-    """Column names: none empty with data, none twice (pandas would rename one and drop it)."""
-    seen: dict[str, int] = {}
-    for position, name in enumerate(names, start=1):
-        key = name.strip()
-        if key in seen:
-            raise InputError(file, f"{where}, column {position}",
-                             f"column name {show(key)} appears twice (columns {seen[key]} and "
-                             f"{position})", "each column name once")
-        seen[key] = position
 
 
 def _plain_columns(table: pa.Table, file: str) -> pa.Table:
     """Parquet: names once each, and plain values (no lists or structs); categories decoded."""
-    _check_header(table.column_names, file, "schema")
+    unique_names(table.column_names, file, "schema")
     for index, column in enumerate(table.columns):
         kind = column.type
         if pa.types.is_dictionary(kind):
@@ -247,8 +235,12 @@ def _days(table: pa.Table, name: str, where: _Where) -> np.ndarray:
         where.fail(row, name, f"value {show(text[row].as_py())} is not a date",
                    "a date written YYYY-MM-DD")
     # strptime rolls 2023-02-30 over to 2023-03-02: the day written must be the day parsed
-    written = pc.extract_regex(text, r"^\s*\d+-\d+-(?P<day>\d+)")
-    written_day = pc.cast(pc.struct_field(written, [0]), pa.int64())
+    lengths = pc.min_max(pc.utf8_length(text)).as_py()
+    if lengths["min"] == lengths["max"] == 10:  # zero-padded YYYY-MM-DD: the day is [8:10]
+        written_day = pc.cast(pc.utf8_slice_codeunits(text, 8, 10), pa.int64())
+    else:
+        written = pc.extract_regex(text, r"^\s*\d+-\d+-(?P<day>\d+)")
+        written_day = pc.cast(pc.struct_field(written, [0]), pa.int64())
     rolled = pc.fill_null(pc.not_equal(written_day, pc.day(parsed)), True)
     if pc.any(rolled).as_py():
         row = _first(rolled.to_numpy(zero_copy_only=False))
@@ -305,7 +297,7 @@ def validate_cases(table: pa.Table, file: str, catalogue: Catalogue, levels: tup
                    year: int | None = None, is_csv: bool = False) -> CaseTable:
     """Validate an Arrow table of cases (see :func:`load_cases`) and encode it as columns."""
     where = _Where(file, is_csv)
-    _check_header(table.column_names, file, "header")
+    unique_names(table.column_names, file, "header")
     warnings: list[str] = []
     unknown = [name for name in table.column_names if name not in KNOWN]
     for name in unknown:

@@ -176,7 +176,7 @@ def read_table(path: Path) -> pd.DataFrame:
             message = " ".join(str(exc).split())[:160]
             raise InputError(file, None, f"not a readable Parquet file ({message})",
                              "a Parquet table (or a UTF-8 CSV file)") from None
-        _unique_names([str(c) for c in table.columns], file, "schema")
+        unique_names([str(c) for c in table.columns], file, "schema")
         for column in table.columns:
             nested = table[column].map(lambda v: isinstance(v, list | dict | tuple | np.ndarray))
             if nested.any():
@@ -195,7 +195,8 @@ def read_table(path: Path) -> pd.DataFrame:
     return strict_csv(text, file)
 
 
-def _unique_names(names: list[str], file: str, where: str) -> None:
+def unique_names(names: list[str], file: str, where: str) -> None:
+    """Column names once each (pandas would rename a repeated one and drop its data)."""
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         key = name.strip()
@@ -221,7 +222,7 @@ def strict_csv(text: str, file: str) -> pd.DataFrame:
     while header and header[-1] == "" and all(len(r) < len(header) or not r[len(header) - 1]
                                               .strip() for _, r in rows[1:]):
         header.pop()
-    _unique_names(header, file, "line 1")
+    unique_names(header, file, "line 1")
     width = len(header)
     body = []
     for line, row in rows[1:]:
