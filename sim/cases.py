@@ -143,7 +143,11 @@ def _csv_header(path: Path) -> list[str]:
     except UnicodeDecodeError as exc:
         raise InputError(str(path), "line 1", f"byte 0x{first[exc.start]:02x} is not UTF-8",
                          "a UTF-8 encoded CSV file") from None
-    names = next(csv.reader([text.rstrip("\r\n")]), [])
+    try:
+        names = next(csv.reader([text.rstrip("\r\n")]), [])
+    except csv.Error as error:
+        raise InputError(str(path), "line 1", f"not a readable CSV header ({error})",
+                         "a header line of column names ending in LF or CRLF") from None
     unique_names(names, str(path), "line 1")
     return names
 
@@ -182,28 +186,34 @@ def _explain_csv_failure(path: Path, exc: Exception) -> None:
         raise InputError(file, None, "the file is empty", "a header line and one row per case")
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader, [])
-        for row in reader:
-            if row and len(row) != len(header):
-                kind = "a truncated row" if len(row) < len(header) else "a row with extra fields"
-                raise InputError(file, f"line {reader.line_num}",
-                                 f"{kind}: {len(row)} fields, the header has {len(header)}",
-                                 "one field per column on every line")
+        try:
+            header = next(reader, [])
+            for row in reader:
+                if row and len(row) != len(header):
+                    kind = ("a truncated row (or an unclosed quote)" if len(row) < len(header)
+                            else "a row with extra fields")
+                    raise InputError(file, f"line {reader.line_num}",
+                                     f"{kind}: {len(row)} fields, the header has {len(header)}",
+                                     "one field per column on every line")
+        except csv.Error as error:
+            raise InputError(file, f"line {reader.line_num}", f"not readable CSV ({error})",
+                             "comma-separated values, lines ending in LF or CRLF") from None
     raise InputError(file, None, f"not a readable CSV file ({message})",
                      "comma-separated values with one header line")
 
 
 def _text(table: pa.Table, name: str) -> pa.ChunkedArray:
+    """A column as trimmed text; missing values (nulls) as empty text."""
     column = table[name]
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return pc.utf8_trim_whitespace(column)
-    return pc.cast(column, pa.string())
+        return pc.fill_null(pc.utf8_trim_whitespace(column), "")
+    return pc.fill_null(pc.cast(column, pa.string()), "")
 
 
 def _numbers(table: pa.Table, name: str, where: _Where) -> np.ndarray:
     column = table[name]
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        values = pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         if column.null_count:
             row = int(np.flatnonzero(pc.is_null(column).to_numpy(zero_copy_only=False))[0])
             where.fail(row, name, "empty value", "a number")
@@ -478,6 +488,9 @@ def _settled_year(table: pa.Table, where: _Where, year: int | None,
     if year is None:
         distinct, counts = np.unique(years, return_counts=True)
         year = int(distinct[np.argmax(counts)])
+    if not 1990 <= year <= 2100:
+        where.fail(_first(years == year), "discharge_date", f"discharge year {year}",
+                   "discharge dates from 1990 to 2100")
     outside = years != year
     if not outside.any():
         return table, year, discharge_day

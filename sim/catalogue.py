@@ -37,6 +37,7 @@ REQUIRED_COLUMNS = (
     "stable",
     "whole_group_review",
 )
+MAX_WEIGHT = 1000.0
 FLAG_COLUMNS = ("basic_group", "stable", "whole_group_review")
 TRUE_WORDS = {"true", "1", "yes", "y", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "f", ""}
@@ -137,6 +138,12 @@ def validate_catalogue(table: pd.DataFrame, file: str) -> pd.DataFrame:
                          f"value {show(table['severity_rank'].iloc[row])}", "an integer ≥ 1")
     out["severity_rank"] = rank.astype(np.int64)
     out["weight"] = _number_column(table["weight"], "weight", file, allow_empty=True)
+    huge = out["weight"] > MAX_WEIGHT
+    if huge.any():
+        row = int(np.flatnonzero(huge.to_numpy())[0])
+        raise InputError(file, f"row {row + 1}, column weight",
+                         f"weight {out['weight'].iloc[row]:g}",
+                         f"a relative weight up to {MAX_WEIGHT:g} (real tables reach about 60)")
     zero = out["weight"] == 0
     if zero.any():
         row = int(np.flatnonzero(zero.to_numpy())[0])

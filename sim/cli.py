@@ -247,7 +247,7 @@ def command_settle(args: argparse.Namespace) -> int:
         catalogue_path=resolve(args.catalogue, "catalogues", ".csv"),
         policy_path=resolve(args.policy, "policies", ".yaml"),
         reforms=[resolve(r, "reforms", ".yaml") for r in args.reform],
-        budget=args.budget, year=args.year, out=Path(args.out), parquet=not args.no_parquet,
+        budget=args.budget, year=args.year, **_out(args), parquet=not args.no_parquet,
         progress=None if not args.quiet else False)
     _warn(result.warnings)
     _print_settlement(result, folder, time.perf_counter() - started, quiet=args.quiet)
@@ -291,7 +291,7 @@ def command_params(args: argparse.Namespace) -> int:
 
     policy = load_policy(resolve(args.policy, "policies", ".yaml"),
                          [resolve(r, "reforms", ".yaml") for r in args.reform])
-    on = parse_date(args.date, "--date", "value") if args.date else dt.date.today()
+    on = parse_date(args.date, "--date", "value") if args.date is not None else dt.date.today()
     _warn(policy.warnings)
     print("\n".join(policy.describe(on)))
     return 0
@@ -306,6 +306,8 @@ def command_catalogue_import(args: argparse.Namespace) -> int:
     )
     from sim.store import check_output_file
 
+    if not args.out.strip():
+        raise InputError("--out", None, "is empty", "a catalogue path ending in .csv")
     source, out = Path(args.file), Path(args.out)
     check_output_file(out, "--out", [source], ".csv", imported_by_drgsim, "catalogue")
     check_output_file(source_card_path(out), "--out (its source card)", [source], ".yaml",
@@ -320,6 +322,8 @@ def command_catalogue_import(args: argparse.Namespace) -> int:
 def _out(args: argparse.Namespace) -> dict:
     """--out as a path; only the default ``outputs/…`` may have its parent folder created."""
     default = DEFAULT_OUT.get(args.command)
+    if not args.out.strip():
+        raise InputError("--out", None, "is empty", "a folder path")
     return {"out": Path(args.out), "create_parent": args.out == default}
 
 
@@ -387,7 +391,19 @@ def command_report(args: argparse.Namespace) -> int:
     lang = args.lang or meta.get("lang", "zh")
     if lang not in ("zh", "en"):
         raise InputError(str(meta_path), "lang", f"value {lang!r}", "zh or en")
-    path = build_briefing(folder, lang)
+    for name, folder_expected in (("charts", True), ("report.html", False)):
+        place = folder / name
+        if place.exists() and place.is_dir() != folder_expected:
+            raise InputError(str(place), None, "is a folder" if place.is_dir() else "is a file",
+                             f"{'a folder of charts' if folder_expected else 'a report file'} "
+                             "written by drgsim (move it out of the way)")
+    expected = "a folder written by drgsim compare (run drgsim compare again to rebuild it)"
+    try:
+        path = build_briefing(folder, lang)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+        text = " ".join(str(error).split())[:120]
+        raise InputError(str(folder), None, "the stored results do not fit together "
+                         f"({type(error).__name__}: {text})", expected) from None
     print(f"Rebuilt {path}")
     return 0
 

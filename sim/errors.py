@@ -13,20 +13,25 @@ class InputError(Exception):
     def __init__(
         self,
         file: str | None,
-        where: str | None,
-        problem: str,
+        where: str | None = None,
+        problem: str = "",
         expected: str | None = None,
     ):
         self.file = file
         self.where = where
         self.problem = problem
         self.expected = expected
-        parts = [p for p in (file, where) if p]
+        # the four parts are the args, so copies (SimPy re-raises ``type(e)(*e.args)``) and
+        # pickles (errors from compare's worker processes) rebuild the same error
+        super().__init__(file, where, problem, expected)
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.file, self.where) if p]
         message = ", ".join(parts)
-        message = f"{message}: {problem}" if message else problem
-        if expected:
-            message += f"; expected {expected}"
-        super().__init__(message)
+        message = f"{message}: {self.problem}" if message else self.problem
+        if self.expected:
+            message += f"; expected {self.expected}"
+        return message
 
 
 def show(value: object, limit: int = 60) -> str:

@@ -51,9 +51,9 @@ SCHEMA: dict[str, Spec] = {
     "outliers.low_multiple": Spec("number", 0, 1),
     "outliers.high_multiple_bands": Spec("bands", 1, None),
     # coefficients (§1.6, §2.4)
-    "coefficients.level": Spec("levels", 0, None, nullable=True),
+    "coefficients.level": Spec("levels", 0, 10, nullable=True),
     "coefficients.basic_groups_same_price": Spec("boolean"),
-    "coefficients.basic_group_coefficient": Spec("number", 0, None),
+    "coefficients.basic_group_coefficient": Spec("number", 0, 10),
     "coefficients.decimals": Spec("integer", 0, 12),
     "coefficients.level_adjustment": Spec("levels", 0, 3),
     # supervision (§2.8)

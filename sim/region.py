@@ -82,6 +82,7 @@ class Field:
     high: float | None = None
     optional: bool = False
     nullable: bool = False
+    infinite: bool = False         # .inf allowed (capability limits); otherwise finite only
 
 
 def _number(low=None, high=None, **extra) -> Field:
@@ -90,7 +91,7 @@ def _number(low=None, high=None, **extra) -> Field:
 
 _LEVEL_NUMBERS = {level: _number(0) for level in LEVELS}
 _HOSPITALS = {"per_county": Field("any"), "counties": Field("numbers", 0, optional=True),
-              "beds": Field("numbers", 1), "private_share": _number(0, 1)}
+              "beds": Field("numbers", 1, 100_000), "private_share": _number(0, 1)}
 REGION_SCHEMA: dict = {
     "title": Field("text"),
     "title_zh": Field("text", optional=True),
@@ -104,7 +105,8 @@ REGION_SCHEMA: dict = {
     "initial_reserve_months": _number(0, 600),
     "admission_growth": _number(-0.5, 1),
     "age_groups": {"names": Field("texts"), "population_share": Field("numbers", 0, 1),
-                   "relative_rate": Field("numbers", 0), "severity_shift": Field("numbers")},
+                   "relative_rate": Field("numbers", 0),
+                   "severity_shift": Field("numbers", -10, 10)},
     "counties": {"names": Field("texts", optional=True, nullable=True),
                  "population_share": Field("any", optional=True),
                  "distance_km": Field("any", optional=True, nullable=True),
@@ -112,7 +114,7 @@ REGION_SCHEMA: dict = {
                  "local_km": _number(0, optional=True)},
     "hospitals": {level: dict(_HOSPITALS) for level in LEVELS},
     "cost_per_admission": {level: _number(1) for level in LEVELS},
-    "capability_max_weight": {level: _number(0) for level in LEVELS},
+    "capability_max_weight": {level: _number(0, infinite=True) for level in LEVELS},
     "severity": {"two_ranks": Field("numbers", 0, 1), "three_ranks": Field("numbers", 0, 1)},
     "case_mix_exponent": _number(-2, 8, nullable=True),
     "behaviour": {
@@ -182,6 +184,8 @@ def _check_field(value, spec: Field, file: str, where: str) -> None:
         if not _is_number(number) or (spec.low is not None and number < spec.low) or (
                 spec.high is not None and number > spec.high):
             raise InputError(file, where, f"value {show(number)}", bounds)
+        if not spec.infinite and number in (float("inf"), float("-inf")):
+            raise InputError(file, where, f"value {show(number)}", "a finite number")
 
 
 def load_region_config(path: str | Path, chain: tuple[Path, ...] = ()) -> tuple[dict, Path]:
@@ -263,6 +267,14 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
             raise InputError(file, f"age_groups.{key}", f"{len(ages[key])} values",
                              f"{n_ages} values, one per name in age_groups.names")
     _shares(ages["population_share"], file, "age_groups.population_share", n_ages)
+    if sum(a * b for a, b in zip(ages["population_share"], ages["relative_rate"],
+                                 strict=True)) <= 0:
+        raise InputError(file, "age_groups.relative_rate", "no age group is ever admitted",
+                         "a relative rate above 0 for at least one populated age group")
+    capability = [config["capability_max_weight"][level] for level in LEVELS]
+    if any(low > high for low, high in zip(capability, capability[1:], strict=False)):
+        raise InputError(file, "capability_max_weight", f"values {show(capability)}",
+                         "limits that do not fall from primary to tertiary")
     _shares(config["severity"]["two_ranks"], file, "severity.two_ranks", 2)
     _shares(config["severity"]["three_ranks"], file, "severity.three_ranks", 3)
     if len(config["behaviour"]["choice"]["level"]) != len(LEVELS):
@@ -454,7 +466,7 @@ def choice_sets(distance: np.ndarray, county: np.ndarray, level: np.ndarray,
         for level_index, key in ((1, "outside_secondary"), (2, "outside_tertiary")):
             outside = np.flatnonzero((county != home) & (level == level_index))
             nearest = outside[np.argsort(distance[home, county[outside]], kind="stable")]
-            chosen.append(nearest[: spec[key]])
+            chosen.append(nearest[: int(spec[key])])
         sets.append(np.unique(np.concatenate(chosen)))
     return sets
 
@@ -485,9 +497,10 @@ def build_region(config: dict, seed_sequence: np.random.SeedSequence,
     usable = np.isfinite(family_mean)
     exponent = config.get("case_mix_exponent")
     family_ranks = np.array([len(g) for g in family_groups])
+    adult = min(1, len(config["age_groups"]["names"]) - 1)  # the reference age group
     # expected weight of a family's case under the adult severity mix
     expected = np.array([
-        np.sum(weight[g] * severity_probabilities(config, len(g), 1)) if len(g) else np.nan
+        np.sum(weight[g] * severity_probabilities(config, len(g), adult)) if len(g) else np.nan
         for g in family_groups])
     if exponent is None:
         exponent = _solve_case_mix_exponent(expected[usable])
@@ -495,6 +508,12 @@ def build_region(config: dict, seed_sequence: np.random.SeedSequence,
     probability /= probability.sum()
 
     capability = config["capability_max_weight"]
+    heaviest = float(np.max(weight[priced])) if priced.any() else 0.0
+    if capability["tertiary"] < heaviest:
+        raise InputError(None, "capability_max_weight.tertiary", f"value "
+                         f"{capability['tertiary']:g} is below the heaviest group's weight "
+                         f"{heaviest:g} in {catalogue.source}",
+                         "tertiary hospitals able to treat every group (e.g. .inf)")
     min_level = np.select([weight <= capability[lv] for lv in LEVELS], [0, 1, 2], default=2)
 
     counties = config["counties"]

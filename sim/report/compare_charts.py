@@ -119,6 +119,28 @@ def load_comparison(folder: Path) -> Comparison:
         "replications/hospital_yearly.parquet",
         ["scenario", "replication", "year", "hospital_id", "level", "margin"])
     yearly = raw["yearly"]
+    file = str(folder / "comparison.json")
+    missing = [c for c in ("scenario", "replication", "year", "coded_cmi", "true_cmi")
+               if c not in yearly]
+    if missing:
+        raise InputError(str(folder / "replications" / "yearly.parquet"), "columns",
+                         f"missing {missing[0]!r}", expected)
+    labels = [scenario["label"] for scenario in meta["scenarios"]]
+    if meta["baseline"] not in labels or len(labels) < 2:
+        raise InputError(file, "baseline", f"{meta['baseline']!r} with scenarios {labels}",
+                         "the baseline and at least one reform, as drgsim compare wrote them")
+    stored = sorted(set(yearly["scenario"]))
+    if stored != sorted(labels):
+        raise InputError(file, "scenarios", f"{labels} but the tables hold {stored}", expected)
+    years = sorted(set(yearly["year"]))
+    wanted = list(range(meta["start_year"], meta["start_year"] + meta["years"]))
+    if years != wanted:
+        raise InputError(file, "start_year, years", f"{meta['start_year']}, {meta['years']} but "
+                         f"the tables hold {years[:3]}…", expected)
+    for name, summary in summaries.items():
+        if "scenario" not in summary:
+            raise InputError(str(folder / f"{name}.parquet"), "columns", "missing 'scenario'",
+                             expected)
     if "upcoding_gap" not in yearly:
         yearly["upcoding_gap"] = yearly["coded_cmi"] - yearly["true_cmi"]
     return Comparison(folder, meta, record, summaries, raw)
