@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.errors import InputError
-from sim.policy import Policy, load_policy
+from sim.policy import Policy, check_in_force, load_policy
 from sim.region import check_scale, load_region_config
 from sim.resources import resolve
 from sim.yamlfile import read_yaml
@@ -206,6 +206,8 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
     config, region_path = load_region_config(scenario)
     check_scale(config, scale)
     scenarios = build_scenarios(baseline, reforms)
+    for each in scenarios:
+        check_in_force(each.policy, start_year)
     if on_loaded is not None:
         on_loaded([str(region_path), *sorted({f for s in scenarios for f in s.policy.files})])
     seeds = replication_seeds(seed, replications)

@@ -551,3 +551,13 @@ def apply_reform(policy: Policy, path: Path) -> None:
     policy.files.append(file)
     policy.reforms.append({"file": file, "title": title.strip(), "title_zh": title_zh,
                            "rationale": document.get("rationale")})
+
+
+def check_in_force(policy: Policy, start_year: int) -> None:
+    """Every parameter has a value in force when a run starts (``--start-year``)."""
+    on = dt.date(start_year, 1, 1)
+    try:
+        policy.resolved(on)
+    except InputError as error:
+        raise InputError("--start-year", None, f"value {start_year}: {error.file}, "
+                         f"{error.where}: {error.problem}", error.expected) from None

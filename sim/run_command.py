@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sim.calendar import run_calendar
 from sim.model import RegionModel
-from sim.policy import load_policy
+from sim.policy import check_in_force, load_policy
 from sim.region import check_scale, load_region_config
 from sim.report.charts import run_charts
 from sim.resources import resolve
@@ -31,6 +31,7 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
         config, region_path = load_region_config(scenario)
         check_scale(config, scale)
         policy = load_policy(policy_path, reforms)
+        check_in_force(policy, start_year)
         folder.check_inputs([region_path, *policy.files])
         started = time.perf_counter()
         model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,

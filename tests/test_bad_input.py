@@ -503,3 +503,41 @@ def test_report_on_a_damaged_comparison(tmp_path, refused):
     refused(main(["report", str(folder)]), "no comparison.json and drgsim run record here")
     assert [p.name for p in folder.iterdir()] == ["comparison.json"]
     assert "run_record.json" in before
+
+
+# ------------------------------------------------------------------ found by an adversarial corpus
+def test_input_errors_survive_copies_and_pickles():
+    """SimPy re-raises ``type(e)(*e.args)``; compare's workers pickle: the line must stay whole."""
+    import pickle
+
+    from sim.errors import InputError
+
+    error = InputError("region.yaml", "cost_per_admission.tertiary", "value inf", "a number")
+    assert str(type(error)(*error.args)) == str(error) == str(pickle.loads(pickle.dumps(error)))
+
+
+def test_nulls_in_text_columns_and_cr_only_lines(tmp_path, refused, capsys):
+    frame = _cases()
+    frame["review"] = frame["review"].where(frame.index != 2, None)
+    frame["review_approved"] = frame["review_approved"].where(frame.index != 3, None)
+    cases = tmp_path / "cases.parquet"
+    frame.to_parquet(cases)
+    assert _settle(cases, tmp_path / "out") == 0  # a missing review is no review
+    capsys.readouterr()
+    old_mac = tmp_path / "cr.csv"
+    old_mac.write_bytes(_csv_text().replace("\n", "\r").encode("utf-8"))
+    refused(_settle(old_mac, tmp_path / "out2"), "line 1: not a readable CSV header",
+            "ending in LF or CRLF")
+
+
+def test_a_start_year_before_the_policy_is_named(tmp_path, refused):
+    refused(main(["compare", "--reform", "audit_double", "--start-year", "1995", "--years", "1",
+                  "--replications", "2", "--scale", "0.01", "--out", str(tmp_path / "out")]),
+            "--start-year: value 1995", "no value in force on 1995-01-01")
+    assert not (tmp_path / "out").exists()
+
+
+def test_infinite_region_numbers_are_refused(tmp_path, refused):
+    region = _write(tmp_path, "r.yaml", "extends: default\ncost_per_admission: {tertiary: .inf}\n")
+    refused(main(["run", str(region), "--out", str(tmp_path / "out")]),
+            "cost_per_admission.tertiary: value inf", "a finite number")
