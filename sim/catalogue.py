@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError, check_input_file, show
+from sim.errors import InputError, check_input_file, decode_utf8, show
 
 REQUIRED_COLUMNS = (
     "code",
@@ -190,13 +190,7 @@ def read_table(path: Path) -> pd.DataFrame:
                 raise InputError(file, f"column {column}", "holds lists or mappings",
                                  "plain values (text or numbers) in every column")
         return table
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(file, f"line {line}", f"byte 0x{raw[exc.start]:02x} is not UTF-8",
-                         "a UTF-8 encoded CSV file") from None
+    text = decode_utf8(path.read_bytes(), file, "a UTF-8 encoded CSV file")
     if not text.strip():
         raise InputError(file, None, "the file is empty", "a header line and rows")
     return strict_csv(text, file)

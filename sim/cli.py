@@ -34,48 +34,36 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"drgsim: error: {message}; see '{self.prog} --help'\n")
 
 
-def _whole(low: int, high: int, what: str, digits: str = ","):
-    """An argparse type: a whole number in [low, high] (``digits=""`` prints years as 2023)."""
-    expected = f"{what}, a whole number from {low:{digits}} to {high:{digits}}"
+def _bounded(convert, accept, expected: str):
+    """An argparse type: ``convert(text)``, kept when ``accept(value)``; else one line saying
+    what was expected."""
 
-    def parse(text: str) -> int:
+    def parse(text: str):
         try:
-            value = int(text.strip())
+            value = convert(text.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(f"value {text!r}; expected {expected}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"value {value}; expected {expected}")
-        return value
-
-    return parse
-
-
-def _positive(high: float, what: str, low: float = 0.0):
-    """An argparse type: a finite number in (low, high]."""
-    expected = f"{what}, a number above {low:g} and at most {high:g}"
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text.strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"value {text!r}; expected {expected}") from None
-        if not (math.isfinite(value) and low < value <= high):
+        if not accept(value):
             raise argparse.ArgumentTypeError(f"value {text.strip()}; expected {expected}")
         return value
 
     return parse
 
 
-def _amount(text: str) -> float:
-    """An argparse type: an amount of yuan, finite, in [0, MAX_YUAN]."""
-    expected = f"an amount in yuan from 0 to {MAX_YUAN:.0e}"
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"value {text!r}; expected {expected}") from None
-    if not (math.isfinite(value) and 0 <= value <= MAX_YUAN):
-        raise argparse.ArgumentTypeError(f"value {text.strip()}; expected {expected}")
-    return value
+def _whole(low: int, high: int, what: str, digits: str = ","):
+    """A whole number in [low, high] (``digits=""`` prints years as 2023)."""
+    return _bounded(int, lambda value: low <= value <= high,
+                    f"{what}, a whole number from {low:{digits}} to {high:{digits}}")
+
+
+def _positive(high: float, what: str):
+    """A finite number in (0, high]."""
+    return _bounded(float, lambda value: math.isfinite(value) and 0 < value <= high,
+                    f"{what}, a number above 0 and at most {high:g}")
+
+
+_amount = _bounded(float, lambda value: math.isfinite(value) and 0 <= value <= MAX_YUAN,
+                   f"an amount in yuan from 0 to {MAX_YUAN:.0e}")
 
 
 SEED = _whole(0, 2**63 - 1, "a seed")

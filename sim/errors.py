@@ -98,3 +98,13 @@ def check_input_file(path, expected: str, max_bytes: int | None = None,
         raise InputError(file, None, f"the file is {info.st_size:,} bytes, above the limit of "
                          f"{max_bytes:,}", f"{expected} of at most {max_bytes // (1 << 20)} MiB")
     return info.st_size
+
+
+def decode_utf8(raw: bytes, file: str, expected: str) -> str:
+    """Bytes of a text file as text (a BOM is dropped); a bad byte is named with its line."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InputError(file, f"line {line}", f"byte 0x{raw[error.start]:02x} is not UTF-8",
+                         expected) from None

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import InputError, check_input_file, show
+from sim.errors import InputError, check_input_file, decode_utf8, show
 
 MAX_BYTES = 4 << 20
 MAX_NODES = 200_000
@@ -165,13 +165,7 @@ def read_yaml(path: Path) -> Any:
     path = Path(path)
     file = str(path)
     check_input_file(path, EXPECTED_FILE, max_bytes=MAX_BYTES)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(file, f"line {line}", f"byte 0x{raw[exc.start]:02x} is not UTF-8",
-                         "a UTF-8 encoded YAML file") from None
+    text = decode_utf8(path.read_bytes(), file, "a UTF-8 encoded YAML file")
     if "\x00" in text:
         raise InputError(file, f"line {text[: text.index(chr(0))].count(chr(10)) + 1}",
                          "a NUL character", "a text file")

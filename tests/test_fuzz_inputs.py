@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -121,49 +122,15 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database
                 suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.parametrize("kind", [kind for kind in KINDS if kind != "region.yaml"])
 @FUZZ
 @given(steps=DAMAGE)
-def test_damaged_case_table_csv(steps):
-    _check("cases.csv", steps)
-
-
-@FUZZ
-@given(steps=DAMAGE)
-def test_damaged_case_table_parquet(steps):
-    _check("cases.parquet", steps)
-
-
-@FUZZ
-@given(steps=DAMAGE)
-def test_damaged_catalogue(steps):
-    _check("catalogue.csv", steps)
-
-
-@FUZZ
-@given(steps=DAMAGE)
-def test_damaged_policy(steps):
-    _check("point.yaml", steps)
-
-
-@FUZZ
-@given(steps=DAMAGE)
-def test_damaged_policy_fragment(steps):
-    _check("_settlement.yaml", steps)
-
-
-@FUZZ
-@given(steps=DAMAGE)
-def test_damaged_reform(steps):
-    _check("reform.yaml", steps)
-
-
-@FUZZ
-@given(steps=DAMAGE)
-def test_damaged_city_table(steps):
-    _check("city.csv", steps)
+def test_damaged_input(kind, steps):
+    _check(kind, steps)
 
 
 @settings(FUZZ, max_examples=max(EXAMPLES // 3, 5))
 @given(steps=DAMAGE)
 def test_damaged_region(steps):
+    """Fewer examples: a region that survives its damage runs a (small) model year."""
     _check("region.yaml", steps)
