@@ -44,11 +44,15 @@ def monthly_expected_admissions(region: Region, years_from_start: int) -> np.nda
 
 
 def group_table(region: Region) -> np.ndarray:
-    """Families × 3 table of group ids by severity rank (the last group repeated as padding)."""
-    table = np.zeros((len(region.family_groups), 3), dtype=np.int64)
+    """Families × ranks table of priced group ids by severity rank, as wide as the family with
+    the most ranks (at least 3); shorter families repeat their last group as padding, a family
+    without a priced group holds -1 (it is never drawn: its incidence probability is 0)."""
+    width = max(3, max((len(groups) for groups in region.family_groups), default=0))
+    table = np.full((len(region.family_groups), width), -1, dtype=np.int64)
     for f, groups in enumerate(region.family_groups):
         if len(groups):
-            table[f] = np.concatenate([groups, np.repeat(groups[-1:], 3 - len(groups))])[:3]
+            table[f, :len(groups)] = groups
+            table[f, len(groups):] = groups[-1]
     return table
 
 
@@ -67,8 +71,9 @@ def draw_episodes(region: Region, expected: np.ndarray, rng: np.random.Generator
     ranks = region.family_ranks[family]
     severity_draw = rng.random(n)
     rank = np.zeros(n, dtype=np.int64)
+    split = np.unique(ranks[ranks > 1])
     for a in range(counts.shape[1]):
-        for k in (2, 3):
+        for k in split:
             mask = (age == a) & (ranks == k)
             if mask.any():
                 cumulative = np.cumsum(severity_probabilities(region.config, k, a))

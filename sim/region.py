@@ -415,14 +415,31 @@ def _solve_case_mix_exponent(mean_weight: np.ndarray, target: float = 1.0) -> fl
     return (low + high) / 2
 
 
-def severity_probabilities(config: dict, ranks: int, age: int) -> np.ndarray:
-    """Share of a family's cases in each severity rank for an age group (lowest rank first)."""
+def rank_shares(config: dict, ranks: int) -> np.ndarray:
+    """Share of a family's cases in each of its ``ranks`` severity ranks, lowest first, before
+    the age shift: ``severity.two_ranks`` and ``severity.three_ranks`` as given; a family with
+    more ranks (local catalogues split up to six ways) divides the same severity spectrum more
+    finely: the three-rank cumulative shares are interpolated linearly at k equal steps, so that
+    four ranks of 0.6/0.3/0.1 become 0.45/0.30/0.175/0.075."""
     if ranks == 1:
         return np.ones(1)
-    base = np.asarray(config["severity"]["two_ranks" if ranks == 2 else "three_ranks"],
-                      dtype=float)
-    if len(base) != ranks:
-        base = np.full(ranks, 1.0 / ranks)
+    if ranks == 2:
+        return np.asarray(config["severity"]["two_ranks"], dtype=float)
+    three = np.asarray(config["severity"]["three_ranks"], dtype=float)
+    if ranks == 3:
+        return three
+    cumulative = np.concatenate([[0.0], np.cumsum(three)])
+    cumulative /= cumulative[-1]
+    steps = np.interp(np.linspace(0.0, 3.0, ranks + 1), np.arange(4.0), cumulative)
+    return np.diff(steps)
+
+
+def severity_probabilities(config: dict, ranks: int, age: int) -> np.ndarray:
+    """Share of a family's cases in each severity rank for an age group (lowest rank first):
+    :func:`rank_shares` with the age group's log-odds shift per rank above the lowest."""
+    if ranks == 1:
+        return np.ones(1)
+    base = rank_shares(config, ranks)
     shift = config["age_groups"]["severity_shift"][age]
     odds = base * np.exp(shift * np.arange(ranks))
     return odds / odds.sum()
