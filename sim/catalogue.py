@@ -77,6 +77,18 @@ class Catalogue:
         """Integer id of each group's ADRG family."""
         return pd.factorize(self.table["adrg"])[0]
 
+    def missing_codes(self, codes) -> list[str]:
+        """The codes of ``codes`` (e.g. a list of basic groups) that the catalogue lacks, in
+        order and once each."""
+        known = set(self.table["code"])
+        return [code for code in dict.fromkeys(str(c) for c in codes) if code not in known]
+
+
+def code_list(codes: list[str], shown: int = 8) -> str:
+    """Codes for a one-line message: the first ``shown``, then how many more."""
+    text = ", ".join(codes[:shown])
+    return text + (f" … and {len(codes) - shown} more" if len(codes) > shown else "")
+
 
 def _parse_flag(values: pd.Series, column: str, file: str) -> np.ndarray:
     text = values.fillna("").astype(str).str.strip().str.lower()

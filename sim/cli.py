@@ -122,6 +122,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", nargs="?", default="default",
                      help="region YAML or a shipped region name (default: the embedded region)")
     run.add_argument("--policy", default="point", help="policy YAML or shipped name")
+    run.add_argument("--catalogue", metavar="CAT",
+                     help="catalogue file or shipped name (e.g. beijing_2022) instead of the "
+                          "region's")
     run.add_argument("--reform", action="append", default=[], metavar="R")
     run.add_argument("--years", type=YEARS, default=5, help="years to simulate (1-50)")
     run.add_argument("--start-year", type=YEAR, default=2023, help="first year (1990-2100)")
@@ -144,6 +147,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="reform YAML (a delta on the baseline) or a whole policy file; "
                               "repeatable; shipped names from scenarios/reforms work too")
     compare.add_argument("--baseline", default="point", help="baseline policy (default point)")
+    compare.add_argument("--catalogue", metavar="CAT",
+                         help="catalogue file or shipped name (e.g. beijing_2022) instead of "
+                              "the region's, in every run")
     compare.add_argument("--replications", type=REPLICATIONS, default=8,
                          help="replications per scenario (1-10,000)")
     compare.add_argument("--seed", type=SEED, default=1, help="root seed, a whole number >= 0")
@@ -319,11 +325,12 @@ def command_run(args: argparse.Namespace) -> int:
     from sim.resources import resolve
     from sim.run_command import run_to_folder
 
-    tables, folder, seconds, policy = run_to_folder(
+    tables, folder, seconds, policy, warnings = run_to_folder(
         args.scenario, args.policy, [resolve(r, "reforms", ".yaml") for r in args.reform],
         args.years, args.start_year,
-        args.seed, scale=args.scale, progress=True, charts=not args.no_charts, **_out(args))
-    _warn(policy.warnings)
+        args.seed, scale=args.scale, progress=True, charts=not args.no_charts,
+        catalogue=args.catalogue, **_out(args))
+    _warn(policy.warnings + warnings)
     yearly = tables["yearly"]
     print(f"{policy.title}: {args.years} years from {args.start_year}, seed {args.seed} -> "
           f"{folder} ({seconds:.1f} s)")
@@ -343,7 +350,9 @@ def command_compare(args: argparse.Namespace) -> int:
 
     folder, meta = compare_to_folder(
         args.scenario, args.baseline, [Path(r) for r in args.reform], args.replications,
-        args.seed, args.years, args.start_year, args.scale, lang=args.lang, **_out(args))
+        args.seed, args.years, args.start_year, args.scale, lang=args.lang,
+        catalogue=args.catalogue, **_out(args))
+    _warn(meta["warnings"])
     print(f"Compared {len(meta['scenarios']) - 1} reform(s) with {meta['baseline']} over "
           f"{args.years} years, {args.replications} replications -> {folder} "
           f"({meta['seconds']:.1f} s)")

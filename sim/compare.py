@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from sim.errors import InputError
 from sim.policy import Policy, check_in_force, load_policy
-from sim.region import check_scale, load_region_config
+from sim.region import catalogue_path, check_scale, load_region_config, use_catalogue
 from sim.resources import resolve
 from sim.yamlfile import read_yaml
 
@@ -195,21 +195,28 @@ def differing_parameters(scenarios: list[Scenario], start_year: int,
 
 def compare(scenario: str, baseline: str, reforms: list[Path], replications: int, seed: int,
             years: int, start_year: int, scale: float, executor: Executor | None = None,
-            progress: bool = True, on_loaded: Callable[[list[str]], None] | None = None
-            ) -> tuple[dict, dict, list[Scenario], dict]:
+            progress: bool = True, on_loaded: Callable[[list[str]], None] | None = None,
+            catalogue: str | None = None) -> tuple[dict, dict, list[Scenario], dict]:
     """Everything but writing: raw tables, summaries, scenarios and metadata.
 
     ``on_loaded`` is called with every input file once the region and policies are read and
-    before any run starts (the output folder checks that none of them lies inside it)."""
+    before any run starts (the output folder checks that none of them lies inside it).
+    ``catalogue`` (``--catalogue``) replaces the region's catalogue in every run; the metadata
+    name the catalogue used and carry the warnings (basic groups the catalogue lacks)."""
     if replications < 1:
         raise InputError(None, "--replications", f"value {replications}", "at least 1")
     config, region_path = load_region_config(scenario)
+    warnings: list[str] = []
+    if catalogue is not None:
+        config, _, warnings = use_catalogue(config, region_path, catalogue)
+    catalogue_file = catalogue_path(config, None)
     check_scale(config, scale)
     scenarios = build_scenarios(baseline, reforms)
     for each in scenarios:
         check_in_force(each.policy, start_year)
     if on_loaded is not None:
-        on_loaded([str(region_path), *sorted({f for s in scenarios for f in s.policy.files})])
+        on_loaded([str(region_path), str(catalogue_file),
+                   *sorted({f for s in scenarios for f in s.policy.files})])
     seeds = replication_seeds(seed, replications)
     raw = run_all(config, scenarios, seeds, years, start_year, scale, executor, progress)
     add_derived(raw)
@@ -217,6 +224,9 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
                  for name in KEYS}
     meta = {
         "region": str(region_path), "region_title": config["title"],
+        "catalogue": str(catalogue_file),
+        "catalogue_from": "--catalogue" if catalogue is not None else "region",
+        "warnings": warnings,
         "region_title_zh": config.get("title_zh"),
         "baseline": scenarios[0].label,
         "scenarios": [{"label": s.label, "kind": s.kind, "file": s.file, "title": s.title,

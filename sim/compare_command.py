@@ -24,8 +24,10 @@ def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replica
                       seed: int, years: int, start_year: int, scale: float, out: Path,
                       lang: str = "zh", executor: Executor | None = None,
                       progress: bool = True, briefing: bool = True,
-                      create_parent: bool = False) -> tuple[Path, dict]:
-    """Run the comparison and write its folder (with charts and report when ``briefing``)."""
+                      create_parent: bool = False,
+                      catalogue: str | None = None) -> tuple[Path, dict]:
+    """Run the comparison and write its folder (with charts and report when ``briefing``);
+    ``catalogue`` (``--catalogue``) replaces the region's catalogue in every run."""
     named = [resolve(scenario, "regions", ".yaml"), resolve(baseline, "policies", ".yaml"),
              *reforms]
     folder = RunFolder(out, inputs=named, create_parent=create_parent)
@@ -33,18 +35,21 @@ def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replica
         started = time.perf_counter()
         raw, summaries, scenarios, meta = compare(
             scenario, baseline, reforms, replications, seed, years, start_year, scale, executor,
-            progress, on_loaded=folder.check_inputs)
+            progress, on_loaded=folder.check_inputs, catalogue=catalogue)
         meta["seconds"] = round(time.perf_counter() - started, 2)
         meta["lang"] = lang
         meta["headline"] = {s.label: headline(summaries, meta, s.label) for s in scenarios[1:]}
         policy_files = sorted({f for s in scenarios for f in s.policy.files})
         record = run_record(
-            inputs={"region": meta["region"], "policies": policy_files},
+            inputs={"region": meta["region"], "catalogue": meta["catalogue"],
+                    "policies": policy_files},
             parameters={"scenarios": [{"label": s.label, "policy": s.policy.as_record()}
                                       for s in scenarios],
+                        "catalogue": {"path": meta["catalogue"],
+                                      "from": meta["catalogue_from"]},
                         "years": years, "start_year": start_year, "scale": scale},
             seeds={"root": seed, "replications": meta["replication_seeds"]},
-            extra={"kind": "compare", "seconds": meta["seconds"]},
+            extra={"kind": "compare", "seconds": meta["seconds"], "warnings": meta["warnings"]},
         )
         from sim.report.briefing import build_briefing
 

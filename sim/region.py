@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.catalogue import Catalogue, load_catalogue
+from sim.catalogue import Catalogue, code_list, load_catalogue
 from sim.errors import InputError, show
 from sim.resources import resolve
 from sim.yamlfile import read_yaml
@@ -257,7 +257,7 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
     """Whole-region checks beyond kinds and bounds: list lengths that match their names, shares
     summing to 1, a square distance matrix with one row per county, whole non-negative counts,
     hospitals only in counties that exist, bed ranges in order, at least one hospital reachable
-    from every populated county, and a catalogue that exists."""
+    from every populated county, and a catalogue that exists and holds every basic group."""
     ages = config["age_groups"]
     n_ages = len(ages["names"])
     if n_ages == 0:
@@ -374,8 +374,35 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
                          "a catalogue file beside the region, a path, or a shipped name")
     if path is not None and (path.parent / config["catalogue"]).is_file():
         config["catalogue"] = str(catalogue)  # beside the region file: build_region finds it
+    missing = load_catalogue(catalogue).missing_codes(config["basic_groups"]["codes"])
+    if missing:
+        raise InputError(file, "basic_groups.codes", f"{len(missing)} code(s) not in the "
+                         f"region's catalogue {catalogue.name}: {code_list(missing)}",
+                         "codes of groups in the catalogue (drop them, or name a catalogue "
+                         "that has them)")
 
 
+def use_catalogue(config: dict, region_path: Path, argument: str
+                  ) -> tuple[dict, Path, list[str]]:
+    """The region with ``--catalogue`` (a file or a shipped name) in place of its own catalogue.
+
+    Returns the changed configuration, the catalogue's path and warnings: the region's basic
+    groups that the catalogue lacks are left out with a warning (the region file itself is not
+    wrong, so this is not the error it is in a region file)."""
+    try:
+        path = resolve(argument, "catalogues", ".csv")
+    except InputError as error:
+        raise InputError(argument, "--catalogue", error.problem, error.expected) from None
+    catalogue = load_catalogue(path)
+    config = {**config, "catalogue": str(path)}
+    warnings = []
+    missing = catalogue.missing_codes(config["basic_groups"]["codes"])
+    if missing:
+        warnings.append(
+            f"--catalogue {path.name}: {len(missing)} of the basic groups of "
+            f"{region_path.name} (basic_groups.codes) are not in the catalogue and are left "
+            f"out: {code_list(missing)}")
+    return config, path, warnings
 
 
 def check_scale(config: dict, scale: float) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sim.calendar import run_calendar
 from sim.model import RegionModel
 from sim.policy import check_in_force, load_policy
-from sim.region import check_scale, load_region_config
+from sim.region import catalogue_path, check_scale, load_region_config, use_catalogue
 from sim.report.charts import run_charts
 from sim.resources import resolve
 from sim.store import RunFolder, run_record
@@ -23,16 +23,24 @@ TABLES = ("monthly", "yearly", "yearly_by_level", "hospital_yearly", "fund_by_sc
 
 def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: int,
                   start_year: int, seed: int, out: Path, scale: float = 1.0,
-                  progress: bool = True, charts: bool = True, create_parent: bool = False):
+                  progress: bool = True, charts: bool = True, create_parent: bool = False,
+                  catalogue: str | None = None):
+    """Run the region model and write its folder; return the tables, the folder, the seconds,
+    the policy and warnings. ``catalogue`` (``--catalogue``: a file or a shipped name) replaces
+    the region's catalogue; the run record names the catalogue used and its sha256."""
     policy_path = resolve(policy_name, "policies", ".yaml")
     folder = RunFolder(out, inputs=[resolve(scenario, "regions", ".yaml"), policy_path,
                                     *reforms], create_parent=create_parent)
     with folder:
         config, region_path = load_region_config(scenario)
+        warnings: list[str] = []
+        if catalogue is not None:
+            config, _, warnings = use_catalogue(config, region_path, catalogue)
         check_scale(config, scale)
         policy = load_policy(policy_path, reforms)
         check_in_force(policy, start_year)
-        folder.check_inputs([region_path, *policy.files])
+        catalogue_file = catalogue_path(config, None)
+        folder.check_inputs([region_path, catalogue_file, *policy.files])
         started = time.perf_counter()
         model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,
                             scale=scale)
@@ -40,13 +48,17 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
         tables = model.tables()
         seconds = time.perf_counter() - started
         record = run_record(
-            inputs={"region": region_path, "policy": policy.files},
+            inputs={"region": region_path, "catalogue": catalogue_file,
+                    "policy": policy.files},
             parameters={"values_at_start": policy.resolved(dt.date(start_year, 1, 1)),
-                        "policy": policy.as_record(), "region": config, "years": years,
-                        "start_year": start_year, "scale": scale},
+                        "policy": policy.as_record(), "region": config,
+                        "catalogue": {"path": str(catalogue_file),
+                                      "from": "--catalogue" if catalogue is not None
+                                      else "region"},
+                        "years": years, "start_year": start_year, "scale": scale},
             seeds={"root": seed, "streams": "SeedSequence(entropy=root, spawn_key=(stream, "
                                             "year, month))"},
-            extra={"kind": "run", "seconds": round(seconds, 2)},
+            extra={"kind": "run", "seconds": round(seconds, 2), "warnings": warnings},
         )
         for name in TABLES:
             folder.write_table(name, tables[name])
@@ -54,4 +66,4 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
         if charts:
             run_charts(tables, folder.path("charts"))
         path = folder.commit()
-    return tables, path, seconds, policy
+    return tables, path, seconds, policy, warnings

@@ -146,7 +146,8 @@ def test_extends_cycles_and_bad_extends(tmp_path, refused):
 def test_a_catalogue_beside_the_region_file_is_found(tmp_path):
     import shutil
 
-    shutil.copy(shipped("catalogues", "yunnan_2022", ".csv"), tmp_path / "ours.csv")
+    # Suzhou's catalogue holds all 21 basic groups of the default region (its own list)
+    shutil.copy(shipped("catalogues", "suzhou_2022", ".csv"), tmp_path / "ours.csv")
     path = _region(tmp_path, "catalogue: ours.csv\n")
     config, _ = load_region_config(path)
     region = build_region(config, np.random.SeedSequence(0))
