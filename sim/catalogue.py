@@ -4,8 +4,11 @@ The project's own catalogue format is one CSV (or Parquet) row per group with th
 
     code, name, adrg, mdc, severity_rank, weight, basic_group, stable, whole_group_review
 
-and, optionally, reference mean costs (``mean_cost`` region-wide, ``mean_cost_<level>``) and
-per-level difference coefficients (``coefficient_<level>``). A group whose ``weight`` is empty is
+and, optionally, reference mean costs (``mean_cost`` region-wide, ``mean_cost_<level>``),
+per-level difference coefficients (``coefficient_<level>``) and the payment standards a city
+published (``payment_standard``, ``payment_standard_<level>``, ``payment_standard_<scheme>`` or
+``payment_standard_<level>_<scheme>``, yuan per case; kept for reference, payment rules do not
+read them: the policy's rate or point value decides payment). A group whose ``weight`` is empty is
 listed but unpriced: cases in it cannot be settled (rule §2.2: weights are set by the province).
 ``severity_rank`` counts from 1 (least severe) inside the ADRG family; upcoding moves a case to a
 sibling with a higher rank (POLICY_RULES §0).
@@ -166,7 +169,8 @@ def validate_catalogue(table: pd.DataFrame, file: str) -> pd.DataFrame:
         out[column] = _parse_flag(table[column], column, file)
     optional = [
         c for c in table.columns
-        if c == "mean_cost" or c.startswith("mean_cost_") or c.startswith("coefficient_")
+        if c in ("mean_cost", "payment_standard")
+        or c.startswith(("mean_cost_", "coefficient_", "payment_standard_"))
     ]
     for column in optional:
         out[column] = _number_column(table[column], column, file, allow_empty=True)
@@ -175,7 +179,8 @@ def validate_catalogue(table: pd.DataFrame, file: str) -> pd.DataFrame:
         raise InputError(
             file, "header", f"unknown column {extra[0]!r}",
             "catalogue columns (" + ", ".join(REQUIRED_COLUMNS)
-            + ", mean_cost, mean_cost_<level>, coefficient_<level>)",
+            + ", mean_cost, mean_cost_<level>, coefficient_<level>, payment_standard, "
+            "payment_standard_<level>[_<scheme>])",
         )
     return out
 

@@ -2,14 +2,18 @@
 
 A city table (CSV in UTF-8 with or without BOM, or Parquet) names its columns in Chinese and differs
 from city to city; :func:`import_city_table` recognises the columns by their headers (code, name,
-relative weight, basic/stable/whole-group-review flags, level coefficients), derives each group's
-ADRG family, MDC and severity rank from its code (POLICY_RULES §0), and returns a table that
+relative weight, basic/stable/whole-group-review flags, level coefficients, payment standards)
+and, where no header matches, by their content (a column of group codes such as ``AB12``; one
+numeric column of weights within 0.05–60), derives each group's ADRG family, MDC and severity
+rank from its code (POLICY_RULES §0), and returns a table that
 :func:`sim.catalogue.validate_catalogue` accepts, together with an :class:`ImportReport` that says
-what was read, what was left out and why. Nothing is guessed: payment standards, rates, outlier
-thresholds and sub-grade coefficients are reported and ignored, and a group without a usable
-weight (empty, 0, or the weight-1 placeholder some cities give unstable groups) is imported with
-an empty weight, i.e. unpriced (§2.2). :func:`write_source_card` records the provenance next to
-the written catalogue.
+what was read, what was left out and why. Nothing is guessed: rates, outlier thresholds and
+sub-grade coefficients are reported and ignored; payment standards are kept as published
+(``payment_standard[_<level>][_<scheme>]``) and the base rate they imply per level (standard ÷
+weight) is reported; a group without a usable weight (empty, 0, or the weight-1 placeholder some
+cities give unstable groups) is imported with an empty weight, i.e. unpriced (§2.2). A table of
+standard scores (标准分值) without weights is refused: see :data:`SCORES_ONLY`.
+:func:`write_source_card` records the provenance next to the written catalogue.
 """
 
 from __future__ import annotations
@@ -30,10 +34,23 @@ from sim.catalogue import read_table, validate_catalogue, write_catalogue
 from sim.errors import InputError, show
 from sim.store import write_files_atomically
 
-CODE_HEADERS = ("DRG编码", "分组编码", "DRG")
-NAME_HEADERS = ("DRG名称", "分组名称", "DRG组名称")
-WEIGHT_HEADERS = ("RW", "权重", "初始权重")
+CODE_HEADERS = ("DRG编码", "分组编码", "DRG组编码", "病组编码", "DRG分组编码", "DRG")
+NAME_HEADERS = ("DRG名称", "分组名称", "DRG组名称", "病组名称", "DRG分组名称")
+WEIGHT_HEADERS = ("RW", "权重", "初始权重", "相对权重")
 LEVELS = {"一": "primary", "二": "secondary", "三": "tertiary"}
+SCHEMES = {"职工": "employee", "居民": "resident"}
+
+# Recognition by content, for columns whose header says nothing (POLICY_RULES §0 code shape):
+# a group code is a letter and three or four letters or digits, at least one a digit (AB12,
+# ES31, FM19A); a weight column holds numbers of which (nearly) all positive ones lie within
+# 0.05–60, not all whole numbers. "Mostly" is 90% of the non-empty cells.
+CODE_SHAPE = r"(?=.*\d)[A-Za-z][A-Za-z0-9]{3,4}"
+WEIGHT_RANGE = (0.05, 60.0)
+MOSTLY = 0.9
+SCORES_ONLY = ("standard scores (标准分值) and no relative weight: scores are points on a "
+               "city's own scale, and turning them into weights needs the score of the average "
+               "case, which the table does not give; drgsim's catalogue holds weights, and its "
+               "DIP method (§8) computes scores from mean costs instead of taking given ones")
 YES, NO = "是", "否"
 
 # Split characters (the 4th, and for five-character local codes the 5th, character of a code)
@@ -78,10 +95,14 @@ FLAG_RULES = (
 )
 COEFFICIENT_RULES = (r"([一二三])级医院系数", r"等级系数（([一二三])级.*）")
 
+# Payment standards (yuan per case: weight × rate × coefficient, POLICY_RULES §3): kept as
+# published, one catalogue column per level and scheme named in the header.
+PAYMENT_STANDARD = r"(.*)(支付标准|付费标准)(.*)"
+
 # Known columns that a catalogue does not hold: header pattern → reason.
 IGNORED_RULES = (
-    (r".*支付标准.*", "payment standard in yuan (weight × rate × coefficient, POLICY_RULES §3): "
-     "a policy result, not part of a catalogue"),
+    (r".*(支付标准|付费标准).*", "payment standard of a sub-grade or with a qualifier that the "
+     "catalogue's primary/secondary/tertiary levels and employee/resident schemes cannot hold"),
     (r"(基础)?费率(（.*）)?", "rate in yuan per weight unit: a policy parameter "
      "(POLICY_RULES §1.5, §3), not part of a catalogue"),
     (r"等级系数（.*）", "coefficient of a sub-grade (三甲, 三乙, 省三甲 …) that the catalogue's "
@@ -103,7 +124,10 @@ class ImportReport:
 
     ``ignored_rows`` holds (row, code, reason) with rows counted from 1 after the header;
     ``unpriced`` holds (code, reason) for groups imported with an empty weight; each of
-    ``notes`` is (remark, codes or families it concerns) about ranks or flag values to check.
+    ``notes`` is (remark, codes or families it concerns) about ranks, flag values or repeated
+    codes to check; ``base_rates`` holds (catalogue column, figures) for each payment standard:
+    the base rate it implies (standard ÷ weight, yuan per weight unit) over the priced groups;
+    ``published_rates`` holds (header, figures) of rate columns (费率), which are not imported.
     """
 
     source: str
@@ -118,6 +142,8 @@ class ImportReport:
     basic_group: int
     whole_group_review: int
     families: int
+    base_rates: tuple[tuple[str, dict], ...] = ()
+    published_rates: tuple[tuple[str, dict], ...] = ()
 
     @property
     def priced(self) -> int:
@@ -150,6 +176,16 @@ class ImportReport:
         if self.ignored_columns:
             lines.append("ignored columns:")
             lines += [f"  {header}: {reason}" for header, reason in self.ignored_columns]
+        if self.base_rates:
+            lines.append("implied base rates (payment standard ÷ weight, yuan per weight unit, "
+                         "median over priced groups):")
+            lines += [f"  {column}: {_rate_text(figures)}" for column, figures in self.base_rates]
+        if self.published_rates:
+            lines.append("published rates (not imported):")
+            lines += [f"  {header}: ¥{figures['median']:,.2f}"
+                      + (f" (¥{figures['min']:,.2f}–¥{figures['max']:,.2f})"
+                         if figures["min"] != figures["max"] else "")
+                      for header, figures in self.published_rates]
         if self.unpriced:
             lines.append(f"unpriced groups ({len(self.unpriced)}, imported with an empty weight):")
             by_reason: dict[str, list[str]] = {}
@@ -168,6 +204,16 @@ class ImportReport:
             lines += [f"  {remark}" + (f": {_short_list(list(items), 8)}" if items else "")
                       for remark, items in self.notes]
         return lines
+
+
+def _rate_text(figures: dict) -> str:
+    text = (f"¥{figures['median']:,.2f} over {figures['groups']} groups (5th–95th percentile "
+            f"¥{figures['p5']:,.2f}–¥{figures['p95']:,.2f}; "
+            f"{figures['within_1_percent']:.0%} within 1% of the median)")
+    if "median_per_coefficient" in figures:
+        text += (f"; ÷ {figures['coefficient']}: ¥{figures['median_per_coefficient']:,.2f} "
+                 f"({figures['within_1_percent_per_coefficient']:.0%} within 1%)")
+    return text
 
 
 def _short_list(codes: list[str], shown: int) -> str:
@@ -193,15 +239,88 @@ def _single(headers: list[str], candidates: tuple[str, ...], file: str, what: st
     return found[0] if found else None
 
 
-def _ignored_reason(header: str, raw: pd.Series, weights: pd.Series) -> str:
-    """Why a column is not imported; a 例均费用 column proportional to the weight says so."""
+def _payment_standard_column(header: str) -> str | None:
+    """The catalogue column of a payment-standard header: ``payment_standard``, then
+    ``_<level>`` for 一级/二级/三级 and ``_<scheme>`` for 职工/居民 (支付标准（三级职工） →
+    ``payment_standard_tertiary_employee``); None when the header says more (a sub-grade)."""
+    match = re.fullmatch(PAYMENT_STANDARD, header)
+    if match is None:
+        return None
+    rest, column = match.group(1) + match.group(3), "payment_standard"
+    level = re.search(r"([一二三])级", rest)
+    if level:
+        rest = rest.replace(level.group(0), "", 1)
+        column += "_" + LEVELS[level.group(1)]
+    for word, scheme in SCHEMES.items():
+        if word in rest:
+            rest = rest.replace(word, "", 1)
+            column += "_" + scheme
+            break
+    return column if re.sub(r"[（）\s]|医院|元", "", rest) == "" else None
+
+
+def _known_by_name(header: str) -> bool:
+    """A header that says what its column is (recognised or knowingly ignored)."""
+    if header in CODE_HEADERS + NAME_HEADERS + WEIGHT_HEADERS or header.upper() in (
+            CODE_HEADERS + WEIGHT_HEADERS):
+        return True
+    patterns = ([rule[0] for rule in FLAG_RULES] + list(COEFFICIENT_RULES)
+                + [rule[0] for rule in IGNORED_RULES] + [MEAN_COST_HEADER])
+    return any(re.fullmatch(pattern, header) for pattern in patterns)
+
+
+def _filled(values: pd.Series) -> pd.Series:
+    return values[values != ""]
+
+
+def _code_share(values: pd.Series) -> float:
+    """Share of the non-empty cells shaped like a group code (letter + 3–4 letters/digits)."""
+    filled = _filled(values)
+    return float(filled.str.fullmatch(CODE_SHAPE).mean()) if len(filled) else 0.0
+
+
+def _weight_like(values: pd.Series) -> bool:
+    """Mostly numbers, not all whole, whose positive values lie mostly within WEIGHT_RANGE."""
+    filled = _filled(values)
+    numbers = pd.to_numeric(filled, errors="coerce")
+    if len(filled) == 0 or numbers.notna().mean() < MOSTLY:
+        return False
+    positive = numbers[numbers > 0]
+    low, high = WEIGHT_RANGE
+    return (len(positive) > 0 and not (positive == positive.round()).all()
+            and ((positive >= low) & (positive <= high)).mean() >= MOSTLY)
+
+
+def _name_like(values: pd.Series) -> bool:
+    """Mostly text with Chinese characters (group names)."""
+    filled = _filled(values)
+    return len(filled) > 0 and float(filled.str.contains(r"[\u4e00-\u9fff]").mean()) >= MOSTLY
+
+
+def _by_content(raw: pd.DataFrame, headers: list[str], test, file: str, what: str,
+                expected: str) -> str | None:
+    """The one column among ``headers`` whose content passes ``test``; None if none does; an
+    error naming the candidates if several do."""
+    found = [h for h in headers if test(raw[h])]
+    if len(found) > 1:
+        raise InputError(file, "header", f"no {what} header, and {len(found)} columns could hold "
+                         f"{what}s by their content: " + ", ".join(repr(h) for h in found),
+                         expected)
+    return found[0] if found else None
+
+
+def _proportional_to_weight(raw: pd.Series, weights: pd.Series) -> float | None:
+    """The constant c when ``raw`` = weight × c in every priced row (within 0.1%), else None."""
+    ratio = pd.to_numeric(raw, errors="coerce") / weights.where(weights > 0)
+    ratio = ratio.dropna()
+    if len(ratio) and (ratio.max() - ratio.min()) <= 0.001 * ratio.median():
+        return float(ratio.median())
+    return None
+
+
+def _ignored_reason(header: str) -> str:
+    """Why a column is not imported."""
     if re.fullmatch(MEAN_COST_HEADER, header):
-        ratio = pd.to_numeric(raw, errors="coerce") / weights.where(weights > 0)
-        ratio = ratio.dropna()
-        if len(ratio) and (ratio.max() - ratio.min()) <= 0.001 * ratio.median():
-            return (f"equals weight × {ratio.median():,.0f} in every priced row (ratio "
-                    f"{ratio.min():,.1f}–{ratio.max():,.1f}): a payment standard, not an "
-                    "observed mean cost; not imported as mean_cost")
         return ("mean cost per case whose basis the table does not state; not imported as "
                 "mean_cost")
     for pattern, reason in IGNORED_RULES:
@@ -210,33 +329,60 @@ def _ignored_reason(header: str, raw: pd.Series, weights: pd.Series) -> str:
     return "not recognised"
 
 
+def _stem(name: str) -> str:
+    """A group name without its severity part (the text before the first comma)."""
+    return re.split(r"[，,]", name, maxsplit=1)[0].strip()
+
+
 def _group_rows(raw: pd.DataFrame, code_column: str, name_column: str | None,
-                weight_column: str) -> tuple[list[tuple[int, str, str]], pd.DataFrame]:
-    """Keep the first row of each group code; report non-group codes and repeated codes."""
+                weight_column: str
+                ) -> tuple[list[tuple[int, str, str]], pd.DataFrame, list[str]]:
+    """One row per group code; report non-group codes and repeated codes.
+
+    Of identical repeated rows the first is kept. Of repeated rows that differ, the one whose
+    name (before the severity part) is the name of the other groups of its ADRG family is kept
+    when exactly one is (Urumqi 2022 prints intracranial haemorrhage, a BR1 group, as DR13
+    beside the real DR13 of DR1, head and neck malignancy); otherwise the first. Returns the
+    ignored rows, the kept rows and the codes whose repeated rows differ (for a warning)."""
     codes = raw[code_column]
     is_group = codes.str.fullmatch(GROUP_CODE)
-    repeated = is_group & codes.where(is_group).duplicated()
-    kept = raw[is_group & ~repeated]
-    kept_row = pd.Series(kept.index, index=kept[code_column])
+    names = raw[name_column] if name_column is not None else pd.Series("", index=raw.index)
+    repeated_codes = codes[is_group & codes.where(is_group).duplicated()].unique()
 
     def describe(row: int) -> str:
-        name = raw.loc[row, name_column] if name_column is not None else ""
-        return f"{name!r}, {raw.loc[row, weight_column] or 'no'} weight"
+        return f"{names[row]!r}, {raw.loc[row, weight_column] or 'no'} weight"
 
-    ignored = []
+    ignored, dropped, conflicting = [], set(), []
     for row in raw.index[~is_group]:
-        name = raw.loc[row, name_column] if name_column is not None else ""
         reason = "empty code" if codes[row] == "" else (
-            "not a group code (no MDC letter" + (f": {name}" if name else "") + ")")
+            "not a group code (no MDC letter" + (f": {names[row]}" if names[row] else "") + ")")
         ignored.append((int(row), codes[row], reason))
-    for row in raw.index[repeated]:
-        first = int(kept_row[codes[row]])
-        same = describe(row) == describe(first)
-        reason = f"duplicate code; row {first} kept" + (
-            "" if same else f" although the rows differ ({describe(first)} kept, "
-                            f"{describe(row)} dropped)")
-        ignored.append((int(row), codes[row], reason))
-    return sorted(ignored), kept
+    for code in repeated_codes:
+        rows = [int(r) for r in raw.index[codes == code]]
+        differ = len({describe(r) for r in rows}) > 1
+        family = is_group & (codes.str[:3] == code[:3]) & (codes != code)
+        siblings = {_stem(n) for n in names[family]}
+        fitting = [r for r in rows if _stem(names[r]) in siblings]
+        keep = fitting[0] if differ and len(fitting) == 1 else rows[0]
+        if differ:
+            conflicting.append(code)
+        for row in rows:
+            if row == keep:
+                continue
+            dropped.add(row)
+            if not differ:
+                reason = f"duplicate code; row {keep} kept"
+            elif keep in fitting:
+                reason = (f"duplicate code; row {keep} kept, whose name is that of the other "
+                          f"{code[:3]} groups ({', '.join(codes[family])}); this row's name "
+                          f"{names[row]!r} is not (rows differ: {describe(keep)} kept, "
+                          f"{describe(row)} dropped)")
+            else:
+                reason = (f"duplicate code; row {keep} kept although the rows differ "
+                          f"({describe(keep)} kept, {describe(row)} dropped)")
+            ignored.append((row, code, reason))
+    kept = raw[is_group & ~raw.index.isin(list(dropped))]
+    return sorted(ignored), kept, conflicting
 
 
 def _severity_ranks(codes: pd.Series, families: pd.Series) -> pd.Series:
@@ -272,17 +418,79 @@ def _check_flags(values: pd.Series, header: str, known: frozenset[str], strict: 
              f"(rows: {count})", ()) for value, count in counts.items()]
 
 
+def _spread(ratio: pd.Series) -> dict:
+    median = float(ratio.median())
+    return {"median": round(median, 2), "p5": round(float(ratio.quantile(0.05)), 2),
+            "p95": round(float(ratio.quantile(0.95)), 2), "min": round(float(ratio.min()), 2),
+            "max": round(float(ratio.max()), 2),
+            "within_1_percent": round(float(((ratio - median).abs()
+                                             <= 0.01 * median).mean()), 3)}
+
+
+def _base_rates(table: pd.DataFrame, columns: dict[str, str]) -> list[tuple[str, dict]]:
+    """Per payment-standard column: the base rate it implies, standard ÷ weight (yuan per weight
+    unit), over priced groups with a standard above 0: median, 5th/95th percentiles, min, max,
+    share within 1% of the median; where the catalogue has that level's coefficient, also
+    standard ÷ (weight × coefficient) (POLICY_RULES §3: standard = weight × rate × coefficient)."""
+    rates = []
+    for header, column in columns.items():
+        parts = column.split("_")[2:]
+        level = next((p for p in parts if p in LEVELS.values()), None)
+        scheme = next((p for p in parts if p in SCHEMES.values()), None)
+        usable = table[column].gt(0) & table["weight"].gt(0)
+        if not usable.any():
+            continue
+        ratio = table.loc[usable, column] / table.loc[usable, "weight"]
+        figures = {"column": header, "level": level or "every level",
+                   "scheme": scheme or "every scheme", "groups": int(usable.sum()),
+                   **_spread(ratio)}
+        coefficient = f"coefficient_{level}"
+        if level and coefficient in table.columns:
+            with_coefficient = usable & table[coefficient].gt(0)
+            if with_coefficient.any():
+                per = (table.loc[with_coefficient, column]
+                       / (table.loc[with_coefficient, "weight"]
+                          * table.loc[with_coefficient, coefficient]))
+                spread = _spread(per)
+                figures |= {"coefficient": coefficient,
+                            "median_per_coefficient": spread["median"],
+                            "within_1_percent_per_coefficient": spread["within_1_percent"]}
+        rates.append((column, figures))
+    return rates
+
+
+def _published_rates(kept: pd.DataFrame, headers: list[str]) -> list[tuple[str, dict]]:
+    """Rate columns (费率, 基础费率 …): the values a city published, for the source card."""
+    rates = []
+    for header in headers:
+        if re.fullmatch(IGNORED_RULES[1][0], header):
+            numbers = pd.to_numeric(kept[header], errors="coerce").dropna()
+            numbers = numbers[numbers > 0]
+            if len(numbers):
+                rates.append((header, {"median": round(float(numbers.median()), 2),
+                                       "min": round(float(numbers.min()), 2),
+                                       "max": round(float(numbers.max()), 2)}))
+    return rates
+
+
 def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
     """Read a city DRG table and return it in the catalogue format, with an import report.
 
     Columns are recognised by their Chinese headers (see ``CODE_HEADERS``, ``NAME_HEADERS``,
-    ``WEIGHT_HEADERS``, ``FLAG_RULES`` and ``COEFFICIENT_RULES``); the ADRG family is the first
-    three characters of the code, the MDC its first letter and the severity rank the dense rank of
-    the split characters inside the family (POLICY_RULES §0). Rows whose code is not a group code
-    (``0000``, ``0``, ``000P`` 未入组 …) and repeated codes are left out and reported. A group whose
-    weight is empty, 0, or 1 in a group flagged unstable or uncovered (a placeholder, as in
-    lanzhou_2023 and taizhou_2022) keeps an empty weight: it is listed but unpriced (§2.2).
-    Raises :class:`InputError` when the code or weight column is missing or a value is unusable.
+    ``WEIGHT_HEADERS``, ``FLAG_RULES``, ``COEFFICIENT_RULES`` and ``PAYMENT_STANDARD``); where no
+    header names the code, weight or name column, by content among the columns whose headers
+    say nothing (``CODE_SHAPE``, ``WEIGHT_RANGE``, Chinese text), refusing a choice between
+    several candidates. The ADRG family is the first three characters of the code, the MDC its
+    first letter and the severity rank the dense rank of the split characters inside the family
+    (POLICY_RULES §0), for any number of ranks. Rows whose code is not a group code (``0000``,
+    ``0``, ``000P`` 未入组 …) and repeated codes are left out and reported (see
+    :func:`_group_rows` for which of two differing rows is kept). A group whose weight is
+    empty, 0, or 1 in a group flagged unstable or uncovered (a placeholder, as in lanzhou_2023
+    and taizhou_2022) keeps an empty weight: it is listed but unpriced (§2.2). Payment standards
+    are kept (0 = none, kept empty), and a 例均费用 column that equals weight × a constant in
+    every priced row (guangxi) is a payment standard too, not a mean cost.
+    Raises :class:`InputError` when the code or weight column is missing or ambiguous, when the
+    table has standard scores but no weights (:data:`SCORES_ONLY`), or a value is unusable.
     """
     path = Path(path)
     file = str(path)
@@ -294,17 +502,42 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
     found = ", ".join(headers)
     if len(raw) == 0:
         raise InputError(file, None, "the table has no rows", "one row per case group")
+    unnamed = [h for h in headers if not _known_by_name(h)]
+    by_content: dict[str, str] = {}
 
     code_column = _single(headers, CODE_HEADERS, file, "code")
     if code_column is None:
-        raise InputError(file, "header", f"no group code column among: {found}",
-                         "a column " + " / ".join(CODE_HEADERS))
+        code_column = _by_content(raw, unnamed, lambda v: _code_share(v) >= MOSTLY, file,
+                                  "group code", "a column " + " / ".join(CODE_HEADERS))
+        if code_column is None:
+            raise InputError(file, "header", f"no group code column among: {found} (and none "
+                             "whose values are mostly codes such as AB12)",
+                             "a column " + " / ".join(CODE_HEADERS))
+        share = _code_share(raw[code_column])
+        by_content[code_column] = (f"recognised by content: {share:.0%} of its values are "
+                                   "group codes")
+        unnamed.remove(code_column)
     weight_column = _single(headers, WEIGHT_HEADERS, file, "weight")
     if weight_column is None:
-        hint = " (标准分值 holds standard points, not weights)" if "标准分值" in headers else ""
-        raise InputError(file, "header", f"no weight column among: {found}{hint}",
-                         "a column " + " / ".join(WEIGHT_HEADERS))
+        weight_column = _by_content(raw, unnamed, _weight_like, file, "weight",
+                                    "a column named " + " / ".join(WEIGHT_HEADERS)
+                                    + " (rename the weight column)")
+        if weight_column is None:
+            if "标准分值" in headers:
+                raise InputError(file, "header", f"only {SCORES_ONLY}",
+                                 "a relative-weight column " + " / ".join(WEIGHT_HEADERS))
+            raise InputError(file, "header", f"no weight column among: {found} (and none "
+                             f"whose values are mostly numbers within {WEIGHT_RANGE[0]:g}–"
+                             f"{WEIGHT_RANGE[1]:g})", "a column " + " / ".join(WEIGHT_HEADERS))
+        by_content[weight_column] = (f"recognised by content: numbers mostly within "
+                                     f"{WEIGHT_RANGE[0]:g}–{WEIGHT_RANGE[1]:g}")
+        unnamed.remove(weight_column)
     name_column = _single(headers, NAME_HEADERS, file, "name")
+    if name_column is None and unnamed:
+        name_column = _by_content(raw, unnamed, _name_like, file, "name",
+                                  "a column " + " / ".join(NAME_HEADERS))
+        if name_column is not None:
+            by_content[name_column] = "recognised by content: Chinese text"
 
     recognised = {code_column: "code (ADRG = first 3 characters, MDC = first letter, severity "
                                "rank from the split character; POLICY_RULES §0)",
@@ -312,8 +545,11 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
                                  "= unpriced; POLICY_RULES §2.2)"}
     if name_column is not None:
         recognised[name_column] = "name"
+    for header, how in by_content.items():
+        recognised[header] += f" [{how}]"
     flag_columns: list[tuple[str, dict[str, set[str]], frozenset[str], bool]] = []
     coefficient_columns: dict[str, str] = {}
+    payment_columns: dict[str, str] = {}
     for header in headers:
         if header in recognised:
             continue
@@ -334,9 +570,18 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
                     recognised[header] = (f"{column} (level difference coefficient, "
                                           "POLICY_RULES §2.4)")
                     break
-    recognised_columns = tuple((h, recognised[h]) for h in headers if h in recognised)
+            else:
+                column = _payment_standard_column(header)
+                if column is not None:
+                    if column in payment_columns.values():
+                        raise InputError(file, "header", f"a second column for {column}: "
+                                         f"{header!r}", "one payment standard column per level "
+                                         "and scheme")
+                    payment_columns[header] = column
+                    recognised[header] = (f"{column} (payment standard in yuan, kept as "
+                                          "published; 0 = none; POLICY_RULES §3)")
 
-    ignored_rows, kept = _group_rows(raw, code_column, name_column, weight_column)
+    ignored_rows, kept, conflicting = _group_rows(raw, code_column, name_column, weight_column)
     if len(kept) == 0:
         raise InputError(file, f"column {code_column}", "no row holds a group code",
                          "codes such as AA19 or ES31")
@@ -344,6 +589,9 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
 
     # Flags (POLICY_RULES §2.2, §2.4, §2.5).
     notes: list[tuple[str, tuple[str, ...]]] = []
+    if conflicting:
+        notes.append(("codes given twice with different rows: one row kept, the other left out "
+                      "(see ignored rows; check the source)", tuple(conflicting)))
     marks = {flag: pd.Series(False, index=kept.index) for flag in ("basic", "unstable", "review")}
     for header, flags, known, strict in flag_columns:
         values = kept[header]
@@ -365,6 +613,22 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
     unpriced_reason[words] = f"{weight_column} is text, not a weight: " + text[words]
     weights = weights.where(unpriced_reason == "")
 
+    # A 例均费用 column equal to weight × a constant is a payment standard (guangxi: × 7,990).
+    mean_cost_notes = {}
+    for header in headers:
+        if header in recognised or not re.fullmatch(MEAN_COST_HEADER, header):
+            continue
+        constant = _proportional_to_weight(kept[header], weights)
+        if constant is None:
+            continue
+        why = (f"equals weight × {constant:,.0f} in every priced row: a payment standard, not "
+               "an observed mean cost")
+        if "payment_standard" in payment_columns.values():
+            mean_cost_notes[header] = why + "; not imported (the table has a payment standard)"
+            continue
+        payment_columns[header] = "payment_standard"
+        recognised[header] = f"payment_standard ({why}; kept as payment_standard, not mean_cost)"
+
     table = pd.DataFrame({
         "code": kept[code_column],
         "name": names,
@@ -379,10 +643,14 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
     order = [f"coefficient_{level}" for level in LEVELS.values()]
     for header, column in sorted(coefficient_columns.items(), key=lambda h: order.index(h[1])):
         table[column] = _numbers(kept[header], header, file)
+    for header, column in sorted(payment_columns.items(), key=lambda h: _standard_order(h[1])):
+        standard = _numbers(kept[header], header, file)
+        table[column] = standard.where(standard > 0)
     table = validate_catalogue(table.reset_index(drop=True), file)
 
+    recognised_columns = tuple((h, recognised[h]) for h in headers if h in recognised)
     ignored_columns = tuple(
-        (header, _ignored_reason(header, kept[header], weights))
+        (header, mean_cost_notes.get(header) or _ignored_reason(header))
         for header in headers if header not in recognised
     )
     notes += _severity_notes(table)
@@ -400,8 +668,21 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
         basic_group=int(table["basic_group"].sum()),
         whole_group_review=int(table["whole_group_review"].sum()),
         families=int(table["adrg"].nunique()),
+        base_rates=tuple(_base_rates(table, {h: c for h, c in sorted(
+            payment_columns.items(), key=lambda h: _standard_order(h[1]))})),
+        published_rates=tuple(_published_rates(kept, [h for h in headers
+                                                      if h not in recognised])),
     )
     return table, report
+
+
+def _standard_order(column: str) -> tuple[int, int]:
+    """Payment standards ordered by level (none, primary, secondary, tertiary), then scheme."""
+    parts = column.split("_")[2:]
+    levels, schemes = list(LEVELS.values()), list(SCHEMES.values())
+    level = next((levels.index(p) + 1 for p in parts if p in levels), 0)
+    scheme = next((schemes.index(p) + 1 for p in parts if p in schemes), 0)
+    return level, scheme
 
 
 def _severity_notes(table: pd.DataFrame) -> list[tuple[str, tuple[str, ...]]]:
@@ -447,8 +728,10 @@ def source_card(report: ImportReport, source_path: str | Path, catalogue_name: s
     """The YAML provenance card of a catalogue named ``catalogue_name``.
 
     The card holds the source file's name and sha256, the drgsim version, the counts, the
-    recognised and ignored columns, the unpriced groups, the ignored rows and the notes. The
-    import date is left out on purpose so that re-running an import reproduces the card exactly.
+    recognised and ignored columns, the base rates that the payment standards imply (per level
+    and scheme: median, spread and count over the priced groups) and the rates the table
+    publishes, the unpriced groups, the ignored rows and the notes. The import date is left out
+    on purpose so that re-running an import reproduces the card exactly.
     """
     source_path = Path(source_path)
     digest = hashlib.sha256(source_path.read_bytes()).hexdigest()
@@ -459,6 +742,17 @@ def source_card(report: ImportReport, source_path: str | Path, catalogue_name: s
         "counts": report.counts(),
         "recognised_columns": dict(report.recognised_columns),
         "ignored_columns": dict(report.ignored_columns),
+    }
+    if report.base_rates:
+        card["implied_base_rates"] = {
+            "how": "payment standard ÷ weight in yuan per weight unit over the priced groups "
+                   "with a standard above 0: median, 5th and 95th percentiles, min, max, share "
+                   "within 1% of the median; where the level's coefficient is in the catalogue "
+                   "also standard ÷ (weight × coefficient) (POLICY_RULES §3)",
+            **dict(report.base_rates)}
+    if report.published_rates:
+        card["published_rates"] = dict(report.published_rates)
+    card |= {
         "unpriced_groups": dict(report.unpriced),
         "ignored_rows": [{"row": row, "code": code, "reason": reason}
                          for row, code, reason in report.ignored_rows],

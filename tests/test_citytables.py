@@ -243,8 +243,11 @@ def test_table_without_weight_column_is_an_input_error(tmp_path):
     with pytest.raises(InputError) as caught:
         import_city_table(path)
     message = str(caught.value)
-    assert caught.value.file == str(path)
-    assert "标准分值" in message and "DRG编码" in message and "RW" in message
+    assert caught.value.file == str(path) and caught.value.where == "header"
+    # refused, with the reason: scores have no stated scale and DIP (§8) takes no given scores
+    assert "only standard scores (标准分值) and no relative weight" in message
+    assert "score of the average case" in message and "DIP method (§8)" in message
+    assert "expected a relative-weight column RW" in message
     assert "\n" not in message
 
 
@@ -285,16 +288,21 @@ def test_bom_csv_and_parquet_give_the_same_catalogue(tmp_path):
 def test_ignored_columns_have_reasons(tmp_path):
     path = write_csv(
         tmp_path,
-        "DRG编码,DRG名称,RW,例均费用（玉林）,支付标准（三级）,费率（职工）,低倍临界值（三级）,中医优势病组,备注",
-        "AB19,肝移植,29.9565,239359.812,1,1,1,,x",
-        "ES31,乙,1.2,9588,1,1,1,是,y",
+        "DRG编码,DRG名称,RW,例均费用（玉林）,支付标准（三级）,费率（职工）,低倍临界值（三级）,中医优势病组,备注,"
+        "例均费用（其他）,支付标准（三甲）",
+        "AB19,肝移植,29.9565,239359.812,1,1,1,,x,5,1",
+        "ES31,乙,1.2,9588,1,1,1,是,y,6,1",
     )
-    _, report = import_city_table(path)
+    table, report = import_city_table(path)
+    recognised = dict(report.recognised_columns)
     ignored = dict(report.ignored_columns)
-    assert "payment standard" in ignored["例均费用（玉林）"]
-    assert "weight × 7,990" in ignored["例均费用（玉林）"]
-    assert "not imported as mean_cost" in ignored["例均费用（玉林）"]
-    assert "payment standard" in ignored["支付标准（三级）"]
+    # a 例均费用 equal to weight × 7,990 is a payment standard, kept as one, never as mean_cost
+    assert "weight × 7,990" in recognised["例均费用（玉林）"]
+    assert "kept as payment_standard, not mean_cost" in recognised["例均费用（玉林）"]
+    assert recognised["支付标准（三级）"].startswith("payment_standard_tertiary")
+    assert "mean_cost" not in table.columns
+    assert "basis the table does not state" in ignored["例均费用（其他）"]
+    assert "sub-grade" in ignored["支付标准（三甲）"]
     assert "rate" in ignored["费率（职工）"]
     assert "outlier threshold" in ignored["低倍临界值（三级）"]
     assert "TCM" in ignored["中医优势病组"]
@@ -309,7 +317,9 @@ def test_report_lines_name_what_was_read_and_left_out(tmp_path):
     assert text.startswith("city.csv: rows read 3, ignored 1; groups imported 2 "
                            "(priced 1, unpriced 1)")
     assert "DRG编码 → code" in text and "RW → weight" in text
-    assert "支付标准: payment standard" in text
+    assert "支付标准 → payment_standard (payment standard in yuan" in text
+    # AB19: standard ¥1 ÷ RW 19.8; AA19's standard 0 is "none" and its weight is empty
+    assert "payment_standard: ¥0.05 over 1 groups" in text
     assert "1 × RW empty: AA19" in text
     assert "row 1 '0000': not a group code" in text
 
@@ -358,9 +368,11 @@ def test_guangxi_counts_match_the_hand_count():
         984, 984, 979, 5)
     assert report.unstable == 39 and report.families == 376 and report.ignored_rows == ()
     assert [code for code, _ in report.unpriced] == ["AA19", "AD19", "NG19", "PB19", "PJ19"]
-    assert "例均费用（玉林）" in dict(report.ignored_columns)
+    assert dict(report.recognised_columns)["例均费用（玉林）"].startswith("payment_standard")
     table = load_catalogue(CATALOGUES / "guangxi_2022.csv").table
     assert "mean_cost" not in table.columns
+    ratio = table["payment_standard"] / table["weight"]
+    assert ratio.dropna().between(7_988, 7_992).all()   # RW × 7,990 (data/README)
     assert table.loc[table["code"] == "IF51", "weight"].item() == 1.0
 
 
@@ -396,4 +408,150 @@ def test_licence_and_readme_ship_with_the_catalogues():
     readme = (CATALOGUES / "README.md").read_text("utf-8")
     assert "164c3f6c" in readme and "Apache-2.0" in readme
     for name in SHIPPED:
-        assert f"{name}.csv" in readme
+        assert f"`{name}`" in readme
+
+
+# --- recognition by content (issue 8) -------------------------------------------------------------
+
+
+def test_code_weight_and_name_columns_are_recognised_by_content(tmp_path):
+    # headers that say nothing: 编号 codes, 说明 Chinese names, 数值 weights, 序号 row numbers
+    codes = ["AB19", "ES31", "ES33", "ES35", "FM19A", "GB19", "HC29", "IB39", "JA29", "KD19"]
+    rows = ["1,0000,未入组,0.2"] + [f"{i + 2},{code},病组{i}，说明,{0.5 + i / 4}"
+                                    for i, code in enumerate(codes)]
+    table, report = import_city_table(write_csv(tmp_path, "序号,编号,说明,数值", *rows))
+    assert table["code"].tolist() == codes
+    assert table["weight"].tolist()[:3] == [0.5, 0.75, 1.0]
+    assert table["name"].tolist()[0] == "病组0，说明"
+    recognised = dict(report.recognised_columns)
+    assert recognised["编号"].startswith("code")
+    assert "recognised by content: 91% of its values are group codes" in recognised["编号"]
+    assert "recognised by content: numbers mostly within 0.05–60" in recognised["数值"]
+    assert "recognised by content: Chinese text" in recognised["说明"]
+    assert dict(report.ignored_columns) == {"序号": "not recognised"}   # whole numbers: no weight
+
+
+def test_two_weight_like_columns_without_a_weight_header_are_an_error_naming_both(tmp_path):
+    path = write_csv(tmp_path, "DRG编码,DRG名称,数值一,数值二",
+                     "AB19,肝移植,19.8,1.1", "ES31,乙,1.2,0.9", "ES35,甲,0.7,0.95")
+    with pytest.raises(InputError) as caught:
+        import_city_table(path)
+    message = str(caught.value)
+    assert caught.value.where == "header"
+    assert ("no weight header, and 2 columns could hold weights by their content: '数值一', "
+            "'数值二'") in message
+    assert "rename the weight column" in message and "\n" not in message
+
+
+def test_no_code_column_by_name_or_content_is_an_error(tmp_path):
+    path = write_csv(tmp_path, "名称,RW", "肝移植,19.8", "乙,1.2")
+    with pytest.raises(InputError) as caught:
+        import_city_table(path)
+    assert caught.value.where == "header"
+    assert "none whose values are mostly codes such as AB12" in str(caught.value)
+
+
+def test_code_headers_of_other_cities(tmp_path):
+    for header in ("DRG组编码", "病组编码", "DRG分组编码"):
+        path = write_csv(tmp_path, f"{header},DRG组名称,RW", "AB19,肝移植,19.8", name="h.csv")
+        table, report = import_city_table(path)
+        assert table["code"].tolist() == ["AB19"], header
+        assert dict(report.recognised_columns)[header].startswith("code ("), header
+
+
+# --- payment standards and the base rates they imply (issue 8) ------------------------------------
+
+
+def test_payment_standard_columns_by_level_and_scheme(tmp_path):
+    headers = {"支付标准": "payment_standard", "支付标准（三级）": "payment_standard_tertiary",
+               "三级医院支付标准": "payment_standard_tertiary",
+               "支付标准（二级职工）": "payment_standard_secondary_employee",
+               "付费标准（居民）": "payment_standard_resident",
+               "一级医院支付标准（元）": "payment_standard_primary"}
+    for header, column in headers.items():
+        path = write_csv(tmp_path, f"DRG编码,DRG名称,RW,{header}",
+                         "AB19,肝移植,20,200000", "AC19,胰肾联合移植,,0", name="p.csv")
+        table, report = import_city_table(path)
+        assert table[column].tolist()[0] == 200000.0, header
+        assert np.isnan(table[column].iloc[1]), header        # 0 = no standard
+        assert dict(report.base_rates)[column]["median"] == 10000.0, header
+    path = write_csv(tmp_path, "DRG编码,DRG名称,RW,支付标准（三级）,三级医院支付标准",
+                     "AB19,肝移植,20,1,1", name="two.csv")
+    with pytest.raises(InputError, match="a second column for payment_standard_tertiary"):
+        import_city_table(path)
+
+
+def test_implied_base_rates_per_level_go_into_the_source_card(tmp_path):
+    # rate 10,000 × coefficient (0.8 / 1.0 / 1.2) × weight; basic group ES35 at 1.0 everywhere
+    path = write_csv(
+        tmp_path, "DRG编码,DRG名称,RW,基础病组,一级医院系数,二级医院系数,三级医院系数,"
+                  "一级医院支付标准,二级医院支付标准,三级医院支付标准",
+        "AB19,肝移植,20,,0.8,1.0,1.2,160000,200000,240000",
+        "ES31,乙,1.5,,0.8,1.0,1.2,12000,15000,18000",
+        "ES33,丙,1.0,,0.8,1.0,1.2,8000,10000,12000",
+        "ES35,甲,0.5,是,1.0,1.0,1.0,5000,5000,5000",
+        "GB19,丁,,,,,,0,0,0")
+    table, report = import_city_table(path)
+    rates = dict(report.base_rates)
+    assert list(rates) == ["payment_standard_primary", "payment_standard_secondary",
+                           "payment_standard_tertiary"]
+    tertiary = rates["payment_standard_tertiary"]
+    assert (tertiary["median"], tertiary["groups"], tertiary["min"], tertiary["max"]) == (
+        12000.0, 4, 10000.0, 12000.0)
+    assert tertiary["within_1_percent"] == 0.75 and tertiary["level"] == "tertiary"
+    assert tertiary["median_per_coefficient"] == 10000.0
+    assert tertiary["within_1_percent_per_coefficient"] == 1.0
+    card = write_source_card(report, path, tmp_path / "cat.csv")
+    text = yaml.safe_load(card.read_text("utf-8"))
+    assert text["implied_base_rates"]["payment_standard_primary"]["median"] == 8000.0
+    assert text["implied_base_rates"]["payment_standard_primary"]["column"] == "一级医院支付标准"
+    assert "standard ÷ (weight × coefficient)" in text["implied_base_rates"]["how"]
+    assert "\n".join(report.lines()).count("÷ coefficient_") == 3
+    written = tmp_path / "cat.csv"
+    write_catalogue(table, written)
+    reloaded = load_catalogue(written).table
+    assert reloaded["payment_standard_secondary"].tolist()[:4] == [200000, 15000, 10000, 5000]
+
+
+def test_published_rates_are_reported_not_imported(tmp_path):
+    path = write_csv(tmp_path, "DRG编码,DRG名称,RW,费率（职工）,费率（居民）",
+                     "AB19,肝移植,20,11519,9849", "ES31,乙,1.5,11519,9849")
+    table, report = import_city_table(path)
+    assert dict(report.published_rates) == {
+        "费率（职工）": {"median": 11519.0, "min": 11519.0, "max": 11519.0},
+        "费率（居民）": {"median": 9849.0, "min": 9849.0, "max": 9849.0}}
+    assert not [c for c in table.columns if "rate" in c]
+
+
+def test_catalogue_payment_standards_must_be_numbers(tmp_path):
+    path = tmp_path / "cat.csv"
+    path.write_text("code,name,adrg,mdc,severity_rank,weight,basic_group,stable,"
+                    "whole_group_review,payment_standard_tertiary\n"
+                    "AB19,肝移植,AB1,A,1,20,false,true,false,-5\n", "utf-8")
+    with pytest.raises(InputError) as caught:
+        load_catalogue(path)
+    assert caught.value.where == "row 1, column payment_standard_tertiary"
+
+
+# --- repeated codes (Urumqi 2022) -----------------------------------------------------------------
+
+
+def test_of_two_differing_rows_the_one_named_like_its_family_is_kept(tmp_path):
+    # Urumqi 2022 prints BR13 (intracranial haemorrhage) as DR13 between BR11 and BR15; the real
+    # DR13 (head and neck malignancy) follows later beside DR11 and DR15.
+    path = write_csv(tmp_path, "DRG编码,DRG名称,RW",
+                     "BR11,颅内出血性疾患，伴有严重并发症或合并症,1.8094",
+                     "DR13,颅内岀血性疾患，伴有并发症或合并症,1.4547",
+                     "BR15,颅内出血性疾患，不伴并发症或合并症,0.9182",
+                     "DR11,头、颈、耳、鼻、咽、口恶性肿瘤，伴有严重并发症或合并症,2.2381",
+                     "DR13,头、颈、耳、鼻、咽、口恶性肿瘤，伴有并发症或合并症,0.7128",
+                     "DR15,头、颈、耳、鼻、咽、口恶性肿瘤，不伴并发症或合并症,0.5023")
+    table, report = import_city_table(path)
+    weights = dict(zip(table["code"], table["weight"], strict=True))
+    assert weights["DR13"] == 0.7128 and "BR13" not in weights
+    assert [(row, code) for row, code, _ in report.ignored_rows] == [(2, "DR13")]
+    reason = report.ignored_rows[0][2]
+    assert reason.startswith("duplicate code; row 5 kept, whose name is that of the other DR1 "
+                             "groups (DR11, DR15)")
+    assert dict(report.notes)["codes given twice with different rows: one row kept, the other "
+                              "left out (see ignored rows; check the source)"] == ("DR13",)
