@@ -1,10 +1,14 @@
 """The bureau (BEHAVIOUR §6): yearly references and revisions, budgets, audits, assessment.
 
 Each January the bureau publishes the "catalogue of the year" from last year's cases: reference
-mean costs by group and level and level coefficients (§1.6, when revised yearly), weights revised
-from last year's **coded** cases when the policy says so (§1.1, §1.7 — upcoding then feeds back into
-the weights), stability from last year's counts (§2.2) and the region's basic groups. The
-settlement (``sim.settlement.settle``) reads these values from the catalogue before anything else.
+mean costs by group and level (plain means, for the case classes of §2.3), and — through the same
+§1 functions as ``drgsim calibrate weights`` (:func:`sim.rules.weights.calibrate`) — level
+coefficients (§1.6, when revised yearly, and always in the first year) and weights revised from
+last year's **coded** cases when the policy says so (§1.1, §1.7 — upcoding then feeds back into
+the weights). A revision trims each group's cost outliers first (``revision.trim``, §1.3) and
+revises only groups with at least ``revision.min_cases`` cases (§1.2); the others keep last
+year's weight and coefficients. The region's basic groups are marked. The settlement
+(``sim.settlement.settle``) reads these values from the catalogue before anything else.
 """
 
 from __future__ import annotations
@@ -16,37 +20,37 @@ import numpy as np
 from sim.catalogue import Catalogue, validate_catalogue
 from sim.policy import Policy
 from sim.region import LEVELS, Region
-from sim.rules import coefficients as coefficient_rules
-
-MIN_CASES_FOR_REVISION = 5  # a group's weight is revised only with at least this many cases
+from sim.rules import weights as weight_rules
 
 
 def year_catalogue(region: Region, previous: Catalogue, last_year: dict, policy: Policy,
                    on: dt.date, first_year: bool) -> Catalogue:
     """The catalogue the bureau publishes for the year starting ``on`` (see module text)."""
     table = previous.table.copy()
-    n_groups = len(table)
+    n_groups, n_levels = len(table), len(LEVELS)
     coded, cost, level = last_year["coded_group"], last_year["cost"], last_year["level"]
-    count = np.bincount(coded, minlength=n_groups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(coded, weights=cost, minlength=n_groups) / count
-        key = coded * len(LEVELS) + level
-        level_mean = (np.bincount(key, weights=cost, minlength=n_groups * len(LEVELS))
-                      / np.bincount(key, minlength=n_groups * len(LEVELS))).reshape(n_groups, -1)
+    trim = weight_rules.Trim.parse(policy.value("revision.trim", on))
+    sums = weight_rules.group_costs(coded, level, cost, trim.keep(coded, cost, n_groups),
+                                    n_groups, n_levels)
+    previous_coefficient = np.column_stack([
+        table[f"coefficient_{name}"].to_numpy(dtype=float) if f"coefficient_{name}" in table
+        else np.full(n_groups, np.nan) for name in LEVELS])
+    revision = weight_rules.calibrate(
+        *sums, previous_weight=table["weight"].to_numpy(dtype=float),
+        previous_coefficient=previous_coefficient, override_weight=np.full(n_groups, np.nan),
+        designated=np.zeros(n_groups, dtype=bool),
+        min_cases=policy.value("revision.min_cases", on),
+        decimals=policy.value("coefficients.decimals", on))
     if policy.value("revision.weights_from_coded_data", on) and not first_year:
-        revised = mean / np.mean(cost)
-        usable = (count >= MIN_CASES_FOR_REVISION) & np.isfinite(revised) & np.isfinite(
-            table["weight"].to_numpy())
-        table["weight"] = np.where(usable, np.round(revised, 4), table["weight"])
-    table["mean_cost"] = mean
+        table["weight"] = revision.weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["mean_cost"] = sums.cost.sum(axis=1) / sums.count.sum(axis=1)
+        level_mean = sums.cost / sums.count
     for index, name in enumerate(LEVELS):
         table[f"mean_cost_{name}"] = level_mean[:, index]
     if first_year or policy.value("revision.coefficients_yearly", on):
-        decimals = policy.value("coefficients.decimals", on)
-        coefficient = coefficient_rules.level_coefficients_from_costs(level_mean, mean, decimals)
-        coefficient, _ = coefficient_rules.enforce_level_order(coefficient)
         for index, name in enumerate(LEVELS):
-            table[f"coefficient_{name}"] = coefficient[:, index]
+            table[f"coefficient_{name}"] = revision.coefficient[:, index]
     table["basic_group"] = region.basic
     return Catalogue(validate_catalogue(table, "bureau"), "bureau catalogue", previous.sha256)
 

@@ -34,10 +34,11 @@ from sim.cases import REVIEW_SPECIAL, CaseTable
 from sim.catalogue import Catalogue
 from sim.fund import FundLedger
 from sim.metrics import YearRecorder
-from sim.policy import POINT_FAMILY, Policy, load_policy
+from sim.policy import POINT_FAMILY, RATE_FAMILY, Policy, load_policy
 from sim.region import LEVELS, SCHEMES, Region, build_region
 from sim.resources import shipped
-from sim.settlement import coefficient_table, settle
+from sim.rules import rate as rate_rules
+from sim.settlement import budget_neutral_rates, coefficient_table, rate_per_level, settle
 from sim.streams import Streams
 
 CASE_COLUMNS = ("hospital", "level", "scheme", "true_group", "coded_group", "cost", "fund_paid",
@@ -59,6 +60,7 @@ class YearState:
     coefficient: np.ndarray          # group × level, as the settlement will apply it
     point_value: np.ndarray          # expected yuan per point by level (nan under FFS)
     budget: float | None
+    neutral_rate: np.ndarray | None  # budget-neutral rate per level from last year (§1.5)
     covered_hospital: np.ndarray     # hospitals paid under DRG this year (§7 rollout)
     covered_group: np.ndarray        # groups paid under DRG in covered hospitals (§7)
 
@@ -96,6 +98,7 @@ class RegionModel(mesa.Model):
         self.last_year: dict | None = None
         self.last_settlement = None
         self.budget: float | None = None
+        self.neutral_rate: np.ndarray | None = None
         self.ledger: FundLedger | None = None
 
     # ------------------------------------------------------------------ levers
@@ -162,10 +165,19 @@ class RegionModel(mesa.Model):
                                             growth)
             else:
                 budget = bureau.next_budget(self.budget, growth)
-        point_value = self._expected_point_value(policy, on, base, coefficient, budget)
         covered_hospital, covered_group = self._rollout(policy, on)
+        neutral_rate = None
+        if policy.method in RATE_FAMILY and policy.value("rate.base_rate", on) is None:
+            neutral_rate = self.neutral_rate
+            if neutral_rate is None or policy.value("revision.rates_yearly", on):
+                neutral_rate = self._neutral_rate(base, coefficient, covered_hospital,
+                                                  covered_group)
+        self.neutral_rate = neutral_rate
+        point_value = self._expected_point_value(policy, on, base, coefficient, budget,
+                                                 neutral_rate)
         self.state = YearState(year, year_index, policy, on, catalogue, base, coefficient,
-                               point_value, budget, covered_hospital, covered_group)
+                               point_value, budget, neutral_rate, covered_hospital,
+                               covered_group)
         self.budget = budget
         self.cases = []
         if not burn_in:
@@ -204,15 +216,26 @@ class RegionModel(mesa.Model):
                                            region_mean, table["stable"].to_numpy())
         return np.where(np.isnan(coefficient), 1.0, coefficient)
 
-    def _expected_point_value(self, policy, on, base, coefficient, budget) -> np.ndarray:
+    def _neutral_rate(self, base, coefficient, covered_hospital, covered_group) -> np.ndarray:
+        """§1.5 from last year's data: per level, last year's cost of the cases that this year's
+        rules pay by DRG ÷ their case mix under this year's weights and coefficients. Computed
+        when a null ``rate.base_rate`` comes into force (the first year: from the burn-in year)
+        and kept, unless ``revision.rates_yearly`` recomputes it each January (§1.7)."""
+        last = self.last_year
+        group, level = last["coded_group"], last["level"]
+        under_drg = covered_hospital[last["hospital"]] & covered_group[group]
+        return budget_neutral_rates(level[under_drg], last["cost"][under_drg],
+                                    base[group[under_drg]],
+                                    coefficient[group[under_drg], level[under_drg]], len(LEVELS))
+
+    def _expected_point_value(self, policy, on, base, coefficient, budget,
+                              neutral_rate=None) -> np.ndarray:
         """Yuan per point hospitals expect this year, by level (nan: paid by item)."""
         if policy.method == "ffs":
             return np.full(len(LEVELS), np.nan)
-        if policy.method in ("rate", "all_inclusive"):
-            rate = policy.value("rate.base_rate", on)
-            rate = np.array([rate[lv] for lv in LEVELS]) if isinstance(rate, dict) else np.full(
-                len(LEVELS), float(rate))
-            return rate / 100.0
+        if policy.method in RATE_FAMILY:
+            rate, _ = rate_per_level(policy, on, LEVELS, lambda: neutral_rate)
+            return rate_rules.rate_point_value(np.nan_to_num(rate))
         if self.last_settlement is not None and self.last_settlement.summary.get(
                 "annual_point_value") is not None:
             return np.full(len(LEVELS), self.last_settlement.summary["annual_point_value"])
@@ -393,7 +416,8 @@ class RegionModel(mesa.Model):
                 state.policy.value("settlement.assessment_floor", state.on),
                 state.policy.value("settlement.assessment_coefficient", state.on))
         table = self._case_table(cases)
-        result = settle(table, state.catalogue, state.policy, state.budget, assessment)
+        result = settle(table, state.catalogue, state.policy, state.budget, assessment,
+                        neutral_rate=state.neutral_rate)
         self.last_settlement = result
         scheme_share = np.bincount(cases["scheme"], weights=cases["fund_paid"],
                                    minlength=len(SCHEMES)) / max(cases["fund_paid"].sum(), 1e-9)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, show
+from sim.rules.weights import Trim
 from sim.yamlfile import read_yaml
 
 METHODS = ("point", "rate", "pool", "all_inclusive", "dip", "ffs")
@@ -37,6 +38,7 @@ class Spec:
     """What a parameter may hold: its kind, bounds, whether null is allowed, where it applies."""
 
     kind: str  # number | integer | boolean | levels | number_or_levels | bands | months | hospitals
+    #          | scheme_levels | trim (a §1.3 trimming rule: none, sd:K, pct:LO,HI)
     low: float | None = None
     high: float | None = None
     nullable: bool = False
@@ -76,7 +78,8 @@ SCHEMA: dict[str, Spec] = {
     "budget.annual": Spec("number", 0, 1e13, nullable=True, methods=POINT_FAMILY),
     "budget.annual_growth": Spec("number", -0.5, 1, methods=POINT_FAMILY),
     # rate method (§3)
-    "rate.base_rate": Spec("number_or_levels", 0, 1e8, methods=RATE_FAMILY),
+    "rate.base_rate": Spec("number_or_levels", 0, 1e8, nullable=True, methods=RATE_FAMILY),
+    "rate.adjustment": Spec("number", 0, 10, methods=RATE_FAMILY),
     "rate.use_coefficients": Spec("boolean", methods=RATE_FAMILY),
     # incentive pool (§4)
     "pool.share": Spec("number", 0, 0.5, methods=("pool",)),
@@ -95,6 +98,9 @@ SCHEMA: dict[str, Spec] = {
     # yearly revision from last year's data (§1.7, BEHAVIOUR §6)
     "revision.weights_from_coded_data": Spec("boolean"),
     "revision.coefficients_yearly": Spec("boolean"),
+    "revision.min_cases": Spec("integer", 1, None),
+    "revision.rates_yearly": Spec("boolean", methods=RATE_FAMILY),
+    "revision.trim": Spec("trim"),
     # patients' cost sharing (BEHAVIOUR §5), by scheme and level
     "patients.reimbursement_ratio": Spec("scheme_levels", 0, 1),
     "patients.deductible": Spec("scheme_levels", 0, None),
@@ -191,6 +197,11 @@ def check_value(path: str, value: object, levels: tuple[str, ...],
             fail(f"the 12 monthly shares sum to {sum(value):.10g}", "12 shares summing to 1")
     elif spec.kind == "bands":
         _check_bands(value, fail)
+    elif spec.kind == "trim":
+        try:
+            Trim.parse(value) if isinstance(value, str) else Trim.parse("?")
+        except ValueError as error:
+            fail(f"value {show(value)} is not a trimming rule", str(error))
     else:  # pragma: no cover - schema error
         raise AssertionError(spec.kind)
 

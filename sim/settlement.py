@@ -14,7 +14,11 @@ cases; a null budget is the settled DRG cases' own fund payments; monthly budget
 cases' fund payments by discharge month; the January advance uses this year's fee-for-service
 fund payments as "last year"; approved extra points of quarter q are paid with the first
 monthly payment after the quarter (at that month's point value), those of the fourth quarter at
-year end.
+year end. A null ``rate.base_rate`` (rate method, all-inclusive price) is budget-neutral: the
+rate of each level is the total cost of the level's DRG-paid cases ÷ their case mix as paid
+(Σ weight × coefficient; Σ weight when coefficients are not used), §1.5 — from the settled
+cases, since a settled year has no "last year" (a model run passes last year's rates instead);
+under the all-inclusive price it is computed before the §5 exclusions, which depend on it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from sim.rules import points as point_rules
 from sim.rules import pool as pool_rules
 from sim.rules import rate as rate_rules
 from sim.rules import settlement as money_rules
+from sim.rules import weights as weight_rules
 from sim.rules.money import allocate_cents, to_cents
 
 MONTHS = 12
@@ -215,18 +220,44 @@ def _level_values(value, levels) -> np.ndarray:
     return np.full(len(levels), float(value))
 
 
+def budget_neutral_rates(level, cost, base_points, coefficient, n_levels) -> np.ndarray:
+    """§1.5 with the case mix as paid: rate of level L = cost of the level's cases ÷ Σ weight ×
+    coefficient (weight = base points ÷ 100, §2.2), so that these cases, paid weight × rate ×
+    coefficient (§3), cost the fund what they cost. NaN for a level without cases."""
+    return weight_rules.rates_by_level(level, cost, base_points / 100.0 * coefficient, n_levels)
+
+
+def rate_per_level(policy: Policy, on: dt.date, levels: tuple[str, ...],
+                   neutral) -> tuple[np.ndarray, str]:
+    """The rate of each level in force (§3) and where it came from: ``rate.base_rate`` when the
+    policy sets it, else ``neutral()`` (budget-neutral rates, §1.5); times ``rate.adjustment``."""
+    given = policy.value("rate.base_rate", on)
+    adjustment = float(policy.value("rate.adjustment", on))
+    if given is not None:
+        rate, source = _level_values(given, levels), "rate.base_rate"
+    else:
+        rate, source = np.asarray(neutral(), dtype=float), "budget-neutral (§1.5)"
+    if adjustment != 1.0:
+        source += f" × rate.adjustment {adjustment:g}"
+    return rate * adjustment, source
+
+
 def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
-           budget: float | None = None, assessment: np.ndarray | None = None) -> Settlement:
+           budget: float | None = None, assessment: np.ndarray | None = None,
+           neutral_rate: np.ndarray | None = None) -> Settlement:
     """Settle ``cases`` (one year) under ``policy``.
 
     ``budget`` overrides ``budget.annual``; ``assessment`` (one coefficient per hospital, from the
     bureau's evaluation in a model run) overrides ``settlement.assessment_coefficient``. Audit
     deductions in ``cases.deducted_points`` are taken from the annual points (§2.7).
+    ``neutral_rate`` (one per level; a model run passes last year's) replaces the budget-neutral
+    rates computed from the settled cases where ``rate.base_rate`` is null.
     """
     on = dt.date(cases.year, 1, 1)
     method = policy.method
     n, n_h, levels = len(cases), cases.n_hospitals, cases.levels
     warnings = list(policy.warnings) + list(cases.warnings)
+    rate_by_level, rate_source = None, None
 
     # §5: under the all-inclusive price, listed cases leave the price and are paid by item.
     # §7 rollout: cases of hospitals or groups not yet under DRG are paid by item
@@ -234,8 +265,14 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
                     else np.asarray(cases.paid_by_item, dtype=bool))
     excluded = paid_by_item.copy()
     if method == "all_inclusive":
-        rate_by_level = _level_values(policy.value("rate.base_rate", on), levels)
         provisional = group_reference(cases, catalogue, policy, on, np.ones(n, dtype=bool))
+        under_drg = ~paid_by_item
+        rate_by_level, rate_source = rate_per_level(
+            policy, on, levels, lambda: neutral_rate if neutral_rate is not None else
+            budget_neutral_rates(cases.level[under_drg], cases.cost[under_drg],
+                                 provisional.base_points[cases.group[under_drg]],
+                                 provisional.coefficient[cases.group[under_drg],
+                                                         cases.level[under_drg]], len(levels)))
         price = (provisional.base_points[cases.group] / 100.0 * rate_by_level[cases.level]
                  * provisional.coefficient[cases.group, cases.level])
         excluded |= inclusive_rules.excluded_from_price(
@@ -257,6 +294,23 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     points, extra = chain.points, chain.extra_points
     level = cases.level
     mean_cost_all = chain.mean_cost_all
+    if method == "rate":
+        rate_by_level, rate_source = rate_per_level(
+            policy, on, levels, lambda: neutral_rate if neutral_rate is not None else
+            budget_neutral_rates(level[drg_case], cases.cost[drg_case], base[drg_case],
+                                 coefficient[drg_case], len(levels)))
+    if rate_source is not None:
+        if neutral_rate is None and "budget-neutral" in rate_source:
+            rate_source += " from the settled cases"
+        elif "budget-neutral" in rate_source:
+            rate_source += " from last year's cases"
+        paid_at = np.bincount(level[drg_case], minlength=len(levels)) > 0
+        missing = [name for index, name in enumerate(levels)
+                   if paid_at[index] and not np.isfinite(rate_by_level[index])]
+        if missing:
+            warnings.append(f"no case mix at level(s) {', '.join(missing)} to compute a "
+                            "budget-neutral rate from; their cases are paid at rate 0 (§1.5)")
+        rate_by_level = np.nan_to_num(rate_by_level)
 
     # patients' cash: as billed, except the all-inclusive price's patient share (§5)
     patient_cash = cases.patient_paid.copy()
@@ -274,7 +328,7 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         "points": points,
     })
     money = _hospital_money(cases, policy, on, budget, case_class, points, extra, excluded,
-                            patient_cash, warnings, assessment)
+                            patient_cash, warnings, assessment, rate_by_level)
     hospitals, summary = money
     hospitals.insert(3, "cmi", indicator_rules.case_mix_index(cases.hospital, base, n_h))
     indicators = hospital_indicators(cases, base, case_class)
@@ -290,6 +344,9 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         "unstable_groups_with_cases": int(np.sum((reference.case_count > 0)
                                                  & ~reference.stable)),
         "coefficient_clamps": reference.clamped_groups,
+        **({} if rate_source is None else {
+            "rate_by_level": dict(zip(levels, np.round(rate_by_level, 8).tolist(), strict=True)),
+            "rate_source": rate_source}),
         "mean_cost_all_drg_cases": mean_cost_all,
         "warnings": warnings,
     })
@@ -313,7 +370,7 @@ def _cents_per_hospital(cases: CaseTable, yuan, mask=None) -> np.ndarray:
 
 
 def _hospital_money(cases, policy, on, budget_override, case_class, points, extra, excluded,
-                    patient_cash, warnings, assessment_override=None):
+                    patient_cash, warnings, assessment_override=None, rate_by_level=None):
     """§2.6, §2.7, §3, §4, §5: what each hospital is paid, month by month and at year end."""
     method, n_h, levels = policy.method, cases.n_hospitals, cases.levels
     drg = ~excluded
@@ -387,8 +444,7 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
                        monthly_point_values=[None if np.isnan(v) else float(v)
                                              for v in month_value])
     else:  # rate and all-inclusive: a fixed point value per level (§3, §5)
-        value_of_level = rate_rules.rate_point_value(
-            _level_values(policy.value("rate.base_rate", on), levels))
+        value_of_level = rate_rules.rate_point_value(rate_by_level)
         hospital_value = value_of_level[cases.hospital_level]
         value_of_hospital_month = np.repeat(hospital_value[:, None], MONTHS, axis=1)
         receipts = money_rules.hospital_receipts(hospital_points, hospital_value, assessment)

