@@ -388,6 +388,10 @@ def assumptions_html(comparison: Comparison, lang: str) -> str:
     rows = [
         [escape(text(lang, "region")), escape(f"{region_title(meta, lang)} "
                                               f"({Path(str(meta.get('region', ''))).name})")],
+        *([[escape(text(lang, "catalogue")), escape(
+            Path(str(meta["catalogue"])).stem
+            + (" (--catalogue)" if meta.get("catalogue_from") == "--catalogue" else ""))]]
+          if meta.get("catalogue") else []),
         [escape(text(lang, "years")), escape(f"{first}–{last} ({meta['years']})")],
         [escape(text(lang, "replications")), escape(meta["replications"])],
         [escape(text(lang, "seed")), escape(meta["seed"])],

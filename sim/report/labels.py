@@ -68,6 +68,7 @@ TEXT: dict[str, dict[str, str]] = {
                             "区间只是粗略估计。医院与患者的行为参数大多为假设值，"
                             "见 docs/ODD.md；所有数字来自模拟，不是预测。",
         "region": "地区",
+        "catalogue": "病组目录",
         "years": "模拟年份",
         "replications": "重复次数",
         "seed": "随机种子（根）",
@@ -183,6 +184,7 @@ TEXT: dict[str, dict[str, str]] = {
                             "parameters of hospitals and patients are assumed (see docs/ODD.md); "
                             "every number is a simulation, not a forecast.",
         "region": "Region",
+        "catalogue": "Catalogue",
         "years": "Years simulated",
         "replications": "Replications",
         "seed": "Root seed",
