@@ -84,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
         "settle", help="settle a year of cases under a payment policy (the simulated year, §8)",
         description="Pay last year's cases under a policy: points, point value, per-hospital "
                     "payments and the comparison with fee-for-service.")
-    settle.add_argument("cases", help="case table, CSV (UTF-8) or Parquet, one row per discharge")
+    settle.add_argument("cases", help="case table, one row per discharge: CSV (UTF-8, GBK or "
+                                      "UTF-16), Parquet or Excel; English or Chinese headers")
     settle.add_argument("--catalogue", required=True,
                         help="catalogue file, or a shipped name (e.g. guangxi_2022)")
     settle.add_argument("--policy", required=True,
@@ -100,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="output folder: new, empty, or an earlier drgsim output")
     settle.add_argument("--no-parquet", action="store_true", help="write CSV only")
     settle.add_argument("--quiet", action="store_true", help="print only the summary line")
+    settle.add_argument("--encoding", metavar="NAME",
+                        help="encoding of a CSV case table (default: detected; e.g. gbk, utf-8)")
+    settle.add_argument("--columns", metavar="MAP.yaml",
+                        help="YAML {drgsim column: header in the file} for headers drgsim does "
+                             "not know")
+    settle.add_argument("--errors", metavar="FILE.csv",
+                        help="write every problem found in the case table to this CSV")
+    settle.add_argument("--skip-bad-rows", action="store_true",
+                        help="settle the good rows; put the others in rejected_rows.csv")
 
     params = commands.add_parser("params", help="print a policy's resolved parameter tree")
     params.add_argument("policy", help="policy YAML, or a shipped name")
@@ -242,10 +252,19 @@ def command_settle(args: argparse.Namespace) -> int:
         policy_path=resolve(args.policy, "policies", ".yaml"),
         reforms=[resolve(r, "reforms", ".yaml") for r in args.reform],
         budget=args.budget, year=args.year, **_out(args), parquet=not args.no_parquet,
-        progress=None if not args.quiet else False)
+        progress=None if not args.quiet else False, encoding=_encoding(args.encoding),
+        columns=None if args.columns is None else Path(args.columns),
+        errors=None if args.errors is None else Path(args.errors),
+        skip_bad_rows=args.skip_bad_rows)
     _warn(result.warnings)
     _print_settlement(result, folder, time.perf_counter() - started, quiet=args.quiet)
     return 0
+
+
+def _encoding(name: str | None) -> str | None:
+    from sim.extract import check_encoding
+
+    return None if name is None else check_encoding(name)
 
 
 def _print_settlement(result, folder: Path, seconds: float, quiet: bool = False) -> None:

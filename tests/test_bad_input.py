@@ -30,57 +30,86 @@ def _set(frame: pd.DataFrame, row: int, **values) -> pd.DataFrame:
 MUTATIONS = {
     "missing column": (lambda f: f.drop(columns=["cost"]), "header: missing column 'cost'"),
     "unknown DRG code": (lambda f: _set(f, 2, drg="XX99"),
-                         "row 3 (line 4), column drg: unknown group code 'XX99'"),
+                         "row 3 (line 4), column drg: 1 of 9 row(s) have problems (1 unknown "
+                         "group code in drg); the first: unknown group code 'XX99'"),
     "group without weight": (lambda f: _set(f, 2, drg="ZZ19"),
-                             "column drg: group 'ZZ19' has 1 case(s) but no weight"),
+                             "column drg: 1 of 9 row(s) have problems (1 group without a weight "
+                             "in drg); the first: group without a weight 'ZZ19'"),
     "negative money": (lambda f: _set(f, 1, cost="-9000", fund_paid="-6300",
                                       patient_paid="-2700"),
-                       "row 2 (line 3), column cost: value -9000.0; expected a finite amount"),
-    "NaN money": (lambda f: _set(f, 1, fund_paid="nan"), "column fund_paid: value nan"),
-    "infinite money": (lambda f: _set(f, 1, cost="inf"), "column cost: value inf"),
-    "money not a number": (lambda f: _set(f, 1, cost="9,000"),
-                           "column cost: value '9,000' is not a number"),
+                       "row 2 (line 3), column cost: 1 of 9 row(s) have problems (1 amount out of "
+                       "range in cost, 1 amount out of range in fund_paid, 1 amount out of range "
+                       "in patient_paid); the first: amount out of range '-9000'; expected a "
+                       "finite amount"),
+    "NaN money": (lambda f: _set(f, 1, fund_paid="nan"),
+                  "column fund_paid: 1 of 9 row(s) have problems (1 amount out of range in "
+                  "fund_paid); the first: amount out of range 'nan'"),
+    "infinite money": (lambda f: _set(f, 1, cost="inf"),
+                       "column cost: 1 of 9 row(s) have problems (1 amount out of range in "
+                       "cost); the first: amount out of range 'inf'"),
+    "money not a number": (lambda f: _set(f, 1, cost="9.000,00"),
+                           "column cost: 1 of 9 row(s) have problems (1 not a number in cost); "
+                           "the first: not a number '9.000,00'"),
     "empty money": (lambda f: _set(f, 1, patient_paid=""),
-                    "column patient_paid: value '' is not a number"),
+                    "column patient_paid: 1 of 9 row(s) have problems (1 not a number in "
+                    "patient_paid); the first: not a number ''"),
     "fund + patient != cost": (lambda f: _set(f, 1, fund_paid="6300.02"),
-                               "row 2 (line 3), column cost: fund_paid 6300.02 + patient_paid "
-                               "2700.00 ≠ cost 9000.00"),
+                               "row 2 (line 3), column cost: 1 of 9 row(s) have problems "
+                               "(1 fund_paid + patient_paid ≠ cost in cost); the first: fund_paid "
+                               "+ patient_paid ≠ cost '6300.02 + 2700.00 ≠ 9000.00'"),
     "duplicate case_id": (lambda f: _set(f, 8, case_id="C1"),
-                          "row 9 (line 10), column case_id: duplicate case_id 'C1'"),
+                          "row 9 (line 10), column case_id: 1 of 9 row(s) have problems (1 "
+                          "duplicate case_id in case_id); the first: duplicate case_id 'C1'"),
     "hospital with two levels": (lambda f: _set(f, 2, hospital_level="tertiary"),
-                                 "hospital 'H1' is tertiary here but secondary in row 1"),
+                                 "row 3 (line 4), column hospital_level: 1 of 9 row(s) have "
+                                 "problems (1 differs from the hospital's other rows in "
+                                 "hospital_level); the first: differs from the hospital's other "
+                                 "rows 'H1: tertiary (usually secondary)'"),
     "unknown level": (lambda f: _set(f, 0, hospital_level="quaternary"),
                       "unknown level 'quaternary'; expected one of the policy's levels"),
     "date not on the calendar": (lambda f: _set(f, 4, discharge_date="2023-02-30"),
-                                 "row 5 (line 6), column discharge_date: value '2023-02-30' is "
-                                 "not a calendar date; expected a real date"),
+                                 "row 5 (line 6), column discharge_date: 1 of 9 row(s) have "
+                                 "problems (1 not a calendar date in discharge_date); the first: "
+                                 "not a calendar date '2023-02-30'"),
     "admission date not on the calendar": (lambda f: _set(f, 4, admission_date="2023-02-29"),
-                                           "column admission_date: value '2023-02-29' is not a "
-                                           "calendar date"),
+                                           "column admission_date: 1 of 9 row(s) have problems (1 "
+                                           "not "
+                                           "a calendar date in admission_date)"),
     "cost too large for cents": (lambda f: _set(f, 1, cost="6e21", fund_paid="6e21",
                                                 patient_paid="0"),
-                                 "row 2 (line 3), column cost: value 6e+21; expected a finite "
-                                 "amount in yuan from 0 to 100,000,000"),
+                                 "row 2 (line 3), column cost: 1 of 9 row(s) have problems "
+                                 "(1 amount out of range in cost, 1 amount out of range in "
+                                 "fund_paid); the first: amount out of range '6e21'; expected a "
+                                 "finite amount in yuan from 0 to 100,000,000"),
     "stay beyond a century": (lambda f: _set(f, 0, los_days="1e300"),
-                              "column los_days: value 1e+300; expected a whole number of days"),
+                              "column los_days: 1 of 9 row(s) have problems (1 not a length of "
+                              "stay in los_days); the first: not a length of stay '1e300'; "
+                              "expected a whole number of days"),
     "misspelt optional column": (lambda f: f.rename(columns={"unreasonable_cost":
                                                              "unreasonable_costs"}),
                                  "header: unknown column 'unreasonable_costs' (did you mean "
                                  "'unreasonable_cost'?)"),
     "misspelt admission date": (lambda f: f.rename(columns={"admission_date": "admision_date"}),
                                 "unknown column 'admision_date' (did you mean 'admission_date'?)"),
-    "bad date": (lambda f: _set(f, 0, discharge_date="2023/01/10"),
-                 "value '2023/01/10' is not a date; expected a date written YYYY-MM-DD"),
+    "bad date": (lambda f: _set(f, 0, discharge_date="10/01/2023"),
+                 "the first: not a date '10/01/2023'; expected a date such as 2024-03-05, "
+                 "2024/3/5 or 20240305 (year first)"),
     "admission after discharge": (lambda f: _set(f, 0, admission_date="2023-01-11"),
                                   "admission_date ≤ discharge_date"),
-    "bad review": (lambda f: _set(f, 0, review="maybe"), "column review: value 'maybe'"),
+    "bad review": (lambda f: _set(f, 0, review="maybe"), "column review: 1 of 9 row(s) have "
+    "problems (1 unknown review in review); the first: unknown review 'maybe'"),
     "bad approval flag": (lambda f: _set(f, 0, review_approved="perhaps"),
-                          "column review_approved: value 'perhaps'; expected true or false"),
+                          "column review_approved: 1 of 9 row(s) have problems (1 not yes or no "
+                          "in review_approved); the first: not yes or no 'perhaps'; expected true "
+                          "or false"),
     "self-pay above patient share": (lambda f: _set(f, 0, self_pay="2500"),
                                      "self_pay ≤ patient_paid"),
-    "negative stay": (lambda f: _set(f, 0, los_days="-1"), "column los_days: value -1.0"),
+    "negative stay": (lambda f: _set(f, 0, los_days="-1"),
+                      "column los_days: 1 of 9 row(s) have problems (1 not a length of stay in "
+                      "los_days); the first: not a length of stay '-1'"),
     "empty identifier": (lambda f: _set(f, 3, hospital_id=""),
-                         "row 4 (line 5), column hospital_id: empty value"),
+                         "row 4 (line 5), column hospital_id: 1 of 9 row(s) have problems (1 "
+                         "empty value in hospital_id)"),
     "no cases": (lambda f: f.iloc[0:0], "the file has no cases"),
 }
 
@@ -119,13 +148,24 @@ def test_empty_file(tmp_path, capsys):
     assert "the file is empty" in _one_line_error(capsys)
 
 
-def test_wrong_encoding(tmp_path, capsys):
+def test_bytes_of_no_known_encoding(tmp_path, capsys):
+    """GBK is read (see test_extracts.py); bytes that are neither UTF-8 nor GB18030 are named."""
+    cases = tmp_path / "cases.csv"
+    raw = (DATA / "cases.csv").read_bytes().replace(b"C5,P5", b"C5,P\xff5")
+    cases.write_bytes(raw)
+    assert _settle(cases, tmp_path / "out") == 2
+    line = _one_line_error(capsys)
+    assert "line 6: byte 0xff is neither UTF-8 nor GB18030/GBK; expected a UTF-8, GBK/GB18030 " \
+        "or UTF-16 file, or --encoding NAME" in line
+
+
+def test_wrong_encoding_given(tmp_path, capsys):
     cases = tmp_path / "cases.csv"
     text = (DATA / "cases.csv").read_text("utf-8").replace("C5,P5", "C5,病人5")
     cases.write_bytes(text.encode("gbk"))
-    assert _settle(cases, tmp_path / "out") == 2
+    assert _settle(cases, tmp_path / "out", "--encoding", "utf-8") == 2
     line = _one_line_error(capsys)
-    assert "line 6: byte 0xb2 is not UTF-8; expected a UTF-8 encoded CSV file" in line
+    assert "line 6: byte 0xb2 cannot be read as utf-8 (--encoding utf-8)" in line
 
 
 def test_missing_file(tmp_path, capsys):
@@ -138,7 +178,8 @@ def test_bad_parquet_row_is_named_without_line(tmp_path, capsys):
     cases = tmp_path / "cases.parquet"
     frame.to_parquet(cases)
     assert _settle(cases, tmp_path / "out") == 2
-    assert "row 5, column drg: unknown group code 'QQ11'" in _one_line_error(capsys)
+    assert "row 5, column drg: 1 of 9 row(s) have problems (1 unknown group code in drg)" \
+        in _one_line_error(capsys)
 
 
 def test_bad_budget(tmp_path, capsys):
@@ -260,7 +301,8 @@ def test_an_error_after_rows_were_left_out_names_the_original_row(tmp_path, refu
     cases = tmp_path / "cases.csv"
     frame.to_csv(cases, index=False)
     refused(_settle(cases, tmp_path / "out", "--year", "2023"),
-            "row 6 (line 7), column drg: unknown group code 'XX99'")
+            "row 6 (line 7), column drg: 1 of 9 row(s) have problems (1 unknown group code "
+            "in drg); the first: unknown group code 'XX99'")
 
 
 @pytest.mark.parametrize("role", ["cases", "catalogue", "policy", "reform"])
