@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, CaseTable
+from sim.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, SCHEMES, CaseTable
 from sim.catalogue import Catalogue
 from sim.policy import POINT_FAMILY, Policy
 from sim.rules import all_inclusive as inclusive_rules
@@ -331,6 +331,9 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
                             patient_cash, warnings, assessment, rate_by_level)
     hospitals, summary = money
     hospitals.insert(3, "cmi", indicator_rules.case_mix_index(cases.hospital, base, n_h))
+    _describe_hospitals(hospitals, cases)
+    if cases.scheme is not None:
+        case_points.insert(1, "scheme", pd.Categorical.from_codes(cases.scheme, SCHEMES))
     indicators = hospital_indicators(cases, base, case_class)
     summary.update({
         "year": cases.year,
@@ -351,6 +354,14 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         "warnings": warnings,
     })
     return Settlement(case_points, hospitals, indicators, summary, warnings)
+
+
+def _describe_hospitals(hospitals: pd.DataFrame, cases: CaseTable) -> None:
+    """Names and sub-grades (甲/乙/丙 as A/B/C) where the case table carries them."""
+    if cases.hospital_grades is not None:
+        hospitals.insert(2, "hospital_grade", cases.hospital_grades)
+    if cases.hospital_names is not None:
+        hospitals.insert(1, "hospital_name", cases.hospital_names)
 
 
 def _per_hospital(cases: CaseTable, values, mask=None) -> np.ndarray:

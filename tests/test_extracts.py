@@ -76,6 +76,12 @@ def test_gbk_extract_with_chinese_headers_settles_to_the_same_cents(clean, tmp_p
     assert read["columns"]["scheme"] == "险种类型"
     warned = capsys.readouterr().err
     assert "'主要诊断', '备注'" in warned  # the columns not read are named
+    hospitals = pd.read_csv(out / "hospital_settlement.csv", keep_default_na=False)
+    grades = dict(zip(hospitals.hospital_id, hospitals.hospital_grade, strict=True))
+    assert grades["H12"] == "A" and grades["H11"] == "B" and grades["H1"] == ""  # 三甲, 三乙
+    assert hospitals.hospital_name[hospitals.hospital_id == "H12"].item() == "医院12"
+    schemes = pd.read_csv(out / "case_points.csv").scheme
+    assert schemes.value_counts().to_dict() == {"employee": 400, "resident": 200}
 
 
 def test_excel_twin_settles_to_the_same_cents(clean, tmp_path):
