@@ -94,7 +94,7 @@ ERRORS = {
                                             "3 values, one per level"),
     "missing catalogue": ("catalogue: nowhere_2030\n",
                           "catalogue: no such file, and no shipped catalogue of that name",
-                          "one of: guangxi_2022"),
+                          "one of: beijing_2022, changzhou_2022"),
     "missing catalogue path": ("catalogue: tables/mine.csv\n",
                                "catalogue: 'tables/mine.csv' is not a file",
                                "a catalogue file beside the region"),
