@@ -5,7 +5,8 @@ mean costs by group and level (plain means, for the case classes of §2.3), and 
 §1 functions as ``drgsim calibrate weights`` (:func:`sim.rules.weights.calibrate`) — level
 coefficients (§1.6, when revised yearly, and always in the first year) and weights revised from
 last year's **coded** cases when the policy says so (§1.1, §1.7 — upcoding then feeds back into
-the weights). A revision trims each group's cost outliers first (``revision.trim``, §1.3) and
+the weights). A revision trims each group's cost outliers at each level first (``revision.trim``,
+§1.3) and
 revises only groups with at least ``revision.min_cases`` cases (§1.2); the others keep last
 year's weight and coefficients. The region's basic groups are marked. The settlement
 (``sim.settlement.settle``) reads these values from the catalogue before anything else.
@@ -30,8 +31,8 @@ def year_catalogue(region: Region, previous: Catalogue, last_year: dict, policy:
     n_groups, n_levels = len(table), len(LEVELS)
     coded, cost, level = last_year["coded_group"], last_year["cost"], last_year["level"]
     trim = weight_rules.Trim.parse(policy.value("revision.trim", on))
-    sums = weight_rules.group_costs(coded, level, cost, trim.keep(coded, cost, n_groups),
-                                    n_groups, n_levels)
+    keep = trim.keep(coded * n_levels + level, cost, n_groups * n_levels)  # §1.3, by level
+    sums = weight_rules.group_costs(coded, level, cost, keep, n_groups, n_levels)
     previous_coefficient = np.column_stack([
         table[f"coefficient_{name}"].to_numpy(dtype=float) if f"coefficient_{name}" in table
         else np.full(n_groups, np.nan) for name in LEVELS])

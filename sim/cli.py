@@ -71,6 +71,17 @@ YEARS = _whole(1, 50, "a number of years")
 YEAR = _whole(1990, 2100, "a calendar year", digits="")
 REPLICATIONS = _whole(1, 10_000, "a number of replications")
 SCALE = _positive(100.0, "a population scale")
+MIN_CASES = _whole(1, 1_000_000_000, "a minimum number of cases")
+
+
+def TRIM(text: str) -> str:  # noqa: N802 - an argparse type, named like the others
+    """A §1.3 trimming rule: none, sd:K or pct:LO,HI."""
+    from sim.rules.weights import Trim
+
+    try:
+        return str(Trim.parse(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"value {text!r}; expected {error}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,6 +135,34 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("file", help="city table (CSV UTF-8 or Parquet) with Chinese headers")
     importer.add_argument("--out", required=True, metavar="CAT",
                           help="catalogue CSV to write (a new file, or one drgsim imported)")
+
+    calibrate = commands.add_parser("calibrate", help="calibrate from historical data (§1)")
+    calibrate_commands = calibrate.add_subparsers(dest="calibrate_command", required=True,
+                                                  metavar="WHAT")
+    weights = calibrate_commands.add_parser(
+        "weights", help="weights, coefficients and rates per level from cost data (§1)",
+        description="A catalogue's weights (trimmed group mean ÷ trimmed overall mean), level "
+                    "coefficients and rates per level from a year of cases or of group means, "
+                    "against the previous catalogue; writes CAT.csv with its source card, a "
+                    "rates reform and a report (CAT.csv.source.yaml, .rates.yaml, .report.md, "
+                    ".report.csv).")
+    weights.add_argument("cases", help="cost data, CSV (UTF-8) or Parquet: one row per case "
+                                       "(drg, cost[, hospital_level]) or per group (drg, cases, "
+                                       "mean_cost[, hospital_level])")
+    weights.add_argument("--catalogue", required=True,
+                         help="previous catalogue (groups, flags, weights kept below the "
+                              "minimum): a file or a shipped name")
+    weights.add_argument("--min-cases", type=MIN_CASES, default=30, metavar="N",
+                         help="groups with fewer cases keep their previous weight (§1.2; "
+                              "default 30)")
+    weights.add_argument("--trim", type=TRIM, metavar="RULE",
+                         help="cost outliers dropped before the means (§1.3): none, sd:K or "
+                              "pct:LO,HI (default sd:3 for cases, none for group means)")
+    weights.add_argument("--overrides", metavar="FILE",
+                         help="YAML with expert weights (weights: {code: weight}, §1.4) and "
+                              "designated groups priced below the minimum (designated: [codes])")
+    weights.add_argument("--out", required=True, metavar="CAT",
+                         help="catalogue CSV to write (a new file, or one this command wrote)")
 
     run = commands.add_parser(
         "run", help="run the region model over several years under a policy",
@@ -190,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse: --help (0) or a one-line argument error (2)
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     commands = {"settle": command_settle, "params": command_params,
-                "catalogue": command_catalogue_import, "run": command_run,
+                "catalogue": command_catalogue_import, "calibrate": command_calibrate,
+                "run": command_run,
                 "compare": command_compare, "report": command_report,
                 "example": command_example}
     previous = _terminate_as_interrupt()
@@ -307,6 +347,25 @@ def command_params(args: argparse.Namespace) -> int:
     on = parse_date(args.date, "--date", "value") if args.date is not None else dt.date.today()
     _warn(policy.warnings)
     print("\n".join(policy.describe(on)))
+    return 0
+
+
+def command_calibrate(args: argparse.Namespace) -> int:
+    from calibration.weights import calibrate_weights
+    from sim.resources import resolve
+
+    out = Path(args.out)
+    result = calibrate_weights(Path(args.cases), resolve(args.catalogue, "catalogues", ".csv"),
+                               out, args.min_cases, args.trim,
+                               Path(args.overrides) if args.overrides else None)
+    _warn(result.warnings)
+    counts = result.counts
+    print(f"Calibrated {counts['groups_from_data'] + counts['groups_designated_below_minimum']:,}"
+          f" of {counts['groups']:,} groups from {counts['kept']:,} of {counts['records']:,} "
+          f"records (grouping rate {result.grouping_rate:.1%}, trimming {result.trim}) -> {out}")
+    print("Rates per level (§1.5): " + ", ".join(
+        f"{name} ¥{value:,.2f}" for name, value in result.rates.items()))
+    print(f"Report: {out}.report.md; rates reform: {out}.rates.yaml")
     return 0
 
 

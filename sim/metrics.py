@@ -129,6 +129,8 @@ class YearRecorder:
                 "receipts": float(receipts[at_level].sum()),
                 "cost": float(cost_h[at_level].sum()),
                 "hospitals_in_deficit": int(np.sum((receipts < cost_h)[at_level])),
+                # rate method (§3): yuan per weight unit in force at the level
+                "rate": (result.summary.get("rate_by_level") or {}).get(name, np.nan),
             })
 
         count = np.bincount(hospital, minlength=n_h)

@@ -4,7 +4,10 @@ The order of §1, each step a named function below:
 1. records that did not group (no group, an ambiguous "QY" group, a code outside the catalogue)
    are left out, and the grouping rate is reported (§1: ≥ 95% before weights are trusted);
 2. each group's cost outliers are trimmed (§1.3: mean ± k SD, or a percentile band) —
-   :class:`Trim`, :func:`sd_trim_keep`, :func:`percentile_trim_keep`;
+   :class:`Trim`, :func:`sd_trim_keep`, :func:`percentile_trim_keep`. Callers trim by group ×
+   level, as §2.3 judges outliers against the group's mean at the case's level: trimming a
+   group's pooled costs would cut the dear levels' high costs and the cheap levels' low ones
+   and pull the level coefficients toward 1 (by 4% in the recovery test, percentile trimming);
 3. cases and cost are summed by group × level (:func:`group_costs`), the sufficient statistics
    that case-level and aggregated data share;
 4. :func:`calibrate` turns them into weights (§1.1: trimmed group mean ÷ trimmed overall mean;

@@ -1,0 +1,665 @@
+"""``drgsim calibrate weights``: a catalogue's weights, coefficients and rates from cost data (§1).
+
+Input: a year (or several) of historical cost data, either one row per case (columns ``drg``,
+``cost`` and, for coefficients and rates per level, ``hospital_level``; a ``drgsim settle`` case
+table will do, its other columns are not read) or aggregated, one row per group and optionally
+per level (``drg``, ``cases``, ``mean_cost`` [, ``hospital_level``]). The previous catalogue gives
+the groups, their families and flags, and the weights that groups with too few cases keep.
+
+What §1 asks, in order (the rules themselves are :mod:`sim.rules.weights`, the same functions the
+bureau's yearly revision calls in a model run): records without a group, with an ambiguous (QY)
+group or with a code outside the catalogue are left out and the grouping rate reported (a warning
+under 95%); each group's cost outliers are trimmed at each level (``--trim``; case-level data
+only); weights are
+trimmed group means ÷ the trimmed overall mean for groups with at least ``--min-cases`` cases
+(and designated groups), the others keep their previous weight (flagged); expert overrides
+replace weights last; coefficients per group × level with the level order enforced (clamped
+groups listed); stable means at least the minimum of cases (a group without cases keeps its
+flag); weights and coefficients rounded to 8 decimals; a rate per level = the level's cost ÷ its
+case mix.
+
+Output, written together and only when complete (``--out CAT.csv``):
+``CAT.csv`` the catalogue (the project's format, with last year's reference mean costs);
+``CAT.csv.source.yaml`` its source card (inputs and their sha256, options, counts — the mark
+by which a later run knows it may replace these files); ``CAT.csv.rates.yaml`` a reform with the
+§1.5 rates per level (``drgsim settle|run --policy rate --reform CAT.csv.rates.yaml``);
+``CAT.csv.report.md`` and ``CAT.csv.report.csv`` the report (grouping rate, cases kept and dropped
+and why, the weights that moved most, the coefficient table).
+
+Why a file and not a folder: a catalogue is an input of other commands, named by path like the
+imported ones (``drgsim catalogue import --out CAT.csv``); its companions sit beside it under its
+name.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import yaml
+
+from sim.catalogue import Catalogue, load_catalogue, unique_names, write_catalogue
+from sim.citytables import drgsim_version
+from sim.errors import InputError, check_input_file, decode_utf8, show
+from sim.policy import DEFAULT_LEVELS
+from sim.rules import weights as rules
+from sim.store import check_output_file, git_revision, write_files_atomically
+from sim.yamlfile import read_yaml
+
+MIN_CASES = 30          # §1.2
+DECIMALS = 8            # §1.6 (and base points, §2.2)
+DEFAULT_TRIM = "sd:3"   # §1.3 common practice, for case-level data
+MAX_CASE_YUAN = 1e8     # as sim.cases: one hundred million yuan per case
+MAX_TOTAL_YUAN = 1e13   # ten trillion yuan in one table (cent sums stay exact)
+MAX_COUNT = 1e9         # cases in one aggregated row
+MAX_OVERRIDE_WEIGHT = 1000.0
+RATE_DATE = "2020-01-01"  # the rates fragment is in force from the shipped policies' first date
+CASE_COLUMNS = ("drg", "cost")
+AGGREGATED_COLUMNS = ("drg", "cases", "mean_cost")
+EXPECTED_DATA = ("a CSV (UTF-8) or Parquet table with one row per case (drg, cost[, "
+                 "hospital_level]) or per group (drg, cases, mean_cost[, hospital_level])")
+CARD_HEADER = ("# Source card written by drgsim calibrate weights (calibration.weights): the "
+               "cost data,\n# options and counts behind the catalogue next to it (POLICY_RULES "
+               "§1).\n")
+SUFFIXES = (".source.yaml", ".rates.yaml", ".report.md", ".report.csv")
+REASONS = {1: "no group", 2: "ambiguous (QY) group", 3: "code not in the catalogue"}
+
+
+# --------------------------------------------------------------------------- outputs
+def output_paths(out: Path) -> dict[str, Path]:
+    """The catalogue and its companions, named after it."""
+    return {"catalogue": out, **{suffix.split(".")[1] + "_" + suffix.split(".")[2]: out.with_name(
+        out.name + suffix) for suffix in SUFFIXES}}
+
+
+def calibrated_by_drgsim(path: Path) -> bool:
+    """A catalogue or companion that this command wrote: the catalogue's source card exists,
+    starts with this command's header and names the catalogue."""
+    name = path.name
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    card = path.with_name(name + ".source.yaml")
+    try:
+        if not card.is_file() or card.stat().st_size > 16 << 20:
+            return False
+        text = card.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return text.startswith(CARD_HEADER) and f"\ncatalogue: {name}\n" in text
+
+
+def check_outputs(out: Path, inputs: list[Path]) -> dict[str, Path]:
+    """Refuse ``--out`` before any work: every file it names must be new or written by this
+    command, none may be an input (see :func:`sim.store.check_output_file`)."""
+    if not str(out).strip():
+        raise InputError("--out", None, "is empty", "a catalogue path ending in .csv")
+    paths = output_paths(out)
+    kinds = {"catalogue": (".csv", "catalogue"), "source_yaml": (".yaml", "source card"),
+             "rates_yaml": (".yaml", "rates fragment"), "report_md": (".md", "report"),
+             "report_csv": (".csv", "report table")}
+    for key, path in paths.items():
+        suffix, what = kinds[key]
+        argument = "--out" if key == "catalogue" else f"--out (its {what})"
+        check_output_file(path, argument, inputs, suffix, calibrated_by_drgsim, what)
+    return paths
+
+
+# --------------------------------------------------------------------------- reading
+@dataclass
+class CostData:
+    """Rows of cost data as read: one per case, or one per group (and level) with a count."""
+
+    file: str
+    aggregated: bool
+    codes: np.ndarray             # text per row
+    level: np.ndarray | None      # level index per row; None without hospital_level
+    cost: np.ndarray              # per case, or the row's mean cost
+    count: np.ndarray             # 1 per case, or the row's case count
+    rows: int
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Where:
+    def __init__(self, file: str, csv_file: bool):
+        self.file, self.csv = file, csv_file
+
+    def fail(self, row: int, column: str, problem: str, expected: str) -> None:
+        place = f"row {row + 1}" + (f" (line {row + 2})" if self.csv else "")
+        raise InputError(self.file, f"{place}, column {column}", problem, expected)
+
+
+def _header(path: Path) -> list[str]:
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 20)
+    text = decode_utf8(head[: head.rfind(b"\n") + 1] or head, str(path), EXPECTED_DATA)
+    try:
+        first = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as error:
+        raise InputError(str(path), "line 1", f"not a readable CSV header ({error})",
+                         EXPECTED_DATA) from None
+    names = [name.strip() for name in first]
+    unique_names(names, str(path), "line 1")
+    return names
+
+
+def _read(path: Path) -> tuple[pa.Table, bool]:
+    """The columns this command reads, as Arrow; text columns as strings."""
+    file = str(path)
+    check_input_file(path, EXPECTED_DATA)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+            message = " ".join(str(exc).split())[:160]
+            raise InputError(file, None, f"not a readable Parquet file ({message})",
+                             EXPECTED_DATA) from None
+        unique_names(table.column_names, file, "schema")
+        wanted = [c for c in table.column_names if c.strip() in
+                  {"drg", "cost", "cases", "mean_cost", "hospital_level"}]
+        table = table.select(wanted).rename_columns([c.strip() for c in wanted])
+        for name in table.column_names:
+            kind = table[name].type
+            if pa.types.is_nested(kind):
+                raise InputError(file, f"column {name}", "holds lists or mappings",
+                                 "plain values (text or numbers)")
+        return table, False
+    names = _header(path)
+    wanted = [n for n in names if n in {"drg", "cost", "cases", "mean_cost", "hospital_level"}]
+    try:
+        table = pa_csv.read_csv(
+            path, read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=wanted, column_types={n: pa.string() for n in wanted},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
+        message = " ".join(str(exc).split())[:200]
+        raise InputError(file, None, f"not readable CSV ({message})",
+                         "comma-separated values, one field per header column") from None
+    return table, True
+
+
+def _text(table: pa.Table, name: str) -> np.ndarray:
+    column = table[name]
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = pc.cast(column, pa.string())
+    return pc.fill_null(pc.utf8_trim_whitespace(column), "").to_numpy(zero_copy_only=False)
+
+
+def _numbers(table: pa.Table, name: str, where: _Where, low: float, high: float,
+             expected: str, whole: bool = False) -> np.ndarray:
+    column = table[name]
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        values = pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+        values = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), np.nan, values)
+        text = values.astype(str)
+    else:
+        text = _text(table, name)
+        values = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < low) | (values > high)
+    if whole:
+        bad |= np.where(np.isfinite(values), values != np.floor(values), False)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        shown = "empty value" if str(text[row]).strip() in ("", "nan") else \
+            f"value {show(str(text[row]))}"
+        where.fail(row, name, shown, expected)
+    return values
+
+
+def read_cost_data(path: Path, levels: tuple[str, ...]) -> CostData:
+    """Read and check cost data (see module docstring); bad input is one line."""
+    file = str(path)
+    table, csv_file = _read(path)
+    where = _Where(file, csv_file)
+    columns = set(table.column_names)
+    if "drg" not in columns:
+        raise InputError(file, "header", "missing column 'drg'", EXPECTED_DATA)
+    case_level = "cost" in columns
+    aggregated = {"cases", "mean_cost"} <= columns
+    if case_level and ({"cases", "mean_cost"} & columns):
+        raise InputError(file, "header", "both 'cost' (one row per case) and 'cases'/'mean_cost' "
+                         "(one row per group)", "one of the two forms, not both")
+    if not case_level and not aggregated:
+        missing = "cost" if not ({"cases", "mean_cost"} & columns) else (
+            "mean_cost" if "cases" in columns else "cases")
+        raise InputError(file, "header", f"missing column {missing!r}", EXPECTED_DATA)
+    rows = table.num_rows
+    if rows == 0:
+        raise InputError(file, None, "the table has no rows", EXPECTED_DATA)
+    codes = _text(table, "drg")
+    level = None
+    if "hospital_level" in columns:
+        text = _text(table, "hospital_level")
+        distinct, index = np.unique(text, return_inverse=True)
+        known = np.array([value in levels for value in distinct], dtype=bool)
+        if not known.all():
+            row = int(np.flatnonzero(~known[index])[0])
+            where.fail(row, "hospital_level", f"unknown level {show(str(text[row]))}",
+                       "one of the levels " + ", ".join(levels))
+        level = np.array([levels.index(value) for value in distinct], dtype=np.int64)[index]
+    if case_level:
+        cost = _numbers(table, "cost", where, 0, MAX_CASE_YUAN,
+                        f"a cost in yuan from 0 to {MAX_CASE_YUAN:,.0f}")
+        count = np.ones(rows)
+    else:
+        count = _numbers(table, "cases", where, 0, MAX_COUNT,
+                         f"a whole number of cases from 0 to {MAX_COUNT:,.0f}", whole=True)
+        cost = _numbers(table, "mean_cost", where, 0, MAX_CASE_YUAN,
+                        f"a mean cost in yuan from 0 to {MAX_CASE_YUAN:,.0f}")
+        key = pd.Series(codes) + "\x00" + (pd.Series(level).astype(str) if level is not None
+                                           else "")
+        duplicated = key.duplicated().to_numpy()
+        if duplicated.any():
+            row = int(np.flatnonzero(duplicated)[0])
+            what = f"group {show(str(codes[row]))}" + (
+                f" at level {levels[level[row]]}" if level is not None else "")
+            where.fail(row, "drg", f"{what} appears twice",
+                       "one row per group" + (" and level" if level is not None else ""))
+    total = float(np.sum(cost * count))
+    if total > MAX_TOTAL_YUAN:
+        raise InputError(file, "column cost" if case_level else "columns cases × mean_cost",
+                         f"costs total ¥{total:,.0f}", f"at most ¥{MAX_TOTAL_YUAN:,.0f}")
+    return CostData(file, not case_level, codes, level, cost, count, rows)
+
+
+@dataclass
+class Overrides:
+    """Expert weights (§1.4) and designated groups priced below the minimum (§1.2)."""
+
+    weight: dict[str, float] = field(default_factory=dict)
+    designated: list[str] = field(default_factory=list)
+    title: str | None = None
+
+
+def read_overrides(path: Path, catalogue: Catalogue) -> Overrides:
+    """``title`` (optional), ``weights: {code: weight}`` (§1.4) and ``designated: [codes]``
+    (§1.2: transplants and other groups priced from their data below the minimum)."""
+    file = str(path)
+    document = read_yaml(path)
+    expected = "title (optional), weights: {group code: weight}, designated: [group codes]"
+    if not isinstance(document, dict):
+        raise InputError(file, None, f"top level is {show(document)}", expected)
+    unknown = [k for k in document if k not in ("title", "weights", "designated")]
+    if unknown:
+        raise InputError(file, f"key {show(unknown[0])}", "unknown key", expected)
+    codes = set(catalogue.codes.tolist())
+    weights = document.get("weights") or {}
+    if not isinstance(weights, dict):
+        raise InputError(file, "weights", f"value {show(weights)}", "a mapping group code: weight")
+    result = Overrides(title=document.get("title"))
+    for code, value in weights.items():
+        code_text = str(code).strip()
+        if code_text not in codes:
+            raise InputError(file, f"weights, {show(code_text)}", "not a group of the catalogue "
+                             f"{catalogue.source}", "a group code of the catalogue")
+        if (isinstance(value, bool) or not isinstance(value, int | float) or not
+                np.isfinite(value) or not 0 < value <= MAX_OVERRIDE_WEIGHT):
+            raise InputError(file, f"weights, {code_text}", f"value {show(value)}",
+                             f"a weight above 0 and at most {MAX_OVERRIDE_WEIGHT:g}")
+        result.weight[code_text] = float(value)
+    designated = document.get("designated") or []
+    if not isinstance(designated, list):
+        raise InputError(file, "designated", f"value {show(designated)}", "a list of group codes")
+    for code in designated:
+        code_text = str(code).strip()
+        if code_text not in codes:
+            raise InputError(file, f"designated, {show(code_text)}", "not a group of the "
+                             f"catalogue {catalogue.source}", "a group code of the catalogue")
+        result.designated.append(code_text)
+    return result
+
+
+# --------------------------------------------------------------------------- calibration
+@dataclass
+class WeightCalibration:
+    """Everything the command computed, for the files and the summary."""
+
+    table: pd.DataFrame            # the new catalogue
+    groups: pd.DataFrame           # the per-group report table
+    levels: tuple[str, ...] | None
+    rates: dict[str, float]        # §1.5 per level (Σ weights)
+    rates_with_coefficients: dict[str, float]  # the same cases, case mix Σ weight × coefficient
+    counts: dict[str, int]
+    grouping_rate: float
+    trim: str
+    min_cases: int
+    dropped_codes: dict[str, list[tuple[str, int]]]
+    warnings: list[str]
+
+
+def calibrate_catalogue(data: CostData, catalogue: Catalogue, min_cases: int,
+                        trim: rules.Trim, overrides: Overrides,
+                        levels: tuple[str, ...]) -> WeightCalibration:
+    """§1 on read data against the previous catalogue (see module docstring)."""
+    previous = catalogue.table
+    n_groups = len(previous)
+    has_levels = data.level is not None
+    n_levels = len(levels) if has_levels else 1
+    row_level = data.level if has_levels else np.zeros(data.rows, dtype=np.int64)
+
+    distinct, index = np.unique(data.codes.astype(str), return_inverse=True)
+    group_of_code = catalogue.group_ids(distinct)
+    reason = rules.ungroupable(distinct, group_of_code >= 0)[index]
+    group = group_of_code[index]
+    grouped = reason == 0
+    records = float(data.count.sum())
+    grouped_records = float(data.count[grouped].sum())
+    rate = float(rules.grouping_rate(grouped_records, records))
+
+    g, lv, cost, count = group[grouped], row_level[grouped], data.cost[grouped], data.count[grouped]
+    if data.aggregated:
+        cell = g * n_levels + lv
+        size = n_groups * n_levels
+        sums_count = np.bincount(cell, weights=count, minlength=size).reshape(n_groups, -1)
+        sums_cost = np.bincount(cell, weights=count * cost, minlength=size).reshape(n_groups, -1)
+        sums = rules.GroupCosts(sums_count, sums_cost, sums_count, sums_cost)
+        keep = np.ones(len(g), dtype=bool)
+    else:
+        keep = trim.keep(g * n_levels + lv, cost, n_groups * n_levels)  # §1.3 by group × level
+        sums = rules.group_costs(g, lv, cost, keep, n_groups, n_levels)
+
+    previous_weight = previous["weight"].to_numpy(dtype=float)
+    previous_coefficient = np.full((n_groups, n_levels), np.nan)
+    if has_levels:
+        for column, name in enumerate(levels):
+            if f"coefficient_{name}" in previous:
+                previous_coefficient[:, column] = previous[f"coefficient_{name}"].to_numpy(float)
+    code_row = {code: row for row, code in enumerate(catalogue.codes)}
+    override = np.full(n_groups, np.nan)
+    for code, value in overrides.weight.items():
+        override[code_row[code]] = value
+    designated = np.zeros(n_groups, dtype=bool)
+    designated[[code_row[code] for code in overrides.designated]] = True
+
+    result = rules.calibrate(*sums, previous_weight=previous_weight,
+                             previous_coefficient=previous_coefficient, override_weight=override,
+                             designated=designated, min_cases=min_cases, decimals=DECIMALS)
+
+    cases = sums.count.sum(axis=1)
+    kept = sums.kept_count.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_cost = sums.cost.sum(axis=1) / cases
+        trimmed_mean = sums.kept_cost.sum(axis=1) / kept
+        level_mean = sums.cost / sums.count
+
+    table = previous.copy()
+    table["weight"] = result.weight
+    # §2.2: stable with at least the minimum of cases; a group without data keeps its flag
+    table["stable"] = np.where(cases > 0, cases >= min_cases,
+                               previous["stable"].to_numpy(dtype=bool))
+    previous_mean = previous["mean_cost"].to_numpy(float) if "mean_cost" in previous else \
+        np.full(n_groups, np.nan)
+    table["mean_cost"] = np.where(cases > 0, np.round(mean_cost, 2), previous_mean)
+    if has_levels:
+        for column, name in enumerate(levels):
+            table[f"mean_cost_{name}"] = np.round(level_mean[:, column], 2)
+            table[f"coefficient_{name}"] = result.coefficient[:, column]
+
+    rates, with_coefficients = {}, {}
+    level_names = levels if has_levels else ("all levels",)
+    if has_levels:
+        cells = np.tile(np.arange(n_levels), n_groups)
+        coefficient = np.where(np.isnan(result.coefficient), 1.0, result.coefficient)
+        paid_mix = (sums.count * result.weight[:, None] * coefficient).ravel()
+        as_paid = rules.rates_by_level(cells, sums.cost.ravel(), paid_mix, n_levels)
+    else:
+        as_paid = result.rate
+    for column, name in enumerate(level_names):
+        rates[name] = float(result.rate[column])
+        with_coefficients[name] = float(as_paid[column])
+
+    status = np.asarray(rules.STATUS_NAMES, dtype=object)[result.status]
+    groups = pd.DataFrame({
+        "code": previous["code"], "name": previous["name"], "status": status,
+        "stable": table["stable"], "cases": cases.astype(np.int64),
+        "cases_trimmed": (cases - kept).astype(np.int64),
+        "mean_cost": np.round(mean_cost, 2), "trimmed_mean_cost": np.round(trimmed_mean, 2),
+        "previous_weight": previous_weight, "weight": result.weight,
+        "weight_change": np.round(result.weight - previous_weight, DECIMALS),
+        "relative_change": np.round(result.weight / previous_weight - 1, 6),
+        "override": override, "designated": designated, "coefficient_clamped": result.clamped,
+    })
+    if has_levels:
+        for column, name in enumerate(levels):
+            groups[f"cases_{name}"] = sums.count[:, column].astype(np.int64)
+        for column, name in enumerate(levels):
+            groups[f"coefficient_{name}"] = result.coefficient[:, column]
+
+    dropped_codes: dict[str, list[tuple[str, int]]] = {}
+    for code_reason, name in REASONS.items():
+        mask = reason == code_reason
+        if mask.any():
+            per_code = pd.Series(data.count[mask]).groupby(data.codes[mask].astype(str)).sum()
+            top = per_code.sort_values(ascending=False, kind="stable").head(20)
+            dropped_codes[name] = [(str(c), int(n)) for c, n in top.items()]
+    by_status = np.bincount(result.status, minlength=len(rules.STATUS_NAMES))
+    counts = {
+        "records": int(records), "grouped": int(grouped_records),
+        **{f"dropped_{name.split(' (')[0].replace(' ', '_')}": int(data.count[reason == c].sum())
+           for c, name in REASONS.items()},
+        "trimmed": int(count[~keep].sum()), "kept": int(count[keep].sum()),
+        "cases_in_groups_below_minimum": int(cases[(cases > 0) & (cases < min_cases)].sum()),
+        "groups": n_groups, "groups_with_cases": int(np.sum(cases > 0)),
+        **{f"groups_{name}": int(by_status[code]) for code, name in
+           enumerate(rules.STATUS_NAMES)},
+        "groups_stable": int(np.sum(table["stable"])),
+        "coefficients_clamped": int(np.sum(result.clamped)),
+    }
+    warnings = []
+    if rate < rules.GROUPING_RATE_FLOOR:
+        warnings.append(f"only {rate:.1%} of records grouped; §1 asks for at least "
+                        f"{rules.GROUPING_RATE_FLOOR:.0%} before weights are trusted")
+    if counts["coefficients_clamped"]:
+        warnings.append(f"{counts['coefficients_clamped']} group(s) had a lower-level coefficient "
+                        "above the level above it; clamped (§1.6), listed in the report")
+    below = counts["groups_kept_previous_below_minimum"] + counts["groups_unpriced_below_minimum"]
+    if below:
+        warnings.append(f"{below} group(s) had fewer than {min_cases} cases and kept their "
+                        "previous weight (or stay unpriced), flagged in the report (§1.2)")
+    if not has_levels:
+        warnings.append("no hospital_level column: coefficients not recomputed (the previous "
+                        "catalogue's are kept) and one rate for all levels")
+    missing = [name for name, value in rates.items() if not np.isfinite(value)]
+    if missing:
+        warnings.append(f"no priced cases at level(s) {', '.join(missing)}: no rate for them")
+    return WeightCalibration(table, groups, levels if has_levels else None, rates,
+                             with_coefficients, counts, rate,
+                             "none (aggregated data)" if data.aggregated else str(trim),
+                             min_cases, dropped_codes, warnings)
+
+
+# --------------------------------------------------------------------------- writing
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _money(value: float) -> float | None:
+    return round(float(value), 2) if np.isfinite(value) else None
+
+
+def source_card(result: WeightCalibration, inputs: dict[str, Path | None], out: Path,
+                aggregated: bool) -> str:
+    card = {
+        "catalogue": out.name,
+        "written_by": f"drgsim {drgsim_version()} (calibration.weights, drgsim calibrate "
+                      "weights)",
+        "git_revision": git_revision(),
+        "inputs": {role: None if path is None else {"file": str(path), "sha256": _sha256(path)}
+                   for role, path in inputs.items()},
+        "data_form": "aggregated (one row per group" + (" and level)" if result.levels else ")")
+                     if aggregated else "one row per case",
+        "options": {"min_cases": result.min_cases, "trim": result.trim, "decimals": DECIMALS,
+                    "levels": list(result.levels) if result.levels else None},
+        "grouping_rate": round(result.grouping_rate, 6),
+        "counts": result.counts,
+        "rates_per_level": {k: _money(v) for k, v in result.rates.items()},
+        "companions": [out.name + suffix for suffix in SUFFIXES[1:]],
+    }
+    return CARD_HEADER + yaml.safe_dump(card, allow_unicode=True, sort_keys=False, width=100)
+
+
+def rates_fragment(result: WeightCalibration, source: Path, levels: tuple[str, ...]) -> str:
+    """A reform (``--reform``) setting the §1.5 rates per level, without coefficients."""
+    finite = [v for v in result.rates.values() if np.isfinite(v)]
+    if result.levels:
+        values = {name: _money(result.rates[name]) for name in levels}
+        overall = None
+        if any(v is None for v in values.values()):
+            overall = _money(float(np.mean(finite))) if finite else None
+            values = {k: (overall if v is None else v) for k, v in values.items()}
+        value: object = values
+    else:
+        value = _money(result.rates["all levels"])
+    document = {
+        "title": f"Rates per level from {source.name} (§1.5)",
+        "title_zh": f"按{source.name}测算的分级费率（§1.5）",
+        "rationale": {
+            "baseline": "rate",
+            "reference": "POLICY_RULES §1.5 (rate of level L = total cost of level-L cases ÷ "
+                         "their CM, Σ weights), §3",
+            "summary": "Written by drgsim calibrate weights. These rates already carry each "
+                       "level's cost, so coefficients are switched off (one rate per level, as "
+                       "Yunnan paid); to pay coefficients too, keep rate.base_rate null instead "
+                       "(budget-neutral with coefficients). In force from "
+                       f"{RATE_DATE}, like the shipped policies; edit the date to phase it in.",
+        },
+        "changes": {
+            "rate.base_rate": {RATE_DATE: value},
+            "rate.use_coefficients": {RATE_DATE: False},
+        },
+    }
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    return text.replace(f"'{RATE_DATE}'", RATE_DATE)
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def cell(value):
+        if isinstance(value, float):
+            return "" if np.isnan(value) else f"{value:,.8g}"
+        return str(value)
+
+    lines = ["| " + " | ".join(frame.columns) + " |",
+             "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
+              for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def report_markdown(result: WeightCalibration, data_path: Path, catalogue: Catalogue,
+                    out: Path, moved: int = 20, shown_coefficients: int = 30) -> str:
+    counts, groups = result.counts, result.groups
+    lines = [f"# Weights calibrated from {data_path.name}", "",
+             f"Catalogue `{out.name}` from `{data_path}` against `{catalogue.source}` "
+             f"(POLICY_RULES §1). Minimum {result.min_cases} cases (§1.2), trimming "
+             f"{result.trim} (§1.3), weights and coefficients to {DECIMALS} decimals.", ""]
+    warn = "" if result.grouping_rate >= rules.GROUPING_RATE_FLOOR else \
+        f" — **below {rules.GROUPING_RATE_FLOOR:.0%}: weights not to be trusted (§1)**"
+    lines += ["## Records", "",
+              f"- grouping rate: {result.grouping_rate:.2%} ({counts['grouped']:,} of "
+              f"{counts['records']:,} records){warn}"]
+    for name in REASONS.values():
+        key = "dropped_" + name.split(" (")[0].replace(" ", "_")
+        if counts[key]:
+            codes = ", ".join(f"{c or '(empty)'} {n:,}" for c, n in result.dropped_codes[name])
+            lines.append(f"- dropped, {name}: {counts[key]:,} ({codes})")
+    lines += [f"- trimmed as cost outliers ({result.trim}): {counts['trimmed']:,}",
+              f"- kept for the means: {counts['kept']:,}",
+              f"- in groups below the minimum of {result.min_cases} cases (previous weight "
+              f"kept): {counts['cases_in_groups_below_minimum']:,}", "",
+              "## Groups", ""]
+    for name in rules.STATUS_NAMES:
+        lines.append(f"- {name.replace('_', ' ')}: {counts['groups_' + name]:,}")
+    lines += [f"- stable (at least {result.min_cases} cases; groups without cases keep their "
+              f"flag): {counts['groups_stable']:,} of {counts['groups']:,}", "",
+              "## Rates per level (§1.5)", "",
+              "| level | rate (Σ weights) | rate with coefficients (Σ weight × coefficient) |",
+              "|---|---|---|"]
+    for name, value in result.rates.items():
+        lines.append(f"| {name} | {value:,.2f} | {result.rates_with_coefficients[name]:,.2f} |")
+    lines += ["", f"`{out.name}.rates.yaml` is a reform with the first column and coefficients "
+              "off; with coefficients, `rate.base_rate: null` pays the second column's kind of "
+              "rate, computed from the settled or last year's cases.", ""]
+    changed = groups[np.isfinite(groups["relative_change"]) & (groups["weight_change"] != 0)]
+    lines += [f"## Weights that moved most against {Path(catalogue.source).name}", ""]
+    if len(changed):
+        # weights are relative to this data's mean cost (§1.1): when the data's case mix differs
+        # from the one the previous weights were made on, all weights move together; the groups
+        # that moved against the rest are those farthest from the median change
+        median = float(changed["relative_change"].median())
+        top = changed.reindex((changed["relative_change"] - median).abs().sort_values(
+            ascending=False, kind="stable").index).head(moved)
+        lines += [f"{len(changed):,} weights changed; median change {median:+.2%} (weights are "
+                  "relative to this data's mean cost, §1.1, so they may all move together). "
+                  f"The {len(top)} farthest from the median change:", "",
+                  _markdown_table(top[["code", "name", "status", "cases", "previous_weight",
+                                       "weight", "relative_change"]])]
+    else:
+        lines.append("No weight changed.")
+    new = groups[~np.isfinite(groups["previous_weight"]) & np.isfinite(groups["weight"])]
+    if len(new):
+        lines += ["", f"Newly priced groups ({len(new)}): "
+                  + ", ".join(new["code"].head(30)) + (" …" if len(new) > 30 else "")]
+    lines += ["", "## Coefficients (§1.6)", ""]
+    if result.levels:
+        clamped = groups[groups["coefficient_clamped"]]
+        columns = ["code", "name", "cases"] + [f"cases_{n}" for n in result.levels] + [
+            f"coefficient_{n}" for n in result.levels]
+        if len(clamped):
+            lines += [f"Clamped so that no lower level exceeds the level above "
+                      f"({len(clamped)} groups):", "", _markdown_table(clamped[columns]), ""]
+        else:
+            lines += ["No group needed clamping.", ""]
+        largest = groups.sort_values("cases", ascending=False, kind="stable").head(
+            shown_coefficients)
+        lines += [f"The {len(largest)} groups with the most cases (all groups in "
+                  f"`{out.name}.report.csv`):", "", _markdown_table(largest[columns])]
+    else:
+        lines.append("Not recomputed: the data has no hospital_level column.")
+    if result.warnings:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in result.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def calibrate_weights(data_path: Path, catalogue_path: Path, out: Path,
+                      min_cases: int = MIN_CASES, trim: str | None = None,
+                      overrides_path: Path | None = None,
+                      levels: tuple[str, ...] = DEFAULT_LEVELS) -> WeightCalibration:
+    """``drgsim calibrate weights``: check ``--out``, read, calibrate, write all files together."""
+    inputs = [data_path, catalogue_path] + ([overrides_path] if overrides_path else [])
+    paths = check_outputs(out, inputs)
+    catalogue = load_catalogue(catalogue_path)
+    data = read_cost_data(data_path, levels)
+    if data.aggregated and trim is not None and rules.Trim.parse(trim).method != "none":
+        raise InputError("--trim", None, f"{trim} with aggregated data ({data_path} has one row "
+                         "per group)", "--trim none, or one row per case to trim outliers")
+    rule = rules.Trim.parse(DEFAULT_TRIM if trim is None else trim)
+    overrides = read_overrides(overrides_path, catalogue) if overrides_path else Overrides()
+    result = calibrate_catalogue(data, catalogue, min_cases, rule, overrides, levels)
+    card = source_card(result, {"cost_data": data_path, "previous_catalogue": catalogue_path,
+                                "overrides": overrides_path}, out, data.aggregated)
+    fragment = rates_fragment(result, data_path, levels)
+    markdown = report_markdown(result, data_path, catalogue, out)
+    write_files_atomically({
+        paths["catalogue"]: lambda p: write_catalogue(result.table, p),
+        paths["source_yaml"]: lambda p: p.write_text(card, encoding="utf-8", newline="\n"),
+        paths["rates_yaml"]: lambda p: p.write_text(fragment, encoding="utf-8", newline="\n"),
+        paths["report_md"]: lambda p: p.write_text(markdown, encoding="utf-8", newline="\n"),
+        paths["report_csv"]: lambda p: result.groups.to_csv(p, index=False,
+                                                            float_format="%.10g"),
+    }, "--out")
+    return result
