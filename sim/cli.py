@@ -316,6 +316,10 @@ def _print_settlement(result, folder: Path, seconds: float, quiet: bool = False)
             f"{summary['year']}, {summary['method']} method")
     if value is not None:
         line += f"; budget ¥{summary['budget']:,.2f}; annual point value ¥{value:.6f}"
+    if summary.get("rate_by_level"):
+        line += "; rate per weight unit " + ", ".join(
+            f"{name} ¥{rate:,.2f}" for name, rate in summary["rate_by_level"].items()) + (
+            f" ({summary['rate_source']})")
     print(line + f" -> {folder} ({seconds:.1f} s)")
     if quiet:
         return
