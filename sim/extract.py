@@ -218,7 +218,8 @@ def _read_csv(path: Path, encoding: str | None) -> Extract:
         data = raw
     else:
         data = text.encode("utf-8")
-    first = text.split("\n", 1)[0].rstrip("\r")
+    end = text.find("\n")
+    first = (text if end < 0 else text[:end]).rstrip("\r")
     delimiter = "\t" if "\t" in first and "," not in first else ","
     try:
         names = next(csv.reader([first], delimiter=delimiter), [])
@@ -598,10 +599,16 @@ def parse_amounts(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         return values, np.zeros(len(values), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    folded = pc.utf8_trim_whitespace(pc.utf8_normalize(text, form="NFKC"))
-    folded = pc.replace_substring_regex(folded, r"^[¥$]\s*|\s*元$", "")
+    folded = pc.utf8_trim_whitespace(fold(text))
+    if pc.any(pc.match_substring_regex(folded, "[¥$元]")).as_py():
+        folded = pc.replace_substring_regex(folded, r"^[¥$]\s*|\s*元$", "")
     grouped = pc.match_substring_regex(folded, r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
     folded = pc.if_else(grouped, pc.replace_substring(folded, ",", ""), folded)
+    try:  # the usual case: every value is now a plain number
+        values = pc.cast(folded, pa.float64()).to_numpy(zero_copy_only=False)
+        return values, np.zeros(len(values), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     valid = pc.match_substring_regex(folded, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
     valid = pc.fill_null(valid, False)
     bad = ~valid.to_numpy(zero_copy_only=False)
@@ -611,7 +618,16 @@ def parse_amounts(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
-_DATE = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"
+def fold(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """NFKC (full-width digits and punctuation to ASCII), skipped where every value is ASCII."""
+    if pc.all(pc.string_is_ascii(text)).as_py() is not False:
+        return text
+    return pc.utf8_normalize(text, form="NFKC")
+
+
+# 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日 or 20240305, each optionally with a time of day
+_DATE = (r"^(?P<y>\d{4})(?:[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?|(?P<m8>\d{2})"
+         r"(?P<d8>\d{2}))(?:[ T].*)?$")
 
 
 def parse_dates(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -642,13 +658,11 @@ def parse_dates(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.nda
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             parts = None
     if parts is None:
-        folded = pc.utf8_trim_whitespace(pc.utf8_normalize(text, form="NFKC"))
-        folded = pc.replace_substring_regex(folded, r"[ T].*$", "")           # time of day
-        folded = pc.replace_substring_regex(folded, r"日$", "")
-        folded = pc.replace_substring_regex(folded, r"[/.年月]", "-")
-        folded = pc.replace_substring_regex(folded, r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3")
-        found = pc.extract_regex(folded, _DATE)
-        parts = [pc.cast(pc.struct_field(found, [i]), pa.int64()) for i in range(3)]
+        found = pc.extract_regex(pc.utf8_trim_whitespace(fold(text)), _DATE)
+        field = [pc.struct_field(found, [i]) for i in range(5)]  # a group not used is ""
+        month = pc.if_else(pc.equal(field[1], ""), field[3], field[1])
+        day = pc.if_else(pc.equal(field[2], ""), field[4], field[2])
+        parts = [pc.cast(part, pa.int64()) for part in (field[0], month, day)]
     malformed = np.zeros(n, dtype=bool)
     for part in parts:
         malformed |= pc.is_null(part).to_numpy(zero_copy_only=False)
@@ -669,7 +683,7 @@ def parse_flags(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     if pa.types.is_boolean(column.type):
         return pc.fill_null(column, False).to_numpy(zero_copy_only=False), \
             np.zeros(len(column), dtype=bool)
-    text = pc.utf8_lower(pc.utf8_normalize(as_text(column), form="NFKC"))
+    text = pc.utf8_lower(fold(as_text(column)))
     codes, values = encode(text)
     known = np.isin(values, TRUE_WORDS + FALSE_WORDS)
     return np.isin(values, TRUE_WORDS)[codes], ~known[codes]
