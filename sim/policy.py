@@ -39,6 +39,7 @@ class Spec:
 
     kind: str  # number | integer | boolean | levels | number_or_levels | bands | months | hospitals
     #          | scheme_levels | trim (a §1.3 trimming rule: none, sd:K, pct:LO,HI)
+    #          | codes (a list of group codes)
     low: float | None = None
     high: float | None = None
     nullable: bool = False
@@ -55,6 +56,7 @@ SCHEMA: dict[str, Spec] = {
     # coefficients (§1.6, §2.4)
     "coefficients.level": Spec("levels", 0, 10, nullable=True),
     "coefficients.basic_groups_same_price": Spec("boolean"),
+    "coefficients.basic_groups": Spec("codes", nullable=True),
     "coefficients.basic_group_coefficient": Spec("number", 0, 10),
     "coefficients.decimals": Spec("integer", 0, 12),
     "coefficients.level_adjustment": Spec("levels", 0, 3),
@@ -197,6 +199,16 @@ def check_value(path: str, value: object, levels: tuple[str, ...],
             fail(f"the 12 monthly shares sum to {sum(value):.10g}", "12 shares summing to 1")
     elif spec.kind == "bands":
         _check_bands(value, fail)
+    elif spec.kind == "codes":
+        if not isinstance(value, list) or not value:
+            fail(f"value {show(value)} is not a list of group codes",
+                 "a list of group codes such as [ES25, GZ15], or null")
+        for code in value:
+            if not isinstance(code, str) or not code.strip():
+                fail(f"code {show(code)} is not a group code", "group codes as text, e.g. ES25")
+        if len(set(value)) != len(value):
+            twice = next(code for code in value if value.count(code) > 1)
+            fail(f"code {show(twice)} is listed twice", "each group code once")
     elif spec.kind == "trim":
         try:
             Trim.parse(value) if isinstance(value, str) else Trim.parse("?")

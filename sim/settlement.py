@@ -24,13 +24,13 @@ under the all-inclusive price it is computed before the §5 exclusions, which de
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from sim.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, SCHEMES, CaseTable
-from sim.catalogue import Catalogue
+from sim.catalogue import Catalogue, code_list
 from sim.policy import POINT_FAMILY, Policy
 from sim.rules import all_inclusive as inclusive_rules
 from sim.rules import classes as class_rules
@@ -172,6 +172,22 @@ def case_chain(cases: CaseTable, reference: GroupReference, policy: Policy, on: 
                      np.where(excluded, 0.0, extra), mean_cost_all)
 
 
+def with_basic_groups(catalogue: Catalogue, codes: list[str] | None,
+                      warnings: list[str]) -> Catalogue:
+    """The catalogue with the policy's list of basic groups in place of its own flags (§2.2,
+    §2.4); codes it lacks are named in a warning and left out. ``None``: the catalogue as is."""
+    if codes is None:
+        return catalogue
+    missing = catalogue.missing_codes(codes)
+    if missing:
+        warnings.append(f"coefficients.basic_groups: {len(missing)} of {len(codes)} basic-group "
+                        f"code(s) are not in the catalogue {catalogue.source} and are left out: "
+                        f"{code_list(missing)}")
+    table = catalogue.table.copy()
+    table["basic_group"] = table["code"].isin(codes).to_numpy()
+    return replace(catalogue, table=table)
+
+
 def coefficient_table(catalogue: Catalogue, policy: Policy, on: dt.date, levels: tuple[str, ...],
                       level_mean: np.ndarray, region_mean: np.ndarray,
                       stable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -258,6 +274,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     n, n_h, levels = len(cases), cases.n_hospitals, cases.levels
     warnings = list(policy.warnings) + list(cases.warnings)
     rate_by_level, rate_source = None, None
+    catalogue = with_basic_groups(catalogue, policy.value("coefficients.basic_groups", on),
+                                  warnings)
 
     # §5: under the all-inclusive price, listed cases leave the price and are paid by item.
     # §7 rollout: cases of hospitals or groups not yet under DRG are paid by item
