@@ -2,8 +2,10 @@
 
 Input: a year (or several) of historical cost data, either one row per case (columns ``drg``,
 ``cost`` and, for coefficients and rates per level, ``hospital_level``; a ``drgsim settle`` case
-table will do, its other columns are not read) or aggregated, one row per group and optionally
-per level (``drg``, ``cases``, ``mean_cost`` [, ``hospital_level``]). The previous catalogue gives
+table or a bureau's settlement-list extract will do — files, encodings, Chinese headers and value
+forms are read by :mod:`sim.extract` as for ``drgsim settle``, other columns are not read) or
+aggregated, one row per group and optionally per level (``drg``, ``cases``, ``mean_cost``
+[, ``hospital_level``]; 病例数, 例均费用 are read as well). The previous catalogue gives
 the groups, their families and flags, and the weights that groups with too few cases keep.
 
 What §1 asks, in order (the rules themselves are :mod:`sim.rules.weights`, the same functions the
@@ -33,23 +35,17 @@ name.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 import yaml
 
-from sim.catalogue import Catalogue, load_catalogue, unique_names, write_catalogue
+from sim.catalogue import Catalogue, load_catalogue, write_catalogue
 from sim.citytables import drgsim_version
-from sim.errors import InputError, check_input_file, decode_utf8, show
+from sim.errors import InputError, show
 from sim.policy import DEFAULT_LEVELS
 from sim.rules import weights as rules
 from sim.store import check_output_file, git_revision, write_files_atomically
@@ -65,7 +61,7 @@ MAX_OVERRIDE_WEIGHT = 1000.0
 RATE_DATE = "2020-01-01"  # the rates fragment is in force from the shipped policies' first date
 CASE_COLUMNS = ("drg", "cost")
 AGGREGATED_COLUMNS = ("drg", "cases", "mean_cost")
-EXPECTED_DATA = ("a CSV (UTF-8) or Parquet table with one row per case (drg, cost[, "
+EXPECTED_DATA = ("a CSV, Parquet or Excel table with one row per case (drg, cost[, "
                  "hospital_level]) or per group (drg, cases, mean_cost[, hospital_level])")
 CARD_HEADER = ("# Source card written by drgsim calibrate weights (calibration.weights): the "
                "cost data,\n# options and counts behind the catalogue next to it (POLICY_RULES "
@@ -128,135 +124,85 @@ class CostData:
     count: np.ndarray             # 1 per case, or the row's case count
     rows: int
     warnings: list[str] = field(default_factory=list)
+    reading: dict = field(default_factory=dict)  # how the file was read (format, encoding …)
 
 
-class _Where:
-    def __init__(self, file: str, csv_file: bool):
-        self.file, self.csv = file, csv_file
+def _aliases() -> dict[str, tuple[str, ...]]:
+    """Column names read as this command's columns: the case table's (Chinese headers and the
+    national platform's field codes, :data:`sim.cases.ALIASES`) and those of group tables."""
+    from sim.cases import ALIASES
 
-    def fail(self, row: int, column: str, problem: str, expected: str) -> None:
-        place = f"row {row + 1}" + (f" (line {row + 2})" if self.csv else "")
-        raise InputError(self.file, f"{place}, column {column}", problem, expected)
-
-
-def _header(path: Path) -> list[str]:
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 20)
-    text = decode_utf8(head[: head.rfind(b"\n") + 1] or head, str(path), EXPECTED_DATA)
-    try:
-        first = next(csv.reader(io.StringIO(text, newline="")), [])
-    except csv.Error as error:
-        raise InputError(str(path), "line 1", f"not a readable CSV header ({error})",
-                         EXPECTED_DATA) from None
-    names = [name.strip() for name in first]
-    unique_names(names, str(path), "line 1")
-    return names
+    return {"drg": ALIASES["drg"], "hospital_level": ALIASES["hospital_level"],
+            "cost": ALIASES["cost"],
+            "cases": ("病例数", "例数", "出院人次", "出院人数", "病例数量", "count"),
+            "mean_cost": ("例均费用", "次均费用", "平均费用", "均次费用", "mean")}
 
 
-def _read(path: Path) -> tuple[pa.Table, bool]:
-    """The columns this command reads, as Arrow; text columns as strings."""
+def read_cost_data(path: Path, levels: tuple[str, ...], encoding: str | None = None,
+                   columns_path: Path | None = None) -> CostData:
+    """Read and check cost data (see module docstring); bad input is one line. Files, encodings,
+    Chinese headers, amounts such as ``1,996.34`` and levels such as ``三级`` are read as for
+    ``drgsim settle`` (:mod:`sim.extract`)."""
+    from sim.cases import level_and_grade
+    from sim.extract import as_text, parse_amounts, read_column_map, read_extract
+
     file = str(path)
-    check_input_file(path, EXPECTED_DATA)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            table = pq.read_table(path)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
-            message = " ".join(str(exc).split())[:160]
-            raise InputError(file, None, f"not a readable Parquet file ({message})",
-                             EXPECTED_DATA) from None
-        unique_names(table.column_names, file, "schema")
-        wanted = [c for c in table.column_names if c.strip() in
-                  {"drg", "cost", "cases", "mean_cost", "hospital_level"}]
-        table = table.select(wanted).rename_columns([c.strip() for c in wanted])
-        for name in table.column_names:
-            kind = table[name].type
-            if pa.types.is_nested(kind):
-                raise InputError(file, f"column {name}", "holds lists or mappings",
-                                 "plain values (text or numbers)")
-        return table, False
-    names = _header(path)
-    wanted = [n for n in names if n in {"drg", "cost", "cases", "mean_cost", "hospital_level"}]
-    try:
-        table = pa_csv.read_csv(
-            path, read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
-            convert_options=pa_csv.ConvertOptions(
-                include_columns=wanted, column_types={n: pa.string() for n in wanted},
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
-        message = " ".join(str(exc).split())[:200]
-        raise InputError(file, None, f"not readable CSV ({message})",
-                         "comma-separated values, one field per header column") from None
-    return table, True
+    aliases = _aliases()
+    columns = read_column_map(columns_path, aliases)
+    extract = read_extract(path, aliases, expected=EXPECTED_DATA, encoding=encoding,
+                           columns=columns, columns_file=None if columns_path is None
+                           else str(columns_path))
+    table = extract.table
 
+    def fail(row: int, column: str, problem: str, expected: str) -> None:
+        raise InputError(file, f"{extract.where(row)}, column {column}", problem, expected)
 
-def _text(table: pa.Table, name: str) -> np.ndarray:
-    column = table[name]
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        column = pc.cast(column, pa.string())
-    return pc.fill_null(pc.utf8_trim_whitespace(column), "").to_numpy(zero_copy_only=False)
-
-
-def _numbers(table: pa.Table, name: str, where: _Where, low: float, high: float,
-             expected: str, whole: bool = False) -> np.ndarray:
-    column = table[name]
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        values = pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
-        values = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), np.nan, values)
-        text = values.astype(str)
-    else:
-        text = _text(table, name)
-        values = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < low) | (values > high)
-    if whole:
-        bad |= np.where(np.isfinite(values), values != np.floor(values), False)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        shown = "empty value" if str(text[row]).strip() in ("", "nan") else \
-            f"value {show(str(text[row]))}"
-        where.fail(row, name, shown, expected)
-    return values
-
-
-def read_cost_data(path: Path, levels: tuple[str, ...]) -> CostData:
-    """Read and check cost data (see module docstring); bad input is one line."""
-    file = str(path)
-    table, csv_file = _read(path)
-    where = _Where(file, csv_file)
-    columns = set(table.column_names)
-    if "drg" not in columns:
+    present = set(table.column_names)
+    if "drg" not in present:
         raise InputError(file, "header", "missing column 'drg'", EXPECTED_DATA)
-    case_level = "cost" in columns
-    aggregated = {"cases", "mean_cost"} <= columns
-    if case_level and ({"cases", "mean_cost"} & columns):
+    case_level = "cost" in present
+    aggregated = {"cases", "mean_cost"} <= present
+    if case_level and ({"cases", "mean_cost"} & present):
         raise InputError(file, "header", "both 'cost' (one row per case) and 'cases'/'mean_cost' "
                          "(one row per group)", "one of the two forms, not both")
     if not case_level and not aggregated:
-        missing = "cost" if not ({"cases", "mean_cost"} & columns) else (
-            "mean_cost" if "cases" in columns else "cases")
+        missing = "cost" if not ({"cases", "mean_cost"} & present) else (
+            "mean_cost" if "cases" in present else "cases")
         raise InputError(file, "header", f"missing column {missing!r}", EXPECTED_DATA)
     rows = table.num_rows
     if rows == 0:
         raise InputError(file, None, "the table has no rows", EXPECTED_DATA)
-    codes = _text(table, "drg")
+    codes = as_text(table["drg"]).to_numpy(zero_copy_only=False).astype(str)
+
+    def numbers(name: str, high: float, expected: str, whole: bool = False) -> np.ndarray:
+        values, bad = parse_amounts(table[name])
+        bad = bad | ~np.isfinite(values) | (values < 0) | (values > high)
+        if whole:
+            bad |= np.where(np.isfinite(values), values != np.floor(values), False)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            text = str(as_text(table[name])[row].as_py())
+            fail(row, name, "empty value" if text == "" else f"value {show(text)}", expected)
+        return values
+
     level = None
-    if "hospital_level" in columns:
-        text = _text(table, "hospital_level")
+    if "hospital_level" in present:
+        text = as_text(table["hospital_level"]).to_numpy(zero_copy_only=False).astype(str)
         distinct, index = np.unique(text, return_inverse=True)
-        known = np.array([value in levels for value in distinct], dtype=bool)
-        if not known.all():
-            row = int(np.flatnonzero(~known[index])[0])
-            where.fail(row, "hospital_level", f"unknown level {show(str(text[row]))}",
-                       "one of the levels " + ", ".join(levels))
-        level = np.array([levels.index(value) for value in distinct], dtype=np.int64)[index]
+        known = np.array([level_and_grade(str(value), levels)[0] for value in distinct])
+        if (known < 0).any():
+            row = int(np.flatnonzero((known < 0)[index])[0])
+            fail(row, "hospital_level", f"unknown level {show(str(text[row]))}",
+                 "one of the levels " + ", ".join(levels) + ", or 一级/二级/三级")
+        level = known[index].astype(np.int64)
     if case_level:
-        cost = _numbers(table, "cost", where, 0, MAX_CASE_YUAN,
-                        f"a cost in yuan from 0 to {MAX_CASE_YUAN:,.0f}")
+        cost = numbers("cost", MAX_CASE_YUAN, f"a cost in yuan from 0 to {MAX_CASE_YUAN:,.0f}")
         count = np.ones(rows)
     else:
-        count = _numbers(table, "cases", where, 0, MAX_COUNT,
-                         f"a whole number of cases from 0 to {MAX_COUNT:,.0f}", whole=True)
-        cost = _numbers(table, "mean_cost", where, 0, MAX_CASE_YUAN,
-                        f"a mean cost in yuan from 0 to {MAX_CASE_YUAN:,.0f}")
+        count = numbers("cases", MAX_COUNT, f"a whole number of cases from 0 to {MAX_COUNT:,.0f}",
+                        whole=True)
+        cost = numbers("mean_cost", MAX_CASE_YUAN,
+                       f"a mean cost in yuan from 0 to {MAX_CASE_YUAN:,.0f}")
         key = pd.Series(codes) + "\x00" + (pd.Series(level).astype(str) if level is not None
                                            else "")
         duplicated = key.duplicated().to_numpy()
@@ -264,13 +210,14 @@ def read_cost_data(path: Path, levels: tuple[str, ...]) -> CostData:
             row = int(np.flatnonzero(duplicated)[0])
             what = f"group {show(str(codes[row]))}" + (
                 f" at level {levels[level[row]]}" if level is not None else "")
-            where.fail(row, "drg", f"{what} appears twice",
-                       "one row per group" + (" and level" if level is not None else ""))
+            fail(row, "drg", f"{what} appears twice",
+                 "one row per group" + (" and level" if level is not None else ""))
     total = float(np.sum(cost * count))
     if total > MAX_TOTAL_YUAN:
         raise InputError(file, "column cost" if case_level else "columns cases × mean_cost",
                          f"costs total ¥{total:,.0f}", f"at most ¥{MAX_TOTAL_YUAN:,.0f}")
-    return CostData(file, not case_level, codes, level, cost, count, rows)
+    return CostData(file, not case_level, codes, level, cost, count, rows,
+                    warnings=list(extract.notes), reading=extract.record())
 
 
 @dataclass
@@ -493,7 +440,7 @@ def _money(value: float) -> float | None:
 
 
 def source_card(result: WeightCalibration, inputs: dict[str, Path | None], out: Path,
-                aggregated: bool) -> str:
+                aggregated: bool, reading: dict | None = None) -> str:
     card = {
         "catalogue": out.name,
         "written_by": f"drgsim {drgsim_version()} (calibration.weights, drgsim calibrate "
@@ -503,6 +450,7 @@ def source_card(result: WeightCalibration, inputs: dict[str, Path | None], out: 
                    for role, path in inputs.items()},
         "data_form": "aggregated (one row per group" + (" and level)" if result.levels else ")")
                      if aggregated else "one row per case",
+        "reading": reading or {},
         "options": {"min_cases": result.min_cases, "trim": result.trim, "decimals": DECIMALS,
                     "levels": list(result.levels) if result.levels else None},
         "grouping_rate": round(result.grouping_rate, 6),
@@ -638,20 +586,27 @@ def report_markdown(result: WeightCalibration, data_path: Path, catalogue: Catal
 def calibrate_weights(data_path: Path, catalogue_path: Path, out: Path,
                       min_cases: int = MIN_CASES, trim: str | None = None,
                       overrides_path: Path | None = None,
-                      levels: tuple[str, ...] = DEFAULT_LEVELS) -> WeightCalibration:
+                      levels: tuple[str, ...] = DEFAULT_LEVELS, encoding: str | None = None,
+                      columns_path: Path | None = None) -> WeightCalibration:
     """``drgsim calibrate weights``: check ``--out``, read, calibrate, write all files together."""
-    inputs = [data_path, catalogue_path] + ([overrides_path] if overrides_path else [])
+    inputs = [data_path, catalogue_path] + [p for p in (overrides_path, columns_path) if p]
     paths = check_outputs(out, inputs)
+    if encoding is not None:
+        from sim.extract import check_encoding
+
+        encoding = check_encoding(encoding)
     catalogue = load_catalogue(catalogue_path)
-    data = read_cost_data(data_path, levels)
+    data = read_cost_data(data_path, levels, encoding, columns_path)
     if data.aggregated and trim is not None and rules.Trim.parse(trim).method != "none":
         raise InputError("--trim", None, f"{trim} with aggregated data ({data_path} has one row "
                          "per group)", "--trim none, or one row per case to trim outliers")
     rule = rules.Trim.parse(DEFAULT_TRIM if trim is None else trim)
     overrides = read_overrides(overrides_path, catalogue) if overrides_path else Overrides()
     result = calibrate_catalogue(data, catalogue, min_cases, rule, overrides, levels)
+    result.warnings[:0] = data.warnings
     card = source_card(result, {"cost_data": data_path, "previous_catalogue": catalogue_path,
-                                "overrides": overrides_path}, out, data.aggregated)
+                                "overrides": overrides_path, "columns": columns_path}, out,
+                       data.aggregated, data.reading)
     fragment = rates_fragment(result, data_path, levels)
     markdown = report_markdown(result, data_path, catalogue, out)
     write_files_atomically({

@@ -161,6 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument("--overrides", metavar="FILE",
                          help="YAML with expert weights (weights: {code: weight}, §1.4) and "
                               "designated groups priced below the minimum (designated: [codes])")
+    weights.add_argument("--encoding", metavar="NAME",
+                         help="text encoding of a CSV (default: detected; e.g. gbk)")
+    weights.add_argument("--columns", metavar="MAP.yaml",
+                         help="YAML mapping drgsim column names to the file's headers")
     weights.add_argument("--out", required=True, metavar="CAT",
                          help="catalogue CSV to write (a new file, or one this command wrote)")
 
@@ -361,7 +365,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     result = calibrate_weights(Path(args.cases), resolve(args.catalogue, "catalogues", ".csv"),
                                out, args.min_cases, args.trim,
-                               Path(args.overrides) if args.overrides else None)
+                               Path(args.overrides) if args.overrides else None,
+                               encoding=args.encoding,
+                               columns_path=Path(args.columns) if args.columns else None)
     _warn(result.warnings)
     counts = result.counts
     print(f"Calibrated {counts['groups_from_data'] + counts['groups_designated_below_minimum']:,}"

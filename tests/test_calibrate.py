@@ -290,14 +290,36 @@ def test_rerun_replaces_its_own_files_and_refuses_others(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_a_bureau_extract_in_gbk_with_chinese_headers(tmp_path):
+    """Cost data as a bureau exports it (read by sim.extract as for settle): GBK, Chinese
+    headers, levels 三级/二级, amounts with thousands separators; and group means as 病例数,
+    例均费用."""
+    catalogue = _catalogue(tmp_path, [1.0, 2.0])
+    rows = ["结算ID,DRG编码,医院等级,医疗总费用"]
+    rows += [f"S{i},G00,三级甲等,\"1,{200 + i % 3}.00\"" for i in range(30)]
+    rows += [f"T{i},G01,二级,\"2,400.00\"" for i in range(30)]
+    data = tmp_path / "extract.csv"
+    data.write_bytes(("\n".join(rows) + "\n").encode("gbk"))
+    result = calibrate_weights(data, catalogue, tmp_path / "out.csv")
+    card = yaml.safe_load((tmp_path / "out.csv.source.yaml").read_text("utf-8"))
+    assert card["reading"]["encoding"] == "gb18030"
+    assert result.counts["groups_from_data"] == 2
+    table = load_catalogue(tmp_path / "out.csv").table
+    assert table["weight"].tolist() == [round(1201 / 1800.5, 8), round(2400 / 1800.5, 8)]
+    groups = tmp_path / "groups.csv"
+    groups.write_text("病组编码,病例数,例均费用\nG00,30,1201\nG01,30,2400\n", "utf-8")
+    by_group = calibrate_weights(groups, catalogue, tmp_path / "from_groups.csv")
+    assert list(by_group.table["weight"]) == list(table["weight"])
+
+
 BAD = {
     "no drg column": ("cost\n100\n", [], "missing column 'drg'"),
     "no cost": ("drg,hospital_level\nG00,primary\n", [], "missing column 'cost'"),
     "both forms": ("drg,cost,cases,mean_cost\nG00,1,1,1\n", [], "both 'cost'"),
     "bad cost": ("drg,cost\nG00,100\nG00,abc\n", [], "row 2 (line 3), column cost: value 'abc'"),
     "negative cost": ("drg,cost\nG00,-1\n", [], "row 1 (line 2), column cost"),
-    "unknown level": ("drg,hospital_level,cost\nG00,Tertiary,100\n", [],
-                      "unknown level 'Tertiary'"),
+    "unknown level": ("drg,hospital_level,cost\nG00,tertiary,100\nG00,clinic,100\n", [],
+                      "row 2 (line 3), column hospital_level: unknown level 'clinic'"),
     "fractional count": ("drg,cases,mean_cost\nG00,1.5,100\n", [], "column cases: value '1.5'"),
     "repeated group": ("drg,cases,mean_cost\nG00,3,100\nG00,2,100\n", [],
                        "group 'G00' appears twice"),
