@@ -107,7 +107,7 @@ def test_revising_weights_from_coded_data_shrinks_the_upcoding_gain(tmp_path):
     """§1.7 revision on coded data. The §1.2 minimum of 30 cases is scaled with the region (5%:
     2 cases): with 30 at 5% scale mostly the common, lower-severity siblings are revised while
     their rarer upper siblings keep the catalogue weight, which widens price gaps instead; at
-    full scale with 30 the direction holds (upcoding pressure 1,171-1,210 against 1,292-1,300 in
+    full scale with 30 the direction holds (upcoding pressure 1,147-1,195 against 1,265-1,278 in
     2024-2026, seed 3)."""
     scaled = _reform(tmp_path, "scaled", "revision.min_cases: {2020-01-01: 2}\n")
     baseline = yearly("point", [scaled])
