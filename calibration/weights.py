@@ -569,7 +569,7 @@ def report_markdown(result: WeightCalibration, data_path: Path, catalogue: Catal
             f"coefficient_{n}" for n in result.levels]
         if len(clamped):
             lines += [f"Clamped so that no lower level exceeds the level above "
-                      f"({len(clamped)} groups):", "", _markdown_table(clamped[columns]), ""]
+                      f"({len(clamped)} group(s)):", "", _markdown_table(clamped[columns]), ""]
         else:
             lines += ["No group needed clamping.", ""]
         largest = groups.sort_values("cases", ascending=False, kind="stable").head(

@@ -194,7 +194,7 @@ def test_clamped_coefficients_are_listed(tmp_path):
     assert table.loc[0, "coefficient_primary"] == table.loc[0, "coefficient_tertiary"] == 0.5
     assert result.counts["coefficients_clamped"] == 1
     report = (tmp_path / "out.csv.report.md").read_text("utf-8")
-    assert "Clamped so that no lower level exceeds the level above (1 groups)" in report
+    assert "Clamped so that no lower level exceeds the level above (1 group(s))" in report
 
 
 # --------------------------------------------------------------------------- the bureau
