@@ -7,7 +7,8 @@ coefficients (§1.6, when revised yearly, and always in the first year) and weig
 last year's **coded** cases when the policy says so (§1.1, §1.7 — upcoding then feeds back into
 the weights). A revision trims each group's cost outliers at each level first (``revision.trim``,
 §1.3) and
-revises only groups with at least ``revision.min_cases`` cases (§1.2); the others keep last
+revises only groups with at least ``revision.min_cases`` cases in the whole region (§1.2; a run
+at ``--scale`` s counts each case 1/s times); the others keep last
 year's weight and coefficients. The region's basic groups are marked. The settlement
 (``sim.settlement.settle``) reads these values from the catalogue before anything else.
 """
@@ -25,8 +26,13 @@ from sim.rules import weights as weight_rules
 
 
 def year_catalogue(region: Region, previous: Catalogue, last_year: dict, policy: Policy,
-                   on: dt.date, first_year: bool) -> Catalogue:
-    """The catalogue the bureau publishes for the year starting ``on`` (see module text)."""
+                   on: dt.date, first_year: bool, scale: float = 1.0) -> Catalogue:
+    """The catalogue the bureau publishes for the year starting ``on`` (see module text).
+
+    ``scale`` is the share of the region simulated (``--scale``): each simulated case stands for
+    1/scale real ones, so the §1.2 minimum applies to ``min_cases × scale`` simulated cases (at
+    least 1); a group is revised in a scaled run when it would be in the whole region.
+    """
     table = previous.table.copy()
     n_groups, n_levels = len(table), len(LEVELS)
     coded, cost, level = last_year["coded_group"], last_year["cost"], last_year["level"]
@@ -40,7 +46,7 @@ def year_catalogue(region: Region, previous: Catalogue, last_year: dict, policy:
         *sums, previous_weight=table["weight"].to_numpy(dtype=float),
         previous_coefficient=previous_coefficient, override_weight=np.full(n_groups, np.nan),
         designated=np.zeros(n_groups, dtype=bool),
-        min_cases=policy.value("revision.min_cases", on),
+        min_cases=max(1.0, policy.value("revision.min_cases", on) * scale),
         decimals=policy.value("coefficients.decimals", on))
     if policy.value("revision.weights_from_coded_data", on) and not first_year:
         table["weight"] = revision.weight

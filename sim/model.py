@@ -151,7 +151,8 @@ class RegionModel(mesa.Model):
             catalogue = region.catalogue
         else:
             catalogue = bureau.year_catalogue(region, self.state.catalogue, self.last_year,
-                                              policy, on, first_year=year_index == 1)
+                                              policy, on, first_year=year_index == 1,
+                                              scale=self.scale)
         base = np.round(catalogue.weights * 100, 8)
         coefficient = self._coefficients(catalogue, policy, on)
         budget = None

@@ -103,15 +103,13 @@ def test_lower_price_relative_to_cost_means_shorter_stays_more_readmissions(tmp_
     assert cut["hospitals_in_deficit"].sum() > rate["hospitals_in_deficit"].sum()
 
 
-def test_revising_weights_from_coded_data_shrinks_the_upcoding_gain(tmp_path):
-    """§1.7 revision on coded data. The §1.2 minimum of 30 cases is scaled with the region (5%:
-    2 cases): with 30 at 5% scale mostly the common, lower-severity siblings are revised while
-    their rarer upper siblings keep the catalogue weight, which widens price gaps instead; at
-    full scale with 30 the direction holds (upcoding pressure 1,147-1,195 against 1,265-1,278 in
-    2024-2026, seed 3)."""
-    scaled = _reform(tmp_path, "scaled", "revision.min_cases: {2020-01-01: 2}\n")
-    baseline = yearly("point", [scaled])
-    revised = yearly("point", [scaled, _reform(tmp_path, "revise", """
+def test_revising_weights_from_coded_data_shrinks_the_upcoding_gain(point_baseline, tmp_path):
+    """§1.7 revision on coded data. The §1.2 minimum of 30 cases counts the whole region's
+    cases: at 5% scale a group is revised from 2 simulated cases (30 × 0.05), as it would be in
+    the whole region (without the scaling mostly the common, lower-severity siblings are revised
+    while their rarer upper siblings keep the catalogue weight, which widens price gaps instead)."""
+    baseline = point_baseline
+    revised = yearly("point", [_reform(tmp_path, "revise", """
         revision.weights_from_coded_data: {2020-01-01: true}
         """)])
     first = baseline.index[0]
