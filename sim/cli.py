@@ -146,9 +146,9 @@ def _parser() -> argparse.ArgumentParser:
                     "against the previous catalogue; writes CAT.csv with its source card, a "
                     "rates reform and a report (CAT.csv.source.yaml, .rates.yaml, .report.md, "
                     ".report.csv).")
-    weights.add_argument("cases", help="cost data, CSV (UTF-8) or Parquet: one row per case "
-                                       "(drg, cost[, hospital_level]) or per group (drg, cases, "
-                                       "mean_cost[, hospital_level])")
+    weights.add_argument("cases", help="cost data, CSV (UTF-8, GBK or UTF-16), Parquet or Excel: "
+                                       "one row per case (drg, cost[, hospital_level]) or per "
+                                       "group (drg, cases, mean_cost[, hospital_level])")
     weights.add_argument("--catalogue", required=True,
                          help="previous catalogue (groups, flags, weights kept below the "
                               "minimum): a file or a shipped name")
