@@ -49,6 +49,8 @@ from sim.extract import (
     as_text,
     day_text,
     encode,
+    header_key,
+    header_unit,
     map_columns,
     parse_amounts,
     parse_dates,
@@ -129,6 +131,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 for _name in KNOWN:
     ALIASES.setdefault(_name, ())
+YUAN_UNITS = ("元", "人民币元", "yuan", "rmb", "cny")
+DAY_UNITS = ("天", "日", "days", "day")
+# numbers each hospital gives its own patients (the same number may be another person elsewhere)
+HOSPITAL_PATIENT_NUMBERS = ("病案号", "住院号", "患者ID", "患者编号", "病人ID")
+PATIENT_SCOPE_HOSPITAL, PATIENT_SCOPE_REGION = "hospital", "region"
+OPTIONAL_ZERO = ("self_pay", "unreasonable_cost", "deducted_points")  # empty cell = 0
 
 
 @dataclass
@@ -242,6 +250,7 @@ def cases_from_extract(extract: Extract, catalogue: Catalogue, levels: tuple[str
 def _finish(cases: CaseTable, extract: Extract,
             set_aside: tuple[np.ndarray, list] | None) -> CaseTable:
     cases.reading = extract.record()
+    cases.reading["patient_scope"] = _patient_scope(extract)
     cases.warnings = list(extract.notes) + cases.warnings
     if set_aside is not None:
         rows, found = set_aside
@@ -278,10 +287,30 @@ def _check_header(extract: Extract) -> list[str]:
         raise InputError(file, "header", f"missing column {name!r}{read_as}",
                          f"a column {name}" + (f" (or {others} …)" if others else "")
                          + ", or --columns MAP.yaml naming it; columns " + ", ".join(REQUIRED))
+    for name in (*MONEY, "los_days"):
+        header = extract.columns.get(name)
+        unit = header_unit(header) if header else ""
+        allowed = DAY_UNITS if name == "los_days" else YUAN_UNITS
+        if unit and unit not in allowed:
+            raise InputError(file, f"column {header}", f"{name} in {unit}",
+                             "days (天)" if name == "los_days" else
+                             "amounts in yuan (元); convert the column to yuan first")
+    notes = []
+    if PATIENT_SCOPE_HOSPITAL in _patient_scope(extract):
+        notes.append(f"{file}: patient_id is read from {extract.columns['patient_id']!r}, a "
+                     "hospital's own number: patients are told apart within each hospital only "
+                     "(a readmission to another hospital is not seen)")
     if not unknown:
-        return []
-    return [f"{file}: {len(unknown)} column(s) not read (not case-table columns): "
+        return notes
+    return notes + [f"{file}: {len(unknown)} column(s) not read (not case-table columns): "
             + ", ".join(repr(name) for name in unknown[:20]) + (" …" if len(unknown) > 20 else "")]
+
+
+def _patient_scope(extract: Extract) -> str:
+    header = extract.columns.get("patient_id")
+    local = {header_key(name) for name in HOSPITAL_PATIENT_NUMBERS}
+    return PATIENT_SCOPE_HOSPITAL if header is not None and header_key(header) in local \
+        else PATIENT_SCOPE_REGION
 
 
 def _values(text: pa.ChunkedArray):
@@ -309,7 +338,11 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
             money[name] = np.zeros(n)
             continue
         values, bad = parse_amounts(table[name])
-        raw = _values(as_text(table[name]))
+        text = as_text(table[name])
+        raw = _values(text)
+        if name in OPTIONAL_ZERO and bad.any():  # an empty optional amount is none at all
+            empty = pc.equal(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
+            values, bad = np.where(empty, 0.0, values), bad & ~empty
         problems.add(bad, name, "not a number", "an amount in yuan such as 1996.34 or 1,996.34",
                      raw)
         out = ~bad & (~np.isfinite(values) | (values < 0) | (values > MAX_CASE_YUAN))
@@ -408,11 +441,20 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
     group = np.maximum(group_of_value, 0)[group_codes]
 
     case_id = texts["case_id"].combine_chunks()
-    if len(pc.unique(case_id)) != n:
-        duplicated = pd.Series(case_id.to_numpy(zero_copy_only=False)).duplicated().to_numpy()
-        problems.add(duplicated & problems.ok("case_id"), "case_id", "duplicate case_id",
-                     "each case_id once", _values(texts["case_id"]))
+    if len(pc.unique(case_id)) != n:  # a case is its hospital's case number: unique per hospital
+        ids, _ = encode(texts["case_id"])
+        pairs = pd.Series(hospital * (int(ids.max()) + 1) + ids)
+        duplicated = pairs.duplicated().to_numpy()
+        problems.add(duplicated & problems.ok("case_id", "hospital_id"), "case_id",
+                     "duplicate case_id", "each case_id once in a hospital",
+                     _values(texts["case_id"]))
+        if not duplicated.any():
+            warnings.append(f"{file}: case_id values repeat across hospitals; a case is "
+                            "identified by hospital_id and case_id")
     patient, _ = encode(texts["patient_id"])
+    if _patient_scope(extract) == PATIENT_SCOPE_HOSPITAL:
+        patient, _ = encode(pa.chunked_array([pa.array(hospital * (int(patient.max()) + 1)
+                                                       + patient)]))
 
     review = np.full(n, REVIEW_NONE, dtype=np.int8)
     if "review" in present:
@@ -437,6 +479,9 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
     deducted = None
     if "deducted_points" in present:
         deducted, bad = parse_amounts(table["deducted_points"])
+        empty = pc.equal(pc.utf8_length(as_text(table["deducted_points"])), 0)
+        empty = empty.to_numpy(zero_copy_only=False)
+        deducted, bad = np.where(empty, 0.0, deducted), bad & ~empty
         bad |= ~bad & (~np.isfinite(deducted) | (deducted < 0) | (deducted > MAX_DEDUCTED_POINTS))
         problems.add(bad, "deducted_points", "not a number of points",
                      f"points from 0 to {MAX_DEDUCTED_POINTS:,.0f}",
@@ -552,9 +597,14 @@ def _one_per_hospital(code: np.ndarray, hospital: np.ndarray, hospital_ids: np.n
     if not ok.any():
         return
     n_h, n_codes = len(hospital_ids), int(code.max()) + 1
-    counts = np.bincount(hospital[ok] * n_codes + code[ok], minlength=n_h * n_codes)
-    usual = counts.reshape(n_h, n_codes).argmax(axis=1)
-    differs = ok & (code != usual[hospital])
+    counts = np.bincount(hospital[ok] * n_codes + code[ok],
+                         minlength=n_h * n_codes).reshape(n_h, n_codes)
+    usual = counts.argmax(axis=1)
+    tied = (counts == counts.max(axis=1, keepdims=True)).sum(axis=1) > 1
+    problems.add(ok & tied[hospital], column, "as many rows of the hospital say otherwise",
+                 expected, lambda rows: [f"{hospital_ids[hospital[r]]}: {names[code[r]]}"
+                                         for r in rows])
+    differs = ok & ~tied[hospital] & (code != usual[hospital])
     problems.add(differs, column, "differs from the hospital's other rows", expected,
                  lambda rows: [f"{hospital_ids[hospital[r]]}: {names[code[r]]} (usually "
                                f"{names[usual[hospital[r]]]})" for r in rows])

@@ -85,6 +85,11 @@ class Extract:
             return f"{place} (sheet {self.sheet!r} row {row + self.first_data_row})"
         return place
 
+    def column_label(self, name: str) -> str:
+        """A column as the user knows it: ``医疗总费用 (cost)`` where the file names it so."""
+        header = self.columns.get(name)
+        return name if header is None or header == name else f"{header} ({name})"
+
     def record(self) -> dict:
         """How the file was read, for the run record."""
         entry = {"format": self.kind, "columns": dict(self.columns)}
@@ -98,11 +103,83 @@ class Extract:
         return entry
 
 
-def header_key(name: str) -> str:
-    """A header as compared with the aliases: NFKC, lower case, no spaces, ``_``, ``-`` or unit."""
+# Units a header may carry after its name, e.g. 医疗总费用(元): compared without them, and checked
+# by the reader of each column (an amount in 万元 is not an amount in 元). Any other bracketed
+# text is part of the name (基金支付(统筹) is not 基金支付(大病)).
+UNITS = ("元", "人民币元", "万元", "千元", "天", "日", "次", "%", "yuan", "rmb", "cny", "days",
+         "day")
+
+
+def _split_unit(name: str) -> tuple[str, str]:
     key = unicodedata.normalize("NFKC", str(name)).strip().lower()
     key = re.sub(r"[\s_\-]+", "", key)
-    return re.sub(r"[(\[][^()\[\]]*[)\]]$", "", key) or key
+    found = re.search(r"[(\[]([^()\[\]]*)[)\]]$", key)
+    if found and found[1] in UNITS and found.start() > 0:
+        return key[: found.start()], found[1]
+    return key, ""
+
+
+def header_key(name: str) -> str:
+    """A header as compared with the aliases: NFKC, lower case, no spaces, ``_`` or ``-``, and
+    without a trailing unit such as ``(元)`` (see :data:`UNITS`)."""
+    return _split_unit(name)[0]
+
+
+def header_unit(name: str) -> str:
+    """The unit a header states in brackets at its end (``元``, ``万元``, ``天`` …), or ``""``."""
+    return _split_unit(name)[1]
+
+
+HEADER_SEARCH_ROWS = 10   # a title or notes above the header: the header is within these rows
+HEADER_MIN_NAMES = 3      # a row is the header when it names at least this many known columns
+
+
+def _header_score(row: list[str], aliases: dict[str, tuple[str, ...]],
+                  columns: dict[str, str] | None) -> int:
+    keys = {header_key(alias) for name, others in aliases.items() for alias in (name, *others)}
+    given = set((columns or {}).values())
+    return sum(1 for cell in row if str(cell) in given or header_key(str(cell)) in keys)
+
+
+def find_header(rows: list[list], aliases: dict[str, tuple[str, ...]],
+                columns: dict[str, str] | None) -> int:
+    """The row (0-based) that holds the column names: the first of the first
+    :data:`HEADER_SEARCH_ROWS` rows naming at least :data:`HEADER_MIN_NAMES` known columns, else
+    the first row (titles and notes above the header are skipped)."""
+    if not aliases and not columns:
+        return 0
+    wanted = min(HEADER_MIN_NAMES, len(aliases) or len(columns or {}))
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if _header_score(row, aliases, columns) >= wanted:
+            return index
+    return 0
+
+
+def _distinct_names(names: list[str]) -> tuple[list[str], dict[str, list[int]]]:
+    """Header names made distinct for reading: an empty one is ``column N``, a repeated one gets
+    `` (2)``, `` (3)`` …; and every repeated name with its column numbers (1-based)."""
+    seen: dict[str, list[int]] = {}
+    result = []
+    for position, name in enumerate(names, start=1):
+        name = str(name).strip() or f"column {position}"
+        seen.setdefault(name, []).append(position)
+        count = len(seen[name])
+        result.append(name if count == 1 else f"{name} ({count})")
+    return result, {name: places for name, places in seen.items() if len(places) > 1}
+
+
+def _check_repeats(repeated: dict[str, list[int]], mapping: dict[str, str], file: str,
+                   where: str) -> list[str]:
+    """A repeated header that would be read is an error; one that is not read is a note."""
+    notes = []
+    for name, places in repeated.items():
+        if name in mapping.values():
+            raise InputError(file, f"{where}, column {places[1]}",
+                             f"column name {show(name)} appears twice (columns "
+                             f"{places[0]} and {places[1]})", "each column name once")
+        notes.append(f"{file}: column {name!r} appears {len(places)} times (columns "
+                     + ", ".join(map(str, places)) + "); not read")
+    return notes
 
 
 def read_extract(path: str | Path, aliases: dict[str, tuple[str, ...]], *, expected: str,
@@ -124,7 +201,7 @@ def read_extract(path: str | Path, aliases: dict[str, tuple[str, ...]], *, expec
     elif suffix in EXCEL_SUFFIXES:
         extract = _read_excel(path, aliases, columns, columns_file, set(date_columns))
     else:
-        extract = _read_csv(path, encoding)
+        extract = _read_csv(path, encoding, aliases, columns, columns_file)
     if not extract.columns:
         mapping, notes = map_columns(extract.table.column_names, aliases, columns, columns_file,
                                      file)
@@ -177,17 +254,21 @@ def decode_text(raw: bytes, file: str, encoding: str | None) -> tuple[str, str, 
             return raw.decode(codec), codec.removesuffix("-sig"), False
         except UnicodeDecodeError as error:
             line = raw[: error.start].count(b"\n") + 1
+            shown = codec.removesuffix("-sig")
+            given = encoding if encoding.lower().replace("_", "-") == shown \
+                else f"{encoding}, read as {shown}"
             raise InputError(file, f"line {line}", f"byte 0x{raw[error.start]:02x} cannot be "
-                             f"read as {codec.removesuffix('-sig')} (--encoding {encoding})",
+                             f"read as {shown} (--encoding {given})",
                              "the file's own encoding, e.g. --encoding gbk or utf-8") from None
     if raw.startswith(codecs.BOM_UTF8):
         return _decode(raw, "utf-8-sig", file), "utf-8", True
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode(raw, "utf-16", file), "utf-16", True
     head = raw[:4096]
-    if len(head) >= 4 and head.count(0) * 3 > len(head):  # UTF-16 without a BOM: ASCII + NULs
-        codec = "utf-16-le" if head[1] == 0 else "utf-16-be"
-        return _decode(raw, codec, file), codec, True
+    if len(head) >= 4 and head.count(0) * 4 > len(head):  # UTF-16 without a BOM: many NULs,
+        odd, even = head[1::2].count(0), head[0::2].count(0)  # on the high byte of ASCII
+        codec = "utf-16-le" if odd >= even else "utf-16-be"
+        return _decode(raw, codec, file, bom=False), codec, True
     try:
         return raw.decode("utf-8"), "utf-8", True
     except UnicodeDecodeError as utf8_error:
@@ -200,17 +281,19 @@ def decode_text(raw: bytes, file: str, encoding: str | None) -> tuple[str, str, 
                              "a UTF-8, GBK/GB18030 or UTF-16 file, or --encoding NAME") from None
 
 
-def _decode(raw: bytes, codec: str, file: str) -> str:
+def _decode(raw: bytes, codec: str, file: str, bom: bool = True) -> str:
     try:
         return raw.decode(codec)
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
+        why = "the file starts with its BOM" if bom else "its NUL bytes look like UTF-16"
         raise InputError(file, f"line {line}", f"byte 0x{raw[error.start]:02x} is not "
-                         f"{codec.removesuffix('-sig').upper()} (the file starts with its BOM)",
-                         "one encoding in the whole file") from None
+                         f"{codec.removesuffix('-sig').upper()} ({why})",
+                         "one encoding in the whole file, or --encoding NAME") from None
 
 
-def _read_csv(path: Path, encoding: str | None) -> Extract:
+def _read_csv(path: Path, encoding: str | None, aliases: dict, columns: dict | None,
+              columns_file: str | None) -> Extract:
     file = str(path)
     raw = path.read_bytes()
     text, codec, detected = decode_text(raw, file, encoding)
@@ -218,39 +301,61 @@ def _read_csv(path: Path, encoding: str | None) -> Extract:
         data = raw
     else:
         data = text.encode("utf-8")
-    end = text.find("\n")
-    first = (text if end < 0 else text[:end]).rstrip("\r")
+    head_lines, start = [], 0
+    while len(head_lines) < HEADER_SEARCH_ROWS:
+        end = text.find("\n", start)
+        head_lines.append(text[start:] if end < 0 else text[start:end])
+        if end < 0:
+            break
+        start = end + 1
+    del text
+    head_lines = [line.rstrip("\r").lstrip("\ufeff") for line in head_lines]
+    first = head_lines[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     try:
-        names = next(csv.reader([first], delimiter=delimiter), [])
+        rows = [next(csv.reader([line], delimiter=delimiter), []) for line in head_lines]
     except csv.Error as error:
         raise InputError(file, "line 1", f"not a readable CSV header ({error})",
                          "a header line of column names ending in LF or CRLF") from None
-    del text
-    unique_names(names, file, "line 1")
+    header = find_header(rows, aliases, columns)
+    if header > 0:
+        delimiter = "\t" if "\t" in head_lines[header] and "," not in head_lines[header] \
+            else ","
+        rows[header] = next(csv.reader([head_lines[header]], delimiter=delimiter), [])
+    names, repeated = _distinct_names(rows[header])
+    where = f"line {header + 1}"
     try:
         table = pa_csv.read_csv(
             pa.BufferReader(data),
-            read_options=pa_csv.ReadOptions(block_size=1 << 24),
+            read_options=pa_csv.ReadOptions(block_size=1 << 24, skip_rows=header + 1,
+                                            column_names=names),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
-        _explain_csv_failure(file, data, delimiter, exc)
+        _explain_csv_failure(file, data, delimiter, exc, header)
         raise AssertionError("unreachable") from None
+    mapping, notes = map_columns(names, aliases, columns, columns_file, file)
+    notes = _check_repeats(repeated, mapping, file, where) + notes
+    if header > 0:
+        notes.insert(0, f"{file}: the header is on line {header + 1}; the {header} line(s) "
+                     "above it are not read")
     return Extract(table, file, "csv", encoding=codec, encoding_detected=detected,
-                   delimiter=delimiter)
+                   delimiter=delimiter, first_data_row=header + 2, columns=mapping, notes=notes)
 
 
-def _explain_csv_failure(file: str, data: bytes, delimiter: str, exc: Exception) -> None:
+def _explain_csv_failure(file: str, data: bytes, delimiter: str, exc: Exception,
+                         skip: int = 0) -> None:
     """Turn a reader failure into one line: a row of the wrong length, else quote the reader."""
     message = str(exc).splitlines()[0]
     if "Empty CSV file" in message:
         raise InputError(file, None, "the file is empty", "a header line and one row per case")
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
     try:
+        for _ in range(skip):
+            next(reader, None)
         header = next(reader, [])
         for row in reader:
             if row and len(row) != len(header):
@@ -268,60 +373,71 @@ def _explain_csv_failure(file: str, data: bytes, delimiter: str, exc: Exception)
 
 def _read_excel(path: Path, aliases: dict, columns: dict | None, columns_file: str | None,
                 date_columns: set[str]) -> Extract:
-    """The first sheet with data; cells typed as Excel stores them, turned into text."""
+    """The sheet that holds the table; cells typed as Excel stores them, turned into text.
+
+    The sheet is the first whose header (within its first rows, below any title) names known
+    columns, else the first sheet with data; the others are named in a note.
+    """
     from python_calamine import CalamineWorkbook
 
     file = str(path)
     try:
         book = CalamineWorkbook.from_path(file)
         sheets = [book.get_sheet_by_name(name) for name in book.sheet_names]
+        with_data = [(sheet, sheet.to_python(skip_empty_area=True)) for sheet in sheets
+                     if sheet.height > 0 and sheet.width > 0]
     except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
         message = " ".join(str(exc).split())[:160]
         raise InputError(file, None, f"not a readable Excel workbook ({message})",
                          "an .xlsx, .xlsm or .xls workbook (or a CSV or Parquet file)") from None
-    with_data = [sheet for sheet in sheets if sheet.height > 0 and sheet.width > 0]
+    with_data = [(sheet, rows) for sheet, rows in with_data
+                 if any(cell != "" for row in rows for cell in row)]
     if not with_data:
         raise InputError(file, None, "no sheet holds any cell", "a sheet with a header row")
-    sheet = with_data[0]
+    wanted = min(HEADER_MIN_NAMES, len(aliases) or len(columns or {}) or 1)
+    scored = []
+    for sheet, rows in with_data:
+        texts = [[_cell_text(cell) for cell in row] for row in rows[:HEADER_SEARCH_ROWS]]
+        header = find_header(texts, aliases, columns)
+        score = _header_score(texts[header], aliases, columns) if (aliases or columns) else 0
+        scored.append((sheet, rows, header, score))
+    chosen = next((entry for entry in scored if entry[3] >= wanted), scored[0])
+    sheet, rows, header, _ = chosen
     notes = []
-    if len(with_data) > 1:
-        notes.append(f"{file}: read sheet {sheet.name!r}; {len(with_data) - 1} other sheet(s) "
-                     "with data not read (" + ", ".join(repr(s.name) for s in with_data[1:4])
-                     + ")")
-    rows = sheet.to_python(skip_empty_area=True)
-    start_row = (sheet.start or (0, 0))[0]
-    while rows and all(cell == "" for cell in rows[0]):
-        rows, start_row = rows[1:], start_row + 1
-    if not rows:
-        raise InputError(file, f"sheet {sheet.name!r}", "no header row", "a header row")
-    header = [_cell_text(cell) for cell in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
+    others = [entry[0].name for entry in scored if entry[0] is not sheet]
+    if others:
+        notes.append(f"{file}: read sheet {sheet.name!r}; other sheet(s) with data not read: "
+                     + ", ".join(repr(name) for name in others[:5])
+                     + (" …" if len(others) > 5 else ""))
+    start_row = (sheet.start or (0, 0))[0] + header
+    if header > 0:
+        notes.append(f"{file}: sheet {sheet.name!r}: the header is on row {start_row + 1}; the "
+                     f"{header} row(s) above it are not read")
+    rows = rows[header:]
+    header_cells = [_cell_text(cell) for cell in rows[0]]
+    while header_cells and header_cells[-1] == "":
+        header_cells.pop()
+    names, repeated = _distinct_names(header_cells)
     where = f"sheet {sheet.name!r} row {start_row + 1}"
-    if any(name == "" for name in header):
-        column = header.index("") + 1
-        raise InputError(file, where, f"column {column} has no header",
-                         "a name above every column")
-    unique_names(header, file, where)
-    mapping, more = map_columns(header, aliases, columns, columns_file, file)
+    mapping, more = map_columns(names, aliases, columns, columns_file, file)
+    notes += _check_repeats(repeated, mapping, file, where) + more
     dates = {mapping[name] for name in date_columns if name in mapping}
-    width = len(header)
+    width = len(names)
     body = rows[1:]
     while body and all(cell == "" for cell in body[-1]):
         body.pop()
-    arrays = []
-    for index, name in enumerate(header):
-        cells = [row[index] if index < len(row) else "" for row in body]
-        convert = _date_cell_text if name in dates else _cell_text
-        arrays.append(pa.array([convert(cell) for cell in cells], type=pa.string()))
-    extra = [row for row in body if any(cell != "" for cell in row[width:])]
+    extra = [index for index, row in enumerate(body) if any(cell != "" for cell in row[width:])]
     if extra:
-        row = body.index(extra[0])
-        raise InputError(file, f"sheet {sheet.name!r} row {start_row + row + 2}",
+        raise InputError(file, f"sheet {sheet.name!r} row {start_row + extra[0] + 2}",
                          "a value in a column without a header", "a name above every column")
-    table = pa.Table.from_arrays(arrays, names=header)
+    arrays = []
+    for index, name in enumerate(names):
+        convert = _date_cell_text if name in dates else _cell_text
+        arrays.append(pa.array([convert(row[index]) if index < len(row) else ""
+                                for row in body], type=pa.string()))
+    table = pa.Table.from_arrays(arrays, names=names)
     return Extract(table, file, "excel", sheet=sheet.name, first_data_row=start_row + 2,
-                   columns=mapping, notes=notes + more)
+                   columns=mapping, notes=notes)
 
 
 def _cell_text(cell) -> str:
@@ -371,14 +487,15 @@ def map_columns(names: list[str], aliases: dict[str, tuple[str, ...]],
         if name in mapping:
             continue
         wanted = [header_key(alias) for alias in (name, *others)]
-        found = sorted((wanted.index(key), header) for header, key in keys.items()
+        found = sorted((wanted.index(key), position, header)  # ties: the earlier column
+                       for position, (header, key) in enumerate(keys.items())
                        if key in wanted and header not in taken)
         if not found:
             continue
-        header = found[0][1]
+        header = found[0][2]
         mapping[name] = header
         taken.add(header)
-        for _, other in found[1:]:
+        for _, _, other in found[1:]:
             notes.append(f"{file}: column {other!r} also reads as {name}; {header!r} was read "
                          f"(--columns chooses another)")
             taken.add(other)
@@ -451,16 +568,18 @@ class TableProblems(InputError):
         self.rows = rows
         self.hint = hint
         self.extract: Extract | None = None
+        self.errors_file: str | None = None  # where every problem was written (--errors)
 
     def frame(self) -> pd.DataFrame:
         """Every problem, one row each (see :func:`problems_frame`)."""
         return problems_frame(self.problems, self.extract)
 
     def __str__(self) -> str:
+        listed = (f"every problem is in {self.errors_file}" if self.errors_file
+                  else "--errors FILE lists every problem")
         if not self.hint:
-            return super().__str__() + "; --errors FILE lists every problem"
-        return super().__str__() + ("; --errors FILE lists every problem, --skip-bad-rows "
-                                    "settles the other rows")
+            return f"{super().__str__()}; {listed}"
+        return f"{super().__str__()}; {listed}; --skip-bad-rows settles the other rows"
 
 
 class Problems:
@@ -523,12 +642,16 @@ class Problems:
         for item in self.items:
             label = f"{item.kind} in {item.column}"
             kinds[label] = kinds.get(label, 0) + len(item.rows)
-        counted = ", ".join(f"{count:,} {label}" for label, count in
-                            sorted(kinds.items(), key=lambda pair: -pair[1])[:6])
+        ordered = sorted(kinds.items(), key=lambda pair: -pair[1])
+        counted = ", ".join(f"{count:,} {label}" for label, count in ordered[:6])
+        if len(ordered) > 6:
+            rest = sum(count for _, count in ordered[6:])
+            counted += f" and {rest:,} more of {len(ordered) - 6} other kind(s)"
         total = extract.table.num_rows
         problem = (f"{lead}{len(bad):,} of {total:,} row(s) have problems ({counted}); the first: "
                    f"{first.kind} {show(first.values[index])}")
-        error = TableProblems(extract.file, f"{extract.where(first_row)}, column {first.column}",
+        error = TableProblems(extract.file, f"{extract.where(first_row)}, column "
+                              f"{extract.column_label(first.column)}",
                               problem, first.expected, self.items, len(bad), hint)
         error.extract = extract
         return error
@@ -539,13 +662,15 @@ def problems_frame(problems: list[Problem], extract: Extract | None) -> pd.DataF
     frames = []
     offset = extract.first_data_row if extract is not None else 2
     for item in problems:
+        header = extract.columns.get(item.column, item.column) if extract else item.column
         frames.append(pd.DataFrame({
-            "row": item.rows + 1, "line": item.rows + offset, "column": item.column,
-            "value": item.values, "problem": item.kind, "expected": item.expected}))
-    columns = ["row", "line", "column", "value", "problem", "expected"]
+            "row": item.rows + 1, "line": item.rows + offset, "column": header,
+            "field": item.column, "value": item.values, "problem": item.kind,
+            "expected": item.expected}))
+    columns = ["row", "line", "column", "field", "value", "problem", "expected"]
     if not frames:
         return pd.DataFrame(columns=columns)
-    frame = pd.concat(frames, ignore_index=True).sort_values(["row", "column"], kind="stable")
+    frame = pd.concat(frames, ignore_index=True).sort_values(["row", "field"], kind="stable")
     if extract is not None and extract.kind == "parquet":
         frame = frame.drop(columns="line")
     elif extract is not None and extract.kind == "excel":
@@ -577,8 +702,15 @@ def as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return pc.fill_null(pc.utf8_trim_whitespace(column), "")
     if pa.types.is_floating(column.type):
-        column = pc.cast(column, pa.string())
-        return pc.fill_null(pc.replace_substring_regex(column, r"\.0$", ""), "")
+        values = column.to_numpy(zero_copy_only=False) if isinstance(column, pa.Array) \
+            else column.to_numpy()
+        finite = values[np.isfinite(values)]
+        if len(finite) and np.all(finite == np.floor(finite)) and np.all(np.abs(finite) < 2**53):
+            # whole numbers stored as floats (IDs, codes): 2024000000001, not 2.024000000001e+12
+            whole = pc.cast(column, pa.int64(), safe=False)
+            text = pc.cast(pc.if_else(pc.is_finite(column), whole, None), pa.string())
+            return pc.fill_null(text, "")
+        return pc.fill_null(pc.cast(column, pa.string()), "")
     return pc.fill_null(pc.cast(column, pa.string()), "")
 
 

@@ -52,7 +52,11 @@ def settle_to_folder(cases_path: Path, catalogue_path: Path, policy_path: Path,
         except TableProblems as refused:
             if errors is not None:
                 write_errors(errors, refused.frame())
-                refused.expected = (refused.expected or "") + f" (every problem is in {errors})"
+                refused.errors_file = str(errors)
+            raise
+        except InputError as refused:  # a problem of the whole file is the one problem to list
+            if errors is not None and refused.file == str(cases_path):
+                write_errors(errors, whole_file_problem(refused))
             raise
         bar.update(1)
         bar.set_postfix_str(f"settling {len(cases):,} cases")
@@ -109,6 +113,15 @@ def _errors_file_by_drgsim(path: Path) -> bool:
     except (OSError, UnicodeDecodeError):
         return False
     return first.split(",")[:1] == ["row"] and first.endswith(",problem,expected")
+
+
+def whole_file_problem(error: InputError):
+    """A whole-file problem (a missing column, an undecodable byte …) as the errors list."""
+    import pandas as pd
+
+    return pd.DataFrame([{"row": None, "line": None, "column": error.where or "",
+                          "field": "", "value": "", "problem": error.problem,
+                          "expected": error.expected or ""}])
 
 
 def write_errors(errors: Path, frame) -> None:

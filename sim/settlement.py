@@ -352,6 +352,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     _describe_hospitals(hospitals, cases)
     if cases.scheme is not None:
         case_points.insert(1, "scheme", pd.Categorical.from_codes(cases.scheme, SCHEMES))
+    if cases.source != "model":  # a case is its hospital's case number (case_id per hospital)
+        case_points.insert(1, "hospital_id", cases.hospital_ids[cases.hospital])
     indicators = hospital_indicators(cases, base, case_class)
     summary.update({
         "year": cases.year,

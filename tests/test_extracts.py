@@ -155,7 +155,7 @@ def _broken(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
     frame.loc[[10, 20, 30], "drg"] = "XX99"
     frame.loc[40, "cost"] = "n/a"
     frame.loc[50, "discharge_date"] = "2023-02-30"
-    frame.loc[60, "case_id"] = frame.loc[61, "case_id"]
+    frame.loc[61] = frame.loc[60]  # the same row twice, as extracts joined twice have
     frame.loc[70, "hospital_level"] = "四级"
     cases = tmp_path / "broken.csv"
     frame.to_csv(cases, index=False)
@@ -173,13 +173,14 @@ def test_all_problems_at_once_in_one_line_and_every_one_in_the_errors_file(tmp_p
     for kind in ("1 not a number in cost", "1 not a calendar date in discharge_date",
                  "1 duplicate case_id in case_id", "1 unknown level in hospital_level"):
         assert kind in err[0]
-    assert f"every problem is in {errors}" in err[0]
+    assert f"every problem is in {errors}; --skip-bad-rows settles the other rows" in err[0]
     listed = pd.read_csv(errors, encoding="utf-8-sig", dtype={"value": str},
                          keep_default_na=False)
-    assert list(listed.columns) == ["row", "line", "column", "value", "problem", "expected"]
+    assert list(listed.columns) == ["row", "line", "column", "field", "value", "problem",
+                                    "expected"]
     assert list(listed.row) == [11, 21, 31, 41, 51, 62, 71]
     assert list(listed.line) == [12, 22, 32, 42, 52, 63, 72]
-    assert listed.value.tolist() == ["XX99", "XX99", "XX99", "n/a", "2023-02-30", "C62", "四级"]
+    assert listed.value.tolist() == ["XX99", "XX99", "XX99", "n/a", "2023-02-30", "C61", "四级"]
     assert not (tmp_path / "out").exists()
 
 
@@ -304,3 +305,167 @@ def test_headers_compare_without_width_case_spaces_or_units():
     assert header_key("医疗总费用（元）") == header_key("医疗总费用") == "医疗总费用"
     assert header_key("Case ID") == header_key("case_id") == "caseid"
     assert header_key("ＤＲＧ编码") == header_key("drg编码")
+
+
+# --------------------------------------------------------------------------- review findings
+
+
+def _clean_frame() -> pd.DataFrame:
+    return pd.read_csv(DATA / "clean.csv", dtype=str, keep_default_na=False)
+
+
+def _write(frame: pd.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
+    frame.to_csv(path, index=False, encoding=encoding)
+    return path
+
+
+def test_an_amount_header_in_wan_yuan_is_refused(tmp_path, capsys):
+    frame = _clean_frame().rename(columns={"cost": "医疗总费用(万元)"})
+    assert _settle(_write(frame, tmp_path / "c.csv"), tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert "column 医疗总费用(万元): cost in 万元; expected amounts in yuan (元)" in err
+
+
+def test_bracketed_qualifiers_are_part_of_the_name_and_file_order_breaks_ties(tmp_path, capsys):
+    frame = _clean_frame().rename(columns={"fund_paid": "基金支付(大病)"})
+    assert _settle(_write(frame, tmp_path / "c.csv"), tmp_path / "out") == 2
+    assert "missing column 'fund_paid'" in capsys.readouterr().err
+    frame = _clean_frame().rename(columns={"cost": "总费用"})
+    frame.insert(0, "总费用(元)", "1")  # same name with its unit, earlier in the file
+    assert _settle(_write(frame, tmp_path / "d.csv"), tmp_path / "out2") == 2
+    err = capsys.readouterr().err
+    assert "fund_paid + patient_paid ≠ cost" in err  # the first column (1 yuan) was read
+
+
+def test_hospital_case_numbers_and_record_numbers_are_per_hospital(tmp_path, capsys):
+    frame = _clean_frame()
+    frame["hospital_number"] = frame.groupby("hospital_id").cumcount().astype(str)
+    frame["record"] = frame.groupby("hospital_id").cumcount().mod(50).astype(str)
+    frame = frame.drop(columns=["case_id", "patient_id"]).rename(
+        columns={"hospital_number": "住院号", "record": "病案号"})
+    out = tmp_path / "out"
+    assert _settle(_write(frame, tmp_path / "c.csv"), out) == 0
+    err = capsys.readouterr().err
+    assert "case_id values repeat across hospitals" in err
+    assert "patients are told apart within each hospital only" in err
+    points = pd.read_csv(out / "case_points.csv", dtype=str)
+    assert points[["hospital_id", "case_id"]].duplicated().sum() == 0
+    assert points.case_id.duplicated().any()
+    assert _record(out)["parameters"]["cases_read"]["patient_scope"] == "hospital"
+
+
+def test_whole_number_ids_stored_as_floats_stay_whole(tmp_path):
+    frame = pd.read_csv(DATA / "clean.csv")
+    frame["case_id"] = (2_024_000_000_000 + np.arange(len(frame))).astype(float)
+    frame["patient_id"] = frame["case_id"] + 0.0
+    cases = tmp_path / "c.parquet"
+    frame.to_parquet(cases)
+    out = tmp_path / "out"
+    assert _settle(cases, out) == 0
+    points = pd.read_csv(out / "case_points.csv", dtype=str)
+    assert points.case_id[0] == "2024000000000" and points.case_id[1] == "2024000000001"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_and_a_chinese_first_header(codec, clean, tmp_path):
+    text = (DATA / "bureau_gbk.csv").read_bytes().decode("gbk")
+    cases = tmp_path / "cases.csv"
+    cases.write_bytes(text.encode(codec))
+    out = tmp_path / "out"
+    assert _settle(cases, out) == 0
+    _same_cents(out, clean)
+
+
+def test_more_kinds_than_shown_are_counted(tmp_path, capsys):
+    frame = _clean_frame()
+    for row, (column, value) in enumerate([
+            ("drg", "XX99"), ("cost", "x"), ("fund_paid", "x"), ("patient_paid", "x"),
+            ("los_days", "-1"), ("discharge_date", "x"), ("admission_date", "x"),
+            ("review", "maybe"), ("review_approved", "perhaps")]):
+        frame.loc[row * 10, column] = value
+    assert _settle(_write(frame, tmp_path / "c.csv"), tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert "9 of 600 row(s) have problems" in err
+    assert "and 3 more of 3 other kind(s)" in err
+
+
+def test_a_hospital_split_evenly_between_two_levels_is_not_guessed(tmp_path, capsys):
+    frame = _clean_frame()
+    rows = frame.index[frame.hospital_id == "H3"]
+    frame.loc[rows[: len(rows) // 2], "hospital_level"] = "secondary"
+    frame.loc[rows[len(rows) // 2:], "hospital_level"] = "tertiary"
+    frame = frame.drop(index=rows[len(rows) // 2 * 2:])
+    assert _settle(_write(frame, tmp_path / "c.csv"), tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert f"{len(rows) // 2 * 2:,} as many rows of the hospital say otherwise in " \
+        "hospital_level" in err
+
+
+def test_an_empty_optional_amount_is_zero(clean, tmp_path):
+    frame = _clean_frame()
+    frame.loc[frame.self_pay.astype(float) == 0, "self_pay"] = ""
+    frame.loc[:, "unreasonable_cost"] = ""
+    out = tmp_path / "out"
+    assert _settle(_write(frame, tmp_path / "c.csv"), out) == 0
+    _same_cents(out, clean)
+
+
+def test_title_lines_above_the_header_are_skipped(clean, tmp_path, capsys):
+    text = (DATA / "clean.csv").read_text("utf-8")
+    cases = tmp_path / "c.csv"
+    cases.write_text("某市医保局 2023年住院结算清单,,\n导出日期: 2024-01-05\n" + text, "utf-8")
+    out = tmp_path / "out"
+    assert _settle(cases, out) == 0
+    _same_cents(out, clean)
+    assert "the header is on line 3; the 2 line(s) above it are not read" in \
+        capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title\n" + text.replace("C5,P", "C5x,P").replace(",MS11,", ",XX11,", 1),
+                   "utf-8")
+    assert _settle(bad, tmp_path / "out2") == 2
+    assert "row 1 (line 3), column drg" in capsys.readouterr().err  # lines count the title
+
+
+def test_excel_with_a_cover_sheet_and_a_title_row(clean, tmp_path, capsys):
+    import openpyxl
+
+    frame = _clean_frame()
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表为2023年住院结算数据"])
+    sheet = book.create_sheet("数据")
+    sheet.append(["2023年结算清单"])
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append(list(row))
+    cases = tmp_path / "c.xlsx"
+    book.save(cases)
+    out = tmp_path / "out"
+    assert _settle(cases, out) == 0
+    _same_cents(out, clean)
+    err = capsys.readouterr().err
+    assert "read sheet '数据'; other sheet(s) with data not read: '说明'" in err
+    assert "the header is on row 2" in err
+
+
+def test_repeated_headers_not_read_are_a_note_read_ones_an_error(clean, tmp_path, capsys):
+    text = (DATA / "clean.csv").read_text("utf-8").splitlines()
+    cases = tmp_path / "c.csv"
+    cases.write_text("\n".join([text[0] + ",备注,备注"] + [line + ",a,b" for line in text[1:]])
+                     + "\n", "utf-8")
+    out = tmp_path / "out"
+    assert _settle(cases, out) == 0
+    assert "column '备注' appears 2 times (columns 16, 17); not read" in capsys.readouterr().err
+    cases.write_text("\n".join([text[0] + ",drg"] + [line + ",MS11" for line in text[1:]])
+                     + "\n", "utf-8")
+    assert _settle(cases, tmp_path / "out2") == 2
+    assert "column name 'drg' appears twice (columns 5 and 16)" in capsys.readouterr().err
+
+
+def test_a_whole_file_problem_is_the_errors_list(tmp_path, capsys):
+    frame = _clean_frame().drop(columns=["drg"])
+    errors = tmp_path / "problems.csv"
+    assert _settle(_write(frame, tmp_path / "c.csv"), tmp_path / "out", "--errors",
+                   str(errors)) == 2
+    listed = pd.read_csv(errors, encoding="utf-8-sig", keep_default_na=False)
+    assert len(listed) == 1 and listed.problem[0] == "missing column 'drg'"
