@@ -314,7 +314,13 @@ def _patient_scope(extract: Extract) -> str:
 
 
 def _values(text: pa.ChunkedArray):
+    """The values of some rows as written, for problem reports."""
     return lambda rows: text.take(pa.array(rows)).to_pylist()
+
+
+def _written(column: pa.ChunkedArray):
+    """Like :func:`_values` for a column not yet turned into text: only the rows asked for are."""
+    return lambda rows: as_text(column.take(pa.array(rows))).to_pylist()
 
 
 def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: Catalogue,
@@ -338,9 +344,9 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
             money[name] = np.zeros(n)
             continue
         values, bad = parse_amounts(table[name])
-        text = as_text(table[name])
-        raw = _values(text)
+        raw = _written(table[name])
         if name in OPTIONAL_ZERO and bad.any():  # an empty optional amount is none at all
+            text = as_text(table[name])
             empty = pc.equal(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
             values, bad = np.where(empty, 0.0, values), bad & ~empty
         problems.add(bad, name, "not a number", "an amount in yuan such as 1996.34 or 1,996.34",
@@ -371,7 +377,7 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
                                for r in rows])
 
     length_of_stay, bad = parse_amounts(table["los_days"])
-    raw = _values(as_text(table["los_days"]))
+    raw = _written(table["los_days"])
     bad |= ~np.isfinite(length_of_stay) | (length_of_stay < 0) \
         | (length_of_stay != np.floor(length_of_stay)) | (length_of_stay > MAX_STAY_DAYS)
     problems.add(bad, "los_days", "not a length of stay",
@@ -389,7 +395,7 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
     if "admission_date" in present:
         admission_day, malformed, off = parse_dates(table["admission_date"])
         _date_problems(problems, "admission_date", malformed, off,
-                       _values(as_text(table["admission_date"])))
+                       _written(table["admission_date"]))
         ok = problems.ok("admission_date", "discharge_date")
         problems.add(ok & (admission_day > discharge_day), "admission_date",
                      "after the discharge date", "admission_date ≤ discharge_date",
@@ -463,7 +469,7 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
         mapped = np.array([REVIEW_WORDS.get(value, -1) for value in values], dtype=np.int8)
         problems.add((mapped < 0)[codes], "review", "unknown review",
                      "none, special or whole_group (无, 特病单议, 整组单议)",
-                     _values(as_text(table["review"])))
+                     _written(table["review"]))
         review = np.maximum(mapped, 0)[codes]
     flags = {}
     for name in FLAGS:
@@ -472,7 +478,7 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
             continue
         flags[name], bad = parse_flags(table[name])
         problems.add(bad, name, "not yes or no", "true or false (1/0, yes/no, 是/否)",
-                     _values(as_text(table[name])))
+                     _written(table[name]))
     scheme = None
     if "scheme" in present:
         scheme = _schemes(as_text(table["scheme"]), problems)
@@ -485,7 +491,7 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
         bad |= ~bad & (~np.isfinite(deducted) | (deducted < 0) | (deducted > MAX_DEDUCTED_POINTS))
         problems.add(bad, "deducted_points", "not a number of points",
                      f"points from 0 to {MAX_DEDUCTED_POINTS:,.0f}",
-                     _values(as_text(table["deducted_points"])))
+                     _written(table["deducted_points"]))
         deducted = np.where(bad, 0.0, deducted)
     names = None
     if "hospital_name" in present:
@@ -635,7 +641,7 @@ def _settled_year(table: pa.Table, extract: Extract, problems: Problems, year: i
     the cases discharged outside it (left out with a warning; ``problems`` keeps their rows)."""
     discharge_day, malformed, off = parse_dates(table["discharge_date"])
     _date_problems(problems, "discharge_date", malformed, off,
-                   _values(as_text(table["discharge_date"])))
+                   _written(table["discharge_date"]))
     bad = malformed | off
     years = (discharge_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
              + 1970)

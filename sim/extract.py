@@ -801,13 +801,25 @@ def parse_dates(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.nda
     year, month, day = (pc.fill_null(part, 0).to_numpy(zero_copy_only=False).astype(np.int64)
                         for part in parts)
     bad = malformed | (month < 1) | (month > 12) | (day < 1) | (year < 1) | (year > 9999)
-    year, month = np.where(bad, 1970, year), np.where(bad, 1, month)
-    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]").astype("datetime64[D]")
-    following = ((year - 1970) * 12 + month).astype("datetime64[M]").astype("datetime64[D]")
-    length = (following - first).astype(np.int64)
-    bad |= day > length
-    days = (first - EPOCH).astype(np.int64) + np.where(bad, 0, day - 1)
+    month = np.where(bad, 1, month)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    bad |= day > MONTH_DAYS[month - 1] + (leap & (month == 2))
+    days = days_from_civil(year, month, np.where(bad, 1, day))
     return days, malformed, bad & ~malformed
+
+
+MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates, in integer arithmetic (the
+    "days_from_civil" algorithm of H. Hinnant, public domain description)."""
+    year = year - (month <= 2)
+    era = np.floor_divide(year, 400)
+    year_of_era = year - era * 400
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146_097 + day_of_era - 719_468
 
 
 def parse_flags(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:

@@ -469,3 +469,14 @@ def test_a_whole_file_problem_is_the_errors_list(tmp_path, capsys):
                    str(errors)) == 2
     listed = pd.read_csv(errors, encoding="utf-8-sig", keep_default_na=False)
     assert len(listed) == 1 and listed.problem[0] == "missing column 'drg'"
+
+
+def test_days_from_civil_agrees_with_numpy_over_four_centuries_and_more():
+    from sim.extract import days_from_civil
+
+    days = np.arange(-250_000, 250_000, 7)
+    dates = (np.datetime64("1970-01-01") + days).astype("datetime64[D]")
+    year = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (dates - dates.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    np.testing.assert_array_equal(days_from_civil(year, month, day), days)
