@@ -1,19 +1,21 @@
 """Import of the DRG tables that Chinese cities publish into the project's catalogue format.
 
-A city table (CSV in UTF-8 with or without BOM, or Parquet) names its columns in Chinese and differs
-from city to city; :func:`import_city_table` recognises the columns by their headers (code, name,
-relative weight, basic/stable/whole-group-review flags, level coefficients, payment standards)
-and, where no header matches, by their content (a column of group codes such as ``AB12``; one
-numeric column of weights within 0.05–60), derives each group's ADRG family, MDC and severity
-rank from its code (POLICY_RULES §0), and returns a table that
-:func:`sim.catalogue.validate_catalogue` accepts, together with an :class:`ImportReport` that says
-what was read, what was left out and why. Nothing is guessed: rates, outlier thresholds and
-sub-grade coefficients are reported and ignored; payment standards are kept as published
-(``payment_standard[_<level>][_<scheme>]``) and the base rate they imply per level (standard ÷
-weight) is reported; a group without a usable weight (empty, 0, or the weight-1 placeholder some
-cities give unstable groups) is imported with an empty weight, i.e. unpriced (§2.2). A table of
-standard scores (标准分值) without weights is refused: see :data:`SCORES_ONLY`.
-:func:`write_source_card` records the provenance next to the written catalogue.
+A city table (CSV in UTF-8 with or without BOM, GBK/GB18030 or UTF-16, comma- or tab-separated;
+an Excel workbook; or Parquet; read by :func:`sim.extract.read_extract`) names its columns in
+Chinese and differs from city to city; :func:`import_city_table` recognises the columns by
+their headers (code, name, relative weight, basic/stable/whole-group-review flags, level
+coefficients, payment standards) and, where no header matches, by their content (a column of
+group codes such as ``AB12``; one numeric column of weights within 0.05–60), derives each
+group's ADRG family, MDC and severity rank from its code (POLICY_RULES §0), and returns a table
+that :func:`sim.catalogue.validate_catalogue` accepts, together with an :class:`ImportReport`
+that says what was read, what was left out and why. Nothing is guessed: rates, outlier
+thresholds and sub-grade coefficients are reported and ignored; payment standards are kept as
+published (``payment_standard[_<level>][_<scheme>]``) and the base rate they imply per level
+(standard ÷ weight) is reported; a group without a usable weight (empty, 0, or the weight-1
+placeholder some cities give unstable groups) is imported with an empty weight, i.e. unpriced
+(§2.2). A table of standard scores (标准分值) without weights is refused: see
+:data:`SCORES_ONLY`. :func:`write_source_card` records the provenance next to the written
+catalogue, with how a file other than a UTF-8 CSV was read (format, encoding, sheet).
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
-from sim.catalogue import read_table, validate_catalogue, write_catalogue
+from sim.catalogue import validate_catalogue, write_catalogue
 from sim.errors import InputError, show
+from sim.extract import Extract, check_encoding, read_extract
 from sim.store import write_files_atomically
 
 CODE_HEADERS = ("DRG编码", "分组编码", "DRG组编码", "病组编码", "DRG分组编码", "DRG")
@@ -127,7 +132,9 @@ class ImportReport:
     ``notes`` is (remark, codes or families it concerns) about ranks, flag values or repeated
     codes to check; ``base_rates`` holds (catalogue column, figures) for each payment standard:
     the base rate it implies (standard ÷ weight, yuan per weight unit) over the priced groups;
-    ``published_rates`` holds (header, figures) of rate columns (费率), which are not imported.
+    ``published_rates`` holds (header, figures) of rate columns (费率), which are not imported;
+    ``reading`` says how the file was read (format, encoding, delimiter, sheet) when that is not
+    the default, a UTF-8 comma-separated CSV file, and is empty otherwise.
     """
 
     source: str
@@ -144,6 +151,7 @@ class ImportReport:
     families: int
     base_rates: tuple[tuple[str, dict], ...] = ()
     published_rates: tuple[tuple[str, dict], ...] = ()
+    reading: tuple[tuple[str, object], ...] = ()
 
     @property
     def priced(self) -> int:
@@ -170,6 +178,7 @@ class ImportReport:
             f"unpriced {len(self.unpriced)})",
             f"  ADRG families {self.families}; groups unstable {self.unstable}, "
             f"basic {self.basic_group}, whole-group review {self.whole_group_review}",
+            *([f"  read as {_reading_text(dict(self.reading))}"] if self.reading else []),
             "recognised columns:",
             *(f"  {header} → {meaning}" for header, meaning in self.recognised_columns),
         ]
@@ -204,6 +213,20 @@ class ImportReport:
             lines += [f"  {remark}" + (f": {_short_list(list(items), 8)}" if items else "")
                       for remark, items in self.notes]
         return lines
+
+
+def _reading_text(reading: dict) -> str:
+    """``Excel workbook, sheet '2022'`` or ``CSV, encoding gb18030 (detected), tab-separated``."""
+    kind = reading.get("format", "csv")
+    parts = [{"csv": "CSV", "excel": "Excel workbook", "parquet": "Parquet"}.get(kind, kind)]
+    if "sheet" in reading:
+        parts.append(f"sheet {reading['sheet']!r}")
+    if "encoding" in reading:
+        how = "detected" if reading.get("encoding_detected") else "--encoding"
+        parts.append(f"encoding {reading['encoding']} ({how})")
+    if reading.get("delimiter") == "tab":
+        parts.append("tab-separated")
+    return ", ".join(parts)
 
 
 def _rate_text(figures: dict) -> str:
@@ -473,7 +496,96 @@ def _published_rates(kept: pd.DataFrame, headers: list[str]) -> list[tuple[str, 
     return rates
 
 
-def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
+CITY_TABLE = ("a city DRG table with a header line: CSV (UTF-8, GBK/GB18030 or UTF-16), Excel "
+              "(.xlsx, .xlsm, .xls) or Parquet")
+
+
+def read_city_table(path: Path, encoding: str | None = None
+                    ) -> tuple[pd.DataFrame, tuple[tuple[str, object], ...], list[str]]:
+    """A city table as text cells with its own headers, how it was read, and reading notes.
+
+    The file is read by :func:`sim.extract.read_extract` (encoding detected or ``encoding``;
+    Excel: the first sheet with data, numbers as text such as ``0.8312`` or ``1``; Parquet:
+    typed values turned into text). As the importer always did for CSV, lines or sheet rows
+    whose cells are all empty are skipped (rows are counted from 1 after the header without
+    them), and a column without a header is dropped when it is empty and refused otherwise.
+    The reading info is empty for a UTF-8 comma-separated CSV file (so that the source cards of
+    such tables stay as they were) and else names the format, encoding, delimiter and sheet.
+    """
+    file = str(path)
+    if encoding is not None:
+        check_encoding(encoding)
+    try:
+        extract = read_extract(path, {}, expected=CITY_TABLE, encoding=encoding)
+    except InputError as error:
+        if error.problem == "the file is empty":  # whitespace or blank lines only
+            raise InputError(error.file, error.where, error.problem,
+                             "a header line and one row per case group") from None
+        raise
+    table = _checked_headers(extract)
+    raw = table.to_pandas()
+    raw.columns = [_normalise_header(c) for c in raw.columns]
+    raw = _as_text(raw)
+    if extract.kind != "parquet":
+        raw = raw[(raw != "").any(axis=1)]
+    raw.index = pd.RangeIndex(1, len(raw) + 1)
+
+    reading: dict[str, object] = {}
+    delimiter = "tab" if extract.delimiter == "\t" else extract.delimiter
+    if extract.kind != "csv" or extract.encoding != "utf-8" or delimiter != ",":
+        reading["format"] = extract.kind
+        if extract.sheet is not None:
+            reading["sheet"] = extract.sheet
+        if extract.encoding is not None:
+            reading |= {"encoding": extract.encoding,
+                        "encoding_detected": extract.encoding_detected}
+        if delimiter not in (None, ","):
+            reading["delimiter"] = delimiter
+    notes = [note.removeprefix(f"{file}: ") for note in extract.notes]
+    return raw, tuple(reading.items()), notes
+
+
+def _checked_headers(extract: Extract) -> pa.Table:
+    """The table without its empty unnamed columns; one line for a column name given twice or
+    a column with data but no name.
+
+    A reader may refuse a repeated name itself or read it as ``NAME (2)``, and may give an empty
+    name as ``""`` or as ``column N`` (N its position); each is refused or dropped here alike, so
+    that the importer's checks do not depend on that choice.
+    """
+    table, file = extract.table, extract.file
+    if extract.kind == "parquet":
+        where = "schema"
+    elif extract.kind == "excel":
+        where = f"sheet {extract.sheet!r} row {extract.first_data_row - 1}"
+    else:
+        where = f"line {extract.first_data_row - 1}"
+    names = [name.strip() for name in table.column_names]
+    first = {}
+    for position, name in enumerate(names, start=1):
+        first.setdefault(name, position)
+        repeat = re.fullmatch(r"(.+) \((\d+)\)", name)
+        if repeat and first.get(repeat.group(1), position) < position:
+            raise InputError(file, f"{where}, column {position}",
+                             f"column name {show(repeat.group(1))} appears twice (columns "
+                             f"{first[repeat.group(1)]} and {position})", "each column name once")
+    if extract.kind == "parquet":
+        return table
+    for index in reversed(range(table.num_columns)):
+        if names[index] not in ("", f"column {index + 1}"):
+            continue
+        if pc.any(pc.not_equal(pc.utf8_trim_whitespace(table.column(index)), "")).as_py():
+            raise InputError(file, f"{where}, column {index + 1}", "a column with data but no "
+                             "name", "a name for every column")
+        table = table.remove_column(index)
+    if table.num_columns == 0:
+        raise InputError(file, None, "the file is empty",
+                         "a header line and one row per case group")
+    return table
+
+
+def import_city_table(path: str | Path, encoding: str | None = None
+                      ) -> tuple[pd.DataFrame, ImportReport]:
     """Read a city DRG table and return it in the catalogue format, with an import report.
 
     Columns are recognised by their Chinese headers (see ``CODE_HEADERS``, ``NAME_HEADERS``,
@@ -489,15 +601,15 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
     and taizhou_2022) keeps an empty weight: it is listed but unpriced (§2.2). Payment standards
     are kept (0 = none, kept empty), and a 例均费用 column that equals weight × a constant in
     every priced row (guangxi) is a payment standard too, not a mean cost.
-    Raises :class:`InputError` when the code or weight column is missing or ambiguous, when the
-    table has standard scores but no weights (:data:`SCORES_ONLY`), or a value is unusable.
+    The file is read by :func:`read_city_table` (CSV in any encoding that
+    :func:`sim.extract.read_extract` detects or ``encoding`` names, Excel or Parquet).
+    Raises :class:`InputError` when the file cannot be read (a bad byte names its line, a
+    truncated row its line), the code or weight column is missing or ambiguous, the table has
+    standard scores but no weights (:data:`SCORES_ONLY`), or a value is unusable.
     """
     path = Path(path)
     file = str(path)
-    raw = read_table(path)
-    raw.columns = [_normalise_header(c) for c in raw.columns]
-    raw = _as_text(raw)
-    raw.index = pd.RangeIndex(1, len(raw) + 1)
+    raw, reading, reading_notes = read_city_table(path, encoding)
     headers = list(raw.columns)
     found = ", ".join(headers)
     if len(raw) == 0:
@@ -588,7 +700,7 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
     names = kept[name_column] if name_column is not None else pd.Series("", index=kept.index)
 
     # Flags (POLICY_RULES §2.2, §2.4, §2.5).
-    notes: list[tuple[str, tuple[str, ...]]] = []
+    notes: list[tuple[str, tuple[str, ...]]] = [(note, ()) for note in reading_notes]
     if conflicting:
         notes.append(("codes given twice with different rows: one row kept, the other left out "
                       "(see ignored rows; check the source)", tuple(conflicting)))
@@ -672,6 +784,7 @@ def import_city_table(path: str | Path) -> tuple[pd.DataFrame, ImportReport]:
             payment_columns.items(), key=lambda h: _standard_order(h[1]))})),
         published_rates=tuple(_published_rates(kept, [h for h in headers
                                                       if h not in recognised])),
+        reading=reading,
     )
     return table, report
 
@@ -727,16 +840,18 @@ def source_card_path(out_path: str | Path) -> Path:
 def source_card(report: ImportReport, source_path: str | Path, catalogue_name: str) -> str:
     """The YAML provenance card of a catalogue named ``catalogue_name``.
 
-    The card holds the source file's name and sha256, the drgsim version, the counts, the
-    recognised and ignored columns, the base rates that the payment standards imply (per level
-    and scheme: median, spread and count over the priced groups) and the rates the table
-    publishes, the unpriced groups, the ignored rows and the notes. The import date is left out
-    on purpose so that re-running an import reproduces the card exactly.
+    The card holds the source file's name and sha256 (and, for a file that is not a UTF-8
+    comma-separated CSV, how it was read: ``format``, ``encoding`` and ``encoding_detected``,
+    ``delimiter``, Excel ``sheet``), the drgsim version, the counts, the recognised and ignored
+    columns, the base rates that the payment standards imply (per level and scheme: median,
+    spread and count over the priced groups) and the rates the table publishes, the unpriced
+    groups, the ignored rows and the notes. The import date is left out on purpose so that
+    re-running an import reproduces the card exactly.
     """
     source_path = Path(source_path)
     digest = hashlib.sha256(source_path.read_bytes()).hexdigest()
     card = {
-        "source": {"file": source_path.name, "sha256": digest},
+        "source": {"file": source_path.name, "sha256": digest, **dict(report.reading)},
         "catalogue": catalogue_name,
         "converted_by": f"drgsim {drgsim_version()} (sim.citytables.import_city_table)",
         "counts": report.counts(),

@@ -132,9 +132,13 @@ def _parser() -> argparse.ArgumentParser:
                                                   metavar="ACTION")
     importer = catalogue_commands.add_parser(
         "import", help="convert a published city DRG table to the drgsim catalogue format")
-    importer.add_argument("file", help="city table (CSV UTF-8 or Parquet) with Chinese headers")
+    importer.add_argument("file", help="city table with Chinese headers: CSV (UTF-8, GBK or "
+                                       "UTF-16), Excel (.xlsx, .xls) or Parquet")
     importer.add_argument("--out", required=True, metavar="CAT",
                           help="catalogue CSV to write (a new file, or one drgsim imported)")
+    importer.add_argument("--encoding", metavar="NAME",
+                          help="encoding of a CSV city table (default: detected; e.g. gbk, "
+                               "utf-8)")
 
     calibrate = commands.add_parser("calibrate", help="calibrate from historical data (§1)")
     calibrate_commands = calibrate.add_subparsers(dest="calibrate_command", required=True,
@@ -394,7 +398,7 @@ def command_catalogue_import(args: argparse.Namespace) -> int:
     check_output_file(out, "--out", [source], ".csv", imported_by_drgsim, "catalogue")
     check_output_file(source_card_path(out), "--out (its source card)", [source], ".yaml",
                       imported_by_drgsim, "source card")
-    table, report = import_city_table(source)
+    table, report = import_city_table(source, encoding=args.encoding)
     write_imported_catalogue(table, report, source, out)
     print("\n".join(report.lines()))
     print(f"Wrote {len(table)} groups to {out}")

@@ -3,14 +3,17 @@
 The 23 tables in ``scenarios/catalogues/sources/`` are OpenDRG's (Apache-2.0, see the LICENSE and
 README there). Each one but Yinchuan 2023 re-imports to exactly the catalogue and source card
 shipped beside it; Yinchuan 2023 has standard scores (标准分值) and no weights and is refused
-with the reason. ``drgsim run`` runs one small year on each catalogue (``--catalogue``);
-``drgsim compare`` on each is the slow variant.
+with the reason. Each table saved as GBK, as UTF-16 and as an Excel workbook imports to the same
+catalogue as its UTF-8 original. ``drgsim run`` runs one small year on each catalogue
+(``--catalogue``); ``drgsim compare`` on each is the slow variant.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -62,6 +65,45 @@ def test_every_table_reimports_to_its_shipped_catalogue_and_card(name, tmp_path)
     assert (table.groupby("adrg")["severity_rank"].min() == 1).all()
     standards = [c for c in table.columns if c.startswith("payment_standard")]
     assert sorted(data.get("implied_base_rates", {"how": ""})) == sorted(standards + ["how"])
+
+
+def _xlsx(path: Path, text: str) -> Path:
+    """The table as a workbook with number cells where the CSV has plain numbers."""
+    import openpyxl
+
+    def cell(value: str):
+        if re.fullmatch(r"-?(0|[1-9]\d*)", value):
+            return int(value)
+        if re.fullmatch(r"-?(0|[1-9]\d*)\.\d+", value):
+            return float(value)
+        return value if value != "" else None
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in csv.reader(text.splitlines()):
+        sheet.append([cell(value) for value in row])
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("name", IMPORTED)
+def test_every_table_as_gbk_utf16_and_excel_imports_to_its_shipped_catalogue(name, tmp_path):
+    source = CATALOGUES / "sources" / f"{name}.csv"
+    text = source.read_text("utf-8-sig")
+    copies = {"gbk": tmp_path / "gbk.csv", "utf-16": tmp_path / "utf16.csv"}
+    copies["gbk"].write_bytes(text.encode("gbk"))
+    copies["utf-16"].write_bytes(text.encode("utf-16"))
+    copies["xlsx"] = _xlsx(tmp_path / "table.xlsx", text)
+    original, report = import_city_table(source)
+    for form, path in copies.items():
+        table, other = import_city_table(path)
+        pd.testing.assert_frame_equal(table, original, check_exact=True, obj=form)
+        out = tmp_path / f"{form}.csv"
+        write_catalogue(table, out)
+        assert out.read_bytes() == (CATALOGUES / f"{name}.csv").read_bytes(), form
+        assert other.counts() == report.counts(), form
+        assert other.recognised_columns == report.recognised_columns, form
+        assert dict(other.reading)["format"] == ("excel" if form == "xlsx" else "csv"), form
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ import yaml
 
 from sim.catalogue import load_catalogue, validate_catalogue, write_catalogue
 from sim.citytables import import_city_table, source_card_path, write_source_card
+from sim.cli import main
 from sim.errors import InputError
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "scenarios" / "catalogues"
@@ -23,6 +26,33 @@ def write_csv(folder: Path, header: str, *rows: str, name: str = "city.csv",
     """A hand-made city table, written as UTF-8 (optionally with BOM) like the published ones."""
     path = folder / name
     path.write_text("\n".join((header, *rows)) + "\n", encoding="utf-8-sig" if bom else "utf-8")
+    return path
+
+
+def write_xlsx(path: Path, rows: list[list[str]], sheets: dict[str, list[list]] | None = None
+               ) -> Path:
+    """A workbook as a bureau saves one: numbers as number cells (``0.8312``, ``118507``), text
+    as text (codes such as ``0000`` stay text), empty cells empty; ``sheets`` adds sheets after
+    the first."""
+    import openpyxl
+
+    def cell(value: str):
+        if re.fullmatch(r"-?(0|[1-9]\d*)", value):
+            return int(value)
+        if re.fullmatch(r"-?(0|[1-9]\d*)\.\d+", value):
+            return float(value)
+        return value if value != "" else None
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "病组"
+    for row in rows:
+        sheet.append([cell(value) for value in row])
+    for name, more in (sheets or {}).items():
+        extra = book.create_sheet(name)
+        for row in more:
+            extra.append(row)
+    book.save(path)
     return path
 
 
@@ -555,3 +585,163 @@ def test_of_two_differing_rows_the_one_named_like_its_family_is_kept(tmp_path):
                              "groups (DR11, DR15)")
     assert dict(report.notes)["codes given twice with different rows: one row kept, the other "
                               "left out (see ignored rows; check the source)"] == ("DR13",)
+
+
+# --- encodings and formats bureaus publish in (GBK, UTF-16, Excel) -------------------------------
+
+
+BEIJING = CATALOGUES / "sources" / "beijing_2022.csv"
+
+
+def _copies(folder: Path, source: Path) -> dict[str, Path]:
+    """The source table as GBK, as UTF-16 (with BOM) and as an Excel workbook with number
+    cells: the forms in which cities publish their tables."""
+    text = source.read_text("utf-8")
+    gbk, utf16 = folder / f"{source.stem}_gbk.csv", folder / f"{source.stem}_utf16.csv"
+    gbk.write_bytes(text.encode("gbk"))
+    utf16.write_bytes(text.encode("utf-16"))
+    rows = list(csv.reader(text.splitlines()))
+    return {"gbk": gbk, "utf-16": utf16,
+            "xlsx": write_xlsx(folder / f"{source.stem}.xlsx", rows)}
+
+
+def _card_without_source(path: Path) -> dict:
+    card = yaml.safe_load(path.read_text("utf-8"))
+    return {key: value for key, value in card.items() if key not in ("source", "catalogue")}
+
+
+def test_gbk_utf16_and_excel_copies_of_beijing_import_to_the_shipped_catalogue(tmp_path):
+    shipped = CATALOGUES / "beijing_2022.csv"
+    expected_card = _card_without_source(CATALOGUES / "beijing_2022.csv.source.yaml")
+    reading = {"gbk": {"format": "csv", "encoding": "gb18030", "encoding_detected": True},
+               "utf-16": {"format": "csv", "encoding": "utf-16", "encoding_detected": True},
+               "xlsx": {"format": "excel", "sheet": "病组"}}
+    original, _ = import_city_table(BEIJING)
+    for form, path in _copies(tmp_path, BEIJING).items():
+        table, report = import_city_table(path)
+        pd.testing.assert_frame_equal(table, original, check_exact=True)
+        out = tmp_path / f"beijing_{form}.csv"
+        write_catalogue(table, out)
+        assert out.read_bytes() == shipped.read_bytes(), form
+        card = write_source_card(report, path, out)
+        data = yaml.safe_load(card.read_text("utf-8"))
+        assert data["source"] == {"file": path.name,
+                                  "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                  **reading[form]}, form
+        # everything else on the card is what the UTF-8 original gives
+        assert _card_without_source(card) == expected_card, form
+        assert "  read as " in "\n".join(report.lines())
+
+
+def test_a_utf8_csv_source_card_says_nothing_about_reading(tmp_path):
+    _, report = import_city_table(BEIJING)
+    assert report.reading == ()
+    assert not any(line.startswith("  read as") for line in report.lines())
+    out = tmp_path / "beijing_2022.csv"
+    write_catalogue(import_city_table(BEIJING)[0], out)
+    card = yaml.safe_load(write_source_card(report, BEIJING, out).read_text("utf-8"))
+    assert set(card["source"]) == {"file", "sha256"}
+
+
+def test_catalogue_import_command_with_encoding(tmp_path, capsys):
+    gbk = _copies(tmp_path, BEIJING)["gbk"]
+    out = tmp_path / "beijing.csv"
+    assert main(["catalogue", "import", str(gbk), "--encoding", "gbk", "--out", str(out)]) == 0
+    assert "read as CSV, encoding gb18030 (--encoding)" in capsys.readouterr().out
+    assert out.read_bytes() == (CATALOGUES / "beijing_2022.csv").read_bytes()
+    card = yaml.safe_load(source_card_path(out).read_text("utf-8"))
+    assert card["source"]["encoding"] == "gb18030"
+    assert card["source"]["encoding_detected"] is False
+    # the same table read as UTF-8 by mistake: one line naming the file, line and byte
+    refused = tmp_path / "refused.csv"
+    assert main(["catalogue", "import", str(gbk), "--encoding", "utf-8", "--out",
+                 str(refused)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{gbk}, line 1: byte 0xb1" in err
+    assert "cannot be read as utf-8 (--encoding utf-8)" in err
+    assert not refused.exists()
+
+
+def test_unknown_encoding_is_one_line(tmp_path, capsys):
+    for source in (BEIJING, _copies(tmp_path, BEIJING)["xlsx"]):
+        out = tmp_path / "c.csv"
+        assert main(["catalogue", "import", str(source), "--encoding", "klingon", "--out",
+                     str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "--encoding: unknown encoding 'klingon'; expected an encoding such as" in err
+        assert not out.exists() and not source_card_path(out).exists()
+    with pytest.raises(InputError) as caught:
+        import_city_table(BEIJING, encoding="klingon")
+    assert caught.value.file == "--encoding"
+
+
+def test_a_bad_byte_is_one_line_naming_the_file_and_line(tmp_path, capsys):
+    path = tmp_path / "city.csv"
+    path.write_bytes("DRG编码,DRG名称,RW\nAB19,肝移植,19.8\n".encode() + b"ES31,\xff,1.2\n")
+    with pytest.raises(InputError) as caught:
+        import_city_table(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line 3: byte 0xff is neither UTF-8 nor GB18030/GBK")
+    assert "\n" not in message
+    assert main(["catalogue", "import", str(path), "--out", str(tmp_path / "c.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{path}, line 3: byte 0xff" in err
+
+
+def test_excel_cells_numbers_text_and_other_sheets(tmp_path):
+    # Numbers arrive as number cells (1 loses its ".0"), a placeholder code 0000 as text, a
+    # blank row in between; a second sheet (notes) is not read and the card says so.
+    path = write_xlsx(tmp_path / "city.xlsx", [
+        ["DRG编码", "DRG名称", "RW", "稳定组", "支付标准"],
+        ["0000", "未入组", "", "", ""],
+        ["AB19", "肝移植", "19.8", "是", "198000"],
+        ["", "", "", "", ""],
+        ["ES31", "呼吸系统感染，伴严重并发症或合并症", "1", "否", "10000"],
+        ["ES35", "呼吸系统感染，不伴并发症或合并症", "0.8312", "是", "8312.5"],
+    ], sheets={"说明": [["本表按2022年数据测算"]]})
+    table, report = import_city_table(path)
+    assert table["code"].tolist() == ["AB19", "ES31", "ES35"]
+    assert table["weight"].tolist()[0] == 19.8 and table["weight"].tolist()[2] == 0.8312
+    assert np.isnan(table["weight"].tolist()[1])          # weight-1 placeholder, unstable
+    assert table["payment_standard"].tolist() == [198000.0, 10000.0, 8312.5]
+    assert report.rows_read == 4
+    assert report.ignored_rows == ((1, "0000", "not a group code (no MDC letter: 未入组)"),)
+    assert dict(report.reading) == {"format": "excel", "sheet": "病组"}
+    sheet_notes = [note for note, _ in report.notes if "'说明'" in note]
+    assert len(sheet_notes) == 1 and "not read" in sheet_notes[0]
+    assert str(tmp_path) not in sheet_notes[0]            # the card stays free of local paths
+
+
+def test_csv_shape_checks_are_kept(tmp_path):
+    # Blank lines, lines of empty fields and an empty trailing column (spreadsheet exports) are
+    # skipped; a truncated row, a repeated header and a column with data but no name are one
+    # line each, naming the line.
+    table, report = import_city_table(write_csv(
+        tmp_path, "DRG编码,DRG名称,RW,", "AB19,肝移植,19.8,", ",,,", "", "ES31,乙,1.2,"))
+    assert table["code"].tolist() == ["AB19", "ES31"] and report.rows_read == 2
+    assert report.ignored_rows == () and report.reading == ()
+    cases = {
+        "DRG编码,DRG名称,RW\nAB19,肝移植,19.8\nES31,乙\n":
+            ("line 3", "a truncated row"),
+        "DRG编码,DRG名称,RW,RW\nAB19,肝移植,19.8,1\n":
+            ("line 1, column 4", "column name 'RW' appears twice (columns 3 and 4)"),
+        "DRG编码,DRG名称,RW,\nAB19,肝移植,19.8,x\n":
+            ("line 1, column 4", "a column with data but no name"),
+        " \n\n": (None, "the file is empty"),
+    }
+    for text, (where, problem) in cases.items():
+        path = tmp_path / "bad.csv"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as caught:
+            import_city_table(path)
+        assert caught.value.where == where, text
+        assert caught.value.problem.startswith(problem), text
+        assert "\n" not in str(caught.value)
+
+
+def test_tab_separated_table_is_read_and_recorded(tmp_path):
+    path = write_csv(tmp_path, "DRG编码\tDRG名称\tRW", "AB19\t肝移植\t19.8", name="city.tsv")
+    table, report = import_city_table(path)
+    assert table["weight"].tolist() == [19.8]
+    assert dict(report.reading)["delimiter"] == "tab"
