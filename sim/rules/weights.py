@@ -13,7 +13,8 @@ The order of §1, each step a named function below:
 4. :func:`calibrate` turns them into weights (§1.1: trimmed group mean ÷ trimmed overall mean;
    §1.2: groups with fewer than the minimum of cases keep their previous weight unless designated;
    §1.4: expert overrides last), level coefficients (§1.6, 8 decimals, lower levels clamped to the
-   level above) and a rate per level (§1.5: cost ÷ case mix).
+   level above) and a rate per level (§1.5: cost ÷ case mix); :func:`reference_means` gives the
+   mean costs published with them (the previous ones for groups below the minimum).
 
 ``drgsim calibrate weights`` (:mod:`calibration.weights`) and the bureau's yearly revision in a
 model run (:func:`agents.bureau.year_catalogue`, §1.7) both call these functions: one
@@ -41,8 +42,9 @@ AMBIGUOUS_GROUP = re.compile(r"QY", re.IGNORECASE)  # 歧义组: CHS-DRG ambiguo
 @dataclass(frozen=True)
 class Trim:
     """The trimming rule of §1.3: ``none``, ``sd:K`` (keep cases within the group's mean ± K
-    sample standard deviations) or ``pct:LO,HI`` (keep cases between the group's LO-th and HI-th
-    percentiles, linear interpolation, bounds included)."""
+    sample standard deviations, K ≥ 1: :func:`sd_trim_keep`) or ``pct:LO,HI`` (drop the lowest
+    LO% and the highest (100 − HI)% of the group's cases, rounded down to whole cases:
+    :func:`percentile_trim_keep`)."""
 
     method: str = "none"
     values: tuple[float, ...] = ()
@@ -50,7 +52,7 @@ class Trim:
     @classmethod
     def parse(cls, text: str) -> Trim:
         """``none``, ``sd:3`` or ``pct:2.5,97.5``; a ValueError says what was expected."""
-        expected = "none, sd:K (K > 0) or pct:LO,HI (0 ≤ LO < HI ≤ 100)"
+        expected = "none, sd:K (K ≥ 1) or pct:LO,HI (0 ≤ LO < HI ≤ 100)"
         spelled = str(text).strip().lower().replace(" ", "")
         if spelled == "none":
             return cls()
@@ -61,7 +63,7 @@ class Trim:
             raise ValueError(expected) from None
         if not all(np.isfinite(numbers)):
             raise ValueError(expected)
-        if method == "sd" and len(numbers) == 1 and numbers[0] > 0:
+        if method == "sd" and len(numbers) == 1 and numbers[0] >= 1:  # see sd_trim_keep
             return cls("sd", numbers)
         if method == "pct" and len(numbers) == 2 and 0 <= numbers[0] < numbers[1] <= 100:
             return cls("pct", numbers)
@@ -99,7 +101,14 @@ def grouping_rate(grouped_records, all_records):
 
 def sd_trim_keep(group, cost, n_groups, multiple):
     """§1.3: keep a case when |cost − group mean| ≤ ``multiple`` × the group's sample standard
-    deviation. A group of one case, or of equal costs, keeps every case."""
+    deviation. A group of one case, or of equal costs, keeps every case.
+
+    ``multiple`` is at least 1 (:meth:`Trim.parse` refuses less), which keeps small groups
+    whole where they must be: a group of two never loses a case (each lies 1/√2 SD from the
+    mean), and no group loses every case (if all n lay beyond one SD, their squared deviations
+    would sum to more than n SD², but they sum to (n − 1) SD²). A group of n cases can lose a
+    case only when (n − 1)/√n > ``multiple``: at 3 SD, groups of up to 10 cases are never
+    trimmed."""
     group = np.asarray(group, dtype=np.int64)
     cost = np.asarray(cost, dtype=float)
     count = np.bincount(group, minlength=n_groups)
@@ -112,29 +121,29 @@ def sd_trim_keep(group, cost, n_groups, multiple):
 
 
 def percentile_trim_keep(group, cost, n_groups, low, high):
-    """§1.3: keep a case whose cost lies between its group's ``low``-th and ``high``-th
-    percentiles (linear interpolation between sorted costs, as numpy's default; bounds kept)."""
+    """§1.3 "outside the 2.5–97.5 percentile": in a group of n cases, drop the
+    floor(n × ``low`` / 100) lowest costs and the floor(n × (100 − ``high``) / 100) highest,
+    keep the rest. Of equal costs, the earlier rows count as the lower ones (a stable order), so
+    exactly that many cases go whatever the ties.
+
+    Whole cases, rounded down, so that trimming p% of a group drops p% of it and a small group
+    loses nothing: at 2.5–97.5, a group needs 40 cases before it loses one at each end. (Cutting
+    at interpolated percentile values instead drops the minimum and the maximum of every group of
+    two or more distinct costs — both cases of a group of two — whatever the band.) The
+    products are rounded to 6 decimals before rounding down, so that 29 % of 100 cases is 29
+    cases although 0.29 × 100 is 28.999… in binary."""
     group = np.asarray(group, dtype=np.int64)
     cost = np.asarray(cost, dtype=float)
-    count = np.bincount(group, minlength=n_groups)
     if len(cost) == 0:
         return np.ones(0, dtype=bool)
-    order = np.lexsort((cost, group))
-    ordered = cost[order]
+    count = np.bincount(group, minlength=n_groups)
+    order = np.lexsort((np.arange(len(cost)), cost, group))  # by group, cost, then row
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
-    last = np.maximum(count - 1, 0)
-
-    def percentile(q):
-        position = q / 100.0 * last
-        below = np.floor(position).astype(np.int64)
-        above = np.minimum(below + 1, last)
-        fraction = position - below
-        index_below = np.minimum(start + below, len(cost) - 1)
-        index_above = np.minimum(start + above, len(cost) - 1)
-        return ordered[index_below] + fraction * (ordered[index_above] - ordered[index_below])
-
-    lower, upper = percentile(low), percentile(high)
-    return (cost >= lower[group]) & (cost <= upper[group])
+    rank = np.empty(len(cost), dtype=np.int64)
+    rank[order] = np.arange(len(cost)) - start[group[order]]
+    drop_low = np.floor(np.round(count * (low / 100.0), 6)).astype(np.int64)
+    drop_high = np.floor(np.round(count * ((100.0 - high) / 100.0), 6)).astype(np.int64)
+    return (rank >= drop_low[group]) & (rank < (count - drop_high)[group])
 
 
 class GroupCosts(NamedTuple):
@@ -191,6 +200,26 @@ def final_weights(data_weight, from_data, designated, previous_weight, override_
         [OVERRIDE, DESIGNATED, FROM_DATA, KEPT_PREVIOUS], UNPRICED)
     weight = np.where(np.isnan(override_weight), weight, override_weight)
     return weight, status.astype(np.int64)
+
+
+def reference_means(data_mean, previous_mean, from_data):
+    """Reference mean costs to publish with the weights (``mean_cost``, ``mean_cost_<level>``,
+    the ``avg_region`` and ``avg_same_level`` of §2.3, §2.5): the data's means for groups priced
+    from the data, the previous catalogue's (NaN where it had none) for the others.
+
+    §1.2 leaves "groups with fewer than **30** cases" out of the calibration "except transplant
+    and other designated special groups", and §2.3 needs references only for "Case classes in
+    stable groups": "``avg_same_level(g, L)`` = mean cost of group g at hospitals of the case's
+    level". A group below the minimum keeps its previous weight, and is unstable; the mean of its
+    few cases is not published as a reference either: a settlement reads a catalogue mean in
+    place of the settled cases' own (DIP scores come from ``mean_cost``, §8; §2.3 classes, should
+    the group be marked stable), and the rule did not trust these cases for the weight. A NaN
+    reference lets the settlement take the mean of the cases it settles, as for any catalogue
+    without reference costs. ``data_mean`` and ``previous_mean`` are per group, or groups ×
+    levels."""
+    data_mean = np.asarray(data_mean, dtype=float)
+    from_data = np.asarray(from_data, dtype=bool).reshape((-1,) + (1,) * (data_mean.ndim - 1))
+    return np.where(from_data, data_mean, np.asarray(previous_mean, dtype=float))
 
 
 def rates_by_level(level, cost, case_mix, n_levels):
