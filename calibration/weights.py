@@ -7,6 +7,10 @@ forms are read by :mod:`sim.extract` as for ``drgsim settle``, other columns are
 aggregated, one row per group and optionally per level (``drg``, ``cases``, ``mean_cost``
 [, ``hospital_level``]; 病例数, 例均费用 are read as well). The previous catalogue gives
 the groups, their families and flags, and the weights that groups with too few cases keep.
+Row problems (amounts, case counts, levels, a group given twice) are gathered, all of them, as by
+``drgsim settle``: refused in one line, listed in full with ``--errors FILE.csv``, or with
+``--skip-bad-rows`` left out of the calibration and listed in the report and in
+``CAT.csv.rejected_rows.csv``. A code outside the catalogue is no problem: an ungroupable record.
 
 What §1 asks, in order (the rules themselves are :mod:`sim.rules.weights`, the same functions the
 bureau's yearly revision calls in a model run): records without a group, with an ambiguous (QY)
@@ -14,19 +18,22 @@ group or with a code outside the catalogue are left out and the grouping rate re
 under 95%); each group's cost outliers are trimmed at each level (``--trim``; case-level data
 only); weights are
 trimmed group means ÷ the trimmed overall mean for groups with at least ``--min-cases`` cases
-(and designated groups), the others keep their previous weight (flagged); expert overrides
-replace weights last; coefficients per group × level with the level order enforced (clamped
-groups listed); stable means at least the minimum of cases (a group without cases keeps its
-flag); weights and coefficients rounded to 8 decimals; a rate per level = the level's cost ÷ its
-case mix.
+(and designated groups), the others keep their previous weight and reference mean costs
+(flagged); expert overrides replace weights last; coefficients per group × level with the level
+order enforced (clamped groups listed); stable means at least the minimum of cases (a group
+without cases keeps its flag); weights and coefficients rounded to 8 decimals; a rate per level =
+the level's cost ÷ its case mix (a level without priced cases has none: the rates reform gives it
+the all-levels rate and says so).
 
 Output, written together and only when complete (``--out CAT.csv``):
-``CAT.csv`` the catalogue (the project's format, with last year's reference mean costs);
+``CAT.csv`` the catalogue (the project's format, with last year's reference mean costs; the
+previous catalogue's payment standards are dropped: they are its weights × its rates);
 ``CAT.csv.source.yaml`` its source card (inputs and their sha256, options, counts — the mark
 by which a later run knows it may replace these files); ``CAT.csv.rates.yaml`` a reform with the
 §1.5 rates per level (``drgsim settle|run --policy rate --reform CAT.csv.rates.yaml``);
 ``CAT.csv.report.md`` and ``CAT.csv.report.csv`` the report (grouping rate, cases kept and dropped
-and why, the weights that moved most, the coefficient table).
+and why, the weights that moved most, the coefficient table); with ``--skip-bad-rows``,
+``CAT.csv.rejected_rows.csv`` (the rows set aside, as read, with their problems).
 
 Why a file and not a folder: a catalogue is an input of other commands, named by path like the
 imported ones (``drgsim catalogue import --out CAT.csv``); its companions sit beside it under its
@@ -36,16 +43,19 @@ name.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from sim.catalogue import Catalogue, load_catalogue, write_catalogue
 from sim.citytables import drgsim_version
 from sim.errors import InputError, show
+from sim.extract import TableProblems
 from sim.policy import DEFAULT_LEVELS
 from sim.rules import weights as rules
 from sim.store import check_output_file, git_revision, write_files_atomically
@@ -67,6 +77,7 @@ CARD_HEADER = ("# Source card written by drgsim calibrate weights (calibration.w
                "cost data,\n# options and counts behind the catalogue next to it (POLICY_RULES "
                "§1).\n")
 SUFFIXES = (".source.yaml", ".rates.yaml", ".report.md", ".report.csv")
+REJECTED_SUFFIX = ".rejected_rows.csv"  # only with --skip-bad-rows
 REASONS = {1: "no group", 2: "ambiguous (QY) group", 3: "code not in the catalogue"}
 
 
@@ -74,14 +85,14 @@ REASONS = {1: "no group", 2: "ambiguous (QY) group", 3: "code not in the catalog
 def output_paths(out: Path) -> dict[str, Path]:
     """The catalogue and its companions, named after it."""
     return {"catalogue": out, **{suffix.split(".")[1] + "_" + suffix.split(".")[2]: out.with_name(
-        out.name + suffix) for suffix in SUFFIXES}}
+        out.name + suffix) for suffix in SUFFIXES + (REJECTED_SUFFIX,)}}
 
 
 def calibrated_by_drgsim(path: Path) -> bool:
     """A catalogue or companion that this command wrote: the catalogue's source card exists,
     starts with this command's header and names the catalogue."""
     name = path.name
-    for suffix in SUFFIXES:
+    for suffix in SUFFIXES + (REJECTED_SUFFIX,):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
             break
@@ -103,7 +114,8 @@ def check_outputs(out: Path, inputs: list[Path]) -> dict[str, Path]:
     paths = output_paths(out)
     kinds = {"catalogue": (".csv", "catalogue"), "source_yaml": (".yaml", "source card"),
              "rates_yaml": (".yaml", "rates fragment"), "report_md": (".md", "report"),
-             "report_csv": (".csv", "report table")}
+             "report_csv": (".csv", "report table"),
+             "rejected_rows_csv": (".csv", "rejected rows")}
     for key, path in paths.items():
         suffix, what = kinds[key]
         argument = "--out" if key == "catalogue" else f"--out (its {what})"
@@ -114,7 +126,11 @@ def check_outputs(out: Path, inputs: list[Path]) -> dict[str, Path]:
 # --------------------------------------------------------------------------- reading
 @dataclass
 class CostData:
-    """Rows of cost data as read: one per case, or one per group (and level) with a count."""
+    """Rows of cost data as read: one per case, or one per group (and level) with a count.
+
+    With ``--skip-bad-rows`` the rows with problems are left out of the arrays; ``rejected``
+    holds them as read and ``problems`` every problem found (both None when nothing was set
+    aside)."""
 
     file: str
     aggregated: bool
@@ -125,6 +141,27 @@ class CostData:
     rows: int
     warnings: list[str] = field(default_factory=list)
     reading: dict = field(default_factory=dict)  # how the file was read (format, encoding …)
+    rejected: pd.DataFrame | None = None         # rows set aside, as read, with their problems
+    problems: pd.DataFrame | None = None         # every problem of the rows set aside
+
+
+class CostDataProblems(TableProblems):
+    """Row problems of cost data: one line, naming this command's ways out."""
+
+    def __str__(self) -> str:
+        errors_file = getattr(self, "errors_file", None)
+        listed = (f"every problem is in {errors_file}" if errors_file
+                  else "--errors FILE lists every problem")
+        text = f"{InputError.__str__(self)}; {listed}"
+        return text + ("; --skip-bad-rows calibrates from the other rows" if self.hint else "")
+
+
+def _refusal(summary: TableProblems) -> CostDataProblems:
+    error = CostDataProblems(summary.file, summary.where, summary.problem, summary.expected,
+                             summary.problems, summary.rows, summary.hint)
+    error.extract = summary.extract
+    error.errors_file = getattr(summary, "errors_file", None)
+    return error
 
 
 def _aliases() -> dict[str, tuple[str, ...]]:
@@ -139,12 +176,29 @@ def _aliases() -> dict[str, tuple[str, ...]]:
 
 
 def read_cost_data(path: Path, levels: tuple[str, ...], encoding: str | None = None,
-                   columns_path: Path | None = None) -> CostData:
-    """Read and check cost data (see module docstring); bad input is one line. Files, encodings,
-    Chinese headers, amounts such as ``1,996.34`` and levels such as ``三级`` are read as for
-    ``drgsim settle`` (:mod:`sim.extract`)."""
+                   columns_path: Path | None = None, skip_bad_rows: bool = False) -> CostData:
+    """Read and check cost data (see module docstring). Files, encodings, Chinese headers,
+    amounts such as ``1,996.34`` and levels such as ``三级`` are read as for ``drgsim settle``
+    (:mod:`sim.extract`).
+
+    A problem with the file or its header is one line (:class:`InputError`). Row problems are
+    gathered, every check on every row (:class:`sim.extract.Problems`): amounts that are not
+    numbers or out of range, case counts that are not whole, unknown levels, a group (and level)
+    given twice in a table of group means (every copy: which one is right is unknown). They are
+    refused in one line (:class:`CostDataProblems`, whose ``frame()`` lists them all), or with
+    ``skip_bad_rows`` left out and handed back in ``rejected`` and ``problems``. A code that is
+    not a catalogue group is no problem here: it is an ungroupable record (§1.1, §1.2), counted
+    by the calibration."""
     from sim.cases import level_and_grade
-    from sim.extract import as_text, parse_amounts, read_column_map, read_extract
+    from sim.extract import (
+        Problems,
+        as_text,
+        parse_amounts,
+        problems_frame,
+        read_column_map,
+        read_extract,
+        rejected_frame,
+    )
 
     file = str(path)
     aliases = _aliases()
@@ -153,9 +207,6 @@ def read_cost_data(path: Path, levels: tuple[str, ...], encoding: str | None = N
                            columns=columns, columns_file=None if columns_path is None
                            else str(columns_path))
     table = extract.table
-
-    def fail(row: int, column: str, problem: str, expected: str) -> None:
-        raise InputError(file, f"{extract.where(row)}, column {column}", problem, expected)
 
     present = set(table.column_names)
     if "drg" not in present:
@@ -172,52 +223,81 @@ def read_cost_data(path: Path, levels: tuple[str, ...], encoding: str | None = N
     rows = table.num_rows
     if rows == 0:
         raise InputError(file, None, "the table has no rows", EXPECTED_DATA)
+    problems = Problems(extract, rows)
     codes = as_text(table["drg"]).to_numpy(zero_copy_only=False).astype(str)
 
-    def numbers(name: str, high: float, expected: str, whole: bool = False) -> np.ndarray:
+    def as_written(name: str):
+        text = as_text(table[name])
+        return lambda found: text.take(pa.array(found)).to_pylist()
+
+    def numbers(name: str, high: float, what: str, whole: bool = False) -> np.ndarray:
         values, bad = parse_amounts(table[name])
-        bad = bad | ~np.isfinite(values) | (values < 0) | (values > high)
-        if whole:
-            bad |= np.where(np.isfinite(values), values != np.floor(values), False)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            text = str(as_text(table[name])[row].as_py())
-            fail(row, name, "empty value" if text == "" else f"value {show(text)}", expected)
-        return values
+        bad = bad | ~np.isfinite(values)  # also 'nan', 'inf'
+        problems.add(bad, name, "not a number", f"{what} such as 1996.34 or 1,996.34"
+                     if not whole else f"{what} such as 120", as_written(name))
+        with np.errstate(invalid="ignore"):
+            out = ~bad & ((values < 0) | (values > high))
+            if whole:
+                out |= ~bad & (values != np.floor(values))
+        problems.add(out, name, "not a whole number of cases" if whole else "amount out of range",
+                     f"{what} from 0 to {high:,.0f}", as_written(name))
+        return np.where(bad | out, 0.0, values)
 
     level = None
     if "hospital_level" in present:
         text = as_text(table["hospital_level"]).to_numpy(zero_copy_only=False).astype(str)
         distinct, index = np.unique(text, return_inverse=True)
-        known = np.array([level_and_grade(str(value), levels)[0] for value in distinct])
-        if (known < 0).any():
-            row = int(np.flatnonzero((known < 0)[index])[0])
-            fail(row, "hospital_level", f"unknown level {show(str(text[row]))}",
-                 "one of the levels " + ", ".join(levels) + ", or 一级/二级/三级")
-        level = known[index].astype(np.int64)
+        known = np.array([level_and_grade(str(value), levels)[0] for value in distinct],
+                         dtype=np.int64)
+        problems.add((known < 0)[index], "hospital_level", "unknown level",
+                     "one of the levels " + ", ".join(levels) + ", or 一级/二级/三级",
+                     as_written("hospital_level"))
+        level = np.maximum(known, 0)[index]
     if case_level:
-        cost = numbers("cost", MAX_CASE_YUAN, f"a cost in yuan from 0 to {MAX_CASE_YUAN:,.0f}")
+        cost = numbers("cost", MAX_CASE_YUAN, "a cost in yuan")
         count = np.ones(rows)
     else:
-        count = numbers("cases", MAX_COUNT, f"a whole number of cases from 0 to {MAX_COUNT:,.0f}",
-                        whole=True)
-        cost = numbers("mean_cost", MAX_CASE_YUAN,
-                       f"a mean cost in yuan from 0 to {MAX_CASE_YUAN:,.0f}")
+        count = numbers("cases", MAX_COUNT, "a whole number of cases", whole=True)
+        cost = numbers("mean_cost", MAX_CASE_YUAN, "a mean cost in yuan")
         key = pd.Series(codes) + "\x00" + (pd.Series(level).astype(str) if level is not None
                                            else "")
-        duplicated = key.duplicated().to_numpy()
-        if duplicated.any():
-            row = int(np.flatnonzero(duplicated)[0])
-            what = f"group {show(str(codes[row]))}" + (
-                f" at level {levels[level[row]]}" if level is not None else "")
-            fail(row, "drg", f"{what} appears twice",
-                 "one row per group" + (" and level" if level is not None else ""))
+        checked = problems.ok("hospital_level")  # a row of an unknown level is no copy
+        repeated = checked & key.where(checked).duplicated(keep=False).to_numpy()
+        problems.add(repeated, "drg", "duplicate group" + (
+            " and level" if level is not None else ""),
+            "one row per group" + (" and level" if level is not None else ""), codes)
+
+    rejected = found = None
+    if problems.items:
+        if not skip_bad_rows:
+            raise _refusal(problems.summary())
+        bad = problems.bad_rows()
+        if len(bad) == rows:
+            raise _refusal(problems.summary("no row can be calibrated: ", hint=False))
+        rejected = rejected_frame(extract, bad, problems.items)
+        found = problems_frame(problems.items, extract)
+        good = np.ones(rows, dtype=bool)
+        good[bad] = False
+        codes, cost, count = codes[good], cost[good], count[good]
+        level = None if level is None else level[good]
     total = float(np.sum(cost * count))
     if total > MAX_TOTAL_YUAN:
         raise InputError(file, "column cost" if case_level else "columns cases × mean_cost",
                          f"costs total ¥{total:,.0f}", f"at most ¥{MAX_TOTAL_YUAN:,.0f}")
-    return CostData(file, not case_level, codes, level, cost, count, rows,
-                    warnings=list(extract.notes), reading=extract.record())
+    reading = extract.record()
+    notes = list(extract.notes)
+    if found is not None:
+        kinds = found.groupby(["problem", "column"]).size().sort_values(ascending=False,
+                                                                        kind="stable")
+        reading["rows_set_aside"] = int(len(rejected))
+        reading["set_aside_by_problem"] = {f"{kind} in {column}": int(number)
+                                           for (kind, column), number in kinds.items()}
+        listed = ", ".join(f"{number:,} {kind} in {column}"
+                           for (kind, column), number in list(kinds.items())[:6])
+        notes.append(f"{file}: {len(rejected):,} of {rows:,} row(s) with problems set aside "
+                     f"({listed}); listed in the report and in the rejected rows file")
+    return CostData(file, not case_level, codes, level, cost, count, len(codes),
+                    warnings=notes, reading=reading, rejected=rejected, problems=found)
 
 
 @dataclass
@@ -283,6 +363,11 @@ class WeightCalibration:
     min_cases: int
     dropped_codes: dict[str, list[tuple[str, int]]]
     warnings: list[str]
+    rate_all_levels: float = np.nan  # §1.5 over every level's cases: the rate of a level without
+    filled_levels: list[str] = field(default_factory=list)  # levels given the all-levels rate
+    dropped_columns: list[str] = field(default_factory=list)  # previous payment standards
+    rejected: pd.DataFrame | None = None  # rows set aside (--skip-bad-rows), as read
+    skip_bad_rows: bool = False
 
 
 def calibrate_catalogue(data: CostData, catalogue: Catalogue, min_cases: int,
@@ -340,17 +425,27 @@ def calibrate_catalogue(data: CostData, catalogue: Catalogue, min_cases: int,
         trimmed_mean = sums.kept_cost.sum(axis=1) / kept
         level_mean = sums.cost / sums.count
 
-    table = previous.copy()
+    # the previous catalogue's payment standards are weight × rate of its weights: not these
+    dropped_columns = [c for c in previous.columns
+                       if c == "payment_standard" or c.startswith("payment_standard_")]
+    table = previous.drop(columns=dropped_columns)
     table["weight"] = result.weight
     # §2.2: stable with at least the minimum of cases; a group without data keeps its flag
     table["stable"] = np.where(cases > 0, cases >= min_cases,
                                previous["stable"].to_numpy(dtype=bool))
-    previous_mean = previous["mean_cost"].to_numpy(float) if "mean_cost" in previous else \
-        np.full(n_groups, np.nan)
-    table["mean_cost"] = np.where(cases > 0, np.round(mean_cost, 2), previous_mean)
+
+    def previous_column(name: str) -> np.ndarray:
+        return previous[name].to_numpy(float) if name in previous else np.full(n_groups, np.nan)
+
+    # §1.2, §2.3: reference means from the data only for groups priced from it
+    from_data = rules.priced_from_data(cases, min_cases, designated)
+    table["mean_cost"] = rules.reference_means(np.round(mean_cost, 2),
+                                               previous_column("mean_cost"), from_data)
     if has_levels:
         for column, name in enumerate(levels):
-            table[f"mean_cost_{name}"] = np.round(level_mean[:, column], 2)
+            table[f"mean_cost_{name}"] = rules.reference_means(
+                np.round(level_mean[:, column], 2), previous_column(f"mean_cost_{name}"),
+                from_data)
             table[f"coefficient_{name}"] = result.coefficient[:, column]
 
     rates, with_coefficients = {}, {}
@@ -365,6 +460,11 @@ def calibrate_catalogue(data: CostData, catalogue: Catalogue, min_cases: int,
     for column, name in enumerate(level_names):
         rates[name] = float(result.rate[column])
         with_coefficients[name] = float(as_paid[column])
+    # §1.5 over the cases of every level: what one rate for all levels would be
+    rate_all_levels = float(rules.rates_by_level(
+        np.zeros(sums.count.size, dtype=np.int64), sums.cost.ravel(),
+        (sums.count * result.weight[:, None]).ravel(), 1)[0])
+    filled = [name for name, value in rates.items() if has_levels and not np.isfinite(value)]
 
     status = np.asarray(rules.STATUS_NAMES, dtype=object)[result.status]
     groups = pd.DataFrame({
@@ -396,7 +496,7 @@ def calibrate_catalogue(data: CostData, catalogue: Catalogue, min_cases: int,
         **{f"dropped_{name.split(' (')[0].replace(' ', '_')}": int(data.count[reason == c].sum())
            for c, name in REASONS.items()},
         "trimmed": int(count[~keep].sum()), "kept": int(count[keep].sum()),
-        "cases_in_groups_below_minimum": int(cases[(cases > 0) & (cases < min_cases)].sum()),
+        "cases_in_groups_below_minimum": int(cases[(cases > 0) & ~from_data].sum()),
         "groups": n_groups, "groups_with_cases": int(np.sum(cases > 0)),
         **{f"groups_{name}": int(by_status[code]) for code, name in
            enumerate(rules.STATUS_NAMES)},
@@ -412,18 +512,22 @@ def calibrate_catalogue(data: CostData, catalogue: Catalogue, min_cases: int,
                         "above the level above it; clamped (§1.6), listed in the report")
     below = counts["groups_kept_previous_below_minimum"] + counts["groups_unpriced_below_minimum"]
     if below:
-        warnings.append(f"{below} group(s) had fewer than {min_cases} cases and kept their "
-                        "previous weight (or stay unpriced), flagged in the report (§1.2)")
+        warnings.append(f"{below} group(s) had fewer than {_n_cases(min_cases)} and kept their "
+                        "previous weight and reference mean costs (or stay unpriced), flagged in "
+                        "the report (§1.2)")
     if not has_levels:
         warnings.append("no hospital_level column: coefficients not recomputed (the previous "
                         "catalogue's are kept) and one rate for all levels")
-    missing = [name for name, value in rates.items() if not np.isfinite(value)]
-    if missing:
-        warnings.append(f"no priced cases at level(s) {', '.join(missing)}: no rate for them")
+    if filled and np.isfinite(rate_all_levels):
+        warnings.append(f"no priced cases at level(s) {', '.join(filled)}: no §1.5 rate of "
+                        f"their own; the rates reform gives them the all-levels rate "
+                        f"¥{rate_all_levels:,.2f} (cost ÷ case mix of every level's cases), "
+                        "marked there and in the report")
     return WeightCalibration(table, groups, levels if has_levels else None, rates,
                              with_coefficients, counts, rate,
                              "none (aggregated data)" if data.aggregated else str(trim),
-                             min_cases, dropped_codes, warnings)
+                             min_cases, dropped_codes, warnings, rate_all_levels, filled,
+                             dropped_columns)
 
 
 # --------------------------------------------------------------------------- writing
@@ -439,6 +543,17 @@ def _money(value: float) -> float | None:
     return round(float(value), 2) if np.isfinite(value) else None
 
 
+def _n_cases(number: int) -> str:
+    return f"{number:,} case" + ("" if number == 1 else "s")
+
+
+FILLED_HOW = ("the all-levels rate (cost ÷ case mix, Σ weights, of the cases of every level: "
+              "§1.5 with the levels pooled), not a rate of the level's own")
+DROPPED_WHY = ("the previous catalogue's payment standards (yuan per case: its weights × its "
+               "rates) do not belong to these weights; payment is weight × rate (§3) or points "
+               "× point value (§2)")
+
+
 def source_card(result: WeightCalibration, inputs: dict[str, Path | None], out: Path,
                 aggregated: bool, reading: dict | None = None) -> str:
     card = {
@@ -452,27 +567,43 @@ def source_card(result: WeightCalibration, inputs: dict[str, Path | None], out: 
                      if aggregated else "one row per case",
         "reading": reading or {},
         "options": {"min_cases": result.min_cases, "trim": result.trim, "decimals": DECIMALS,
-                    "levels": list(result.levels) if result.levels else None},
+                    "levels": list(result.levels) if result.levels else None,
+                    "skip_bad_rows": result.skip_bad_rows},
         "grouping_rate": round(result.grouping_rate, 6),
         "counts": result.counts,
         "rates_per_level": {k: _money(v) for k, v in result.rates.items()},
-        "companions": [out.name + suffix for suffix in SUFFIXES[1:]],
     }
+    if result.filled_levels:
+        card["rates_filled"] = {"levels": list(result.filled_levels),
+                                "rate": _money(result.rate_all_levels), "how": FILLED_HOW}
+    if result.dropped_columns:
+        card["columns_dropped"] = {"columns": list(result.dropped_columns), "why": DROPPED_WHY}
+    card["companions"] = [out.name + suffix for suffix in SUFFIXES[1:]] + (
+        [out.name + REJECTED_SUFFIX] if result.rejected is not None else [])
     return CARD_HEADER + yaml.safe_dump(card, allow_unicode=True, sort_keys=False, width=100)
 
 
 def rates_fragment(result: WeightCalibration, source: Path, levels: tuple[str, ...]) -> str:
-    """A reform (``--reform``) setting the §1.5 rates per level, without coefficients."""
-    finite = [v for v in result.rates.values() if np.isfinite(v)]
+    """A reform (``--reform``) setting the §1.5 rates per level, without coefficients.
+
+    The policy format wants a number for every level, so a level without priced cases gets the
+    all-levels rate (:data:`FILLED_HOW`) — the one rate §1.5 gives if the levels are not told
+    apart, rather than no file or an average of the other levels' rates, which has no meaning
+    in §1.5 — and the file says so, in its rationale and beside the number."""
     if result.levels:
-        values = {name: _money(result.rates[name]) for name in levels}
-        overall = None
-        if any(v is None for v in values.values()):
-            overall = _money(float(np.mean(finite))) if finite else None
-            values = {k: (overall if v is None else v) for k, v in values.items()}
-        value: object = values
+        filled = _money(result.rate_all_levels)
+        value: object = {name: filled if name in result.filled_levels else
+                         _money(result.rates[name]) for name in levels}
     else:
         value = _money(result.rates["all levels"])
+    summary = ("Written by drgsim calibrate weights. These rates already carry each level's "
+               "cost, so coefficients are switched off (one rate per level, as Yunnan paid); to "
+               "pay coefficients too, keep rate.base_rate null instead (budget-neutral with "
+               f"coefficients). In force from {RATE_DATE}, like the shipped policies; edit the "
+               "date to phase it in.")
+    if result.filled_levels:
+        summary += (f" No priced case of level(s) {', '.join(result.filled_levels)} was in "
+                    f"{source.name}: their rate is {FILLED_HOW}.")
     document = {
         "title": f"Rates per level from {source.name} (§1.5)",
         "title_zh": f"按{source.name}测算的分级费率（§1.5）",
@@ -480,11 +611,7 @@ def rates_fragment(result: WeightCalibration, source: Path, levels: tuple[str, .
             "baseline": "rate",
             "reference": "POLICY_RULES §1.5 (rate of level L = total cost of level-L cases ÷ "
                          "their CM, Σ weights), §3",
-            "summary": "Written by drgsim calibrate weights. These rates already carry each "
-                       "level's cost, so coefficients are switched off (one rate per level, as "
-                       "Yunnan paid); to pay coefficients too, keep rate.base_rate null instead "
-                       "(budget-neutral with coefficients). In force from "
-                       f"{RATE_DATE}, like the shipped policies; edit the date to phase it in.",
+            "summary": summary,
         },
         "changes": {
             "rate.base_rate": {RATE_DATE: value},
@@ -492,7 +619,35 @@ def rates_fragment(result: WeightCalibration, source: Path, levels: tuple[str, .
         },
     }
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
-    return text.replace(f"'{RATE_DATE}'", RATE_DATE)
+    text = text.replace(f"'{RATE_DATE}'", RATE_DATE)
+    lines = text.split("\n")
+    at = lines.index("changes:")
+    for index in range(at, len(lines)):
+        key = lines[index].strip().split(":")[0]
+        if key in result.filled_levels:
+            lines[index] += "  # no cases at this level: the all-levels rate (see rationale)"
+    return "\n".join(lines)
+
+
+def summary_lines(result: WeightCalibration, out: Path) -> list[str]:
+    """What ``drgsim calibrate weights`` prints after the warnings."""
+    counts = result.counts
+    priced = counts["groups_from_data"] + counts["groups_designated_below_minimum"]
+    lines = [f"Calibrated {priced:,} of {counts['groups']:,} groups from {counts['kept']:,} of "
+             f"{counts['records']:,} records (grouping rate {result.grouping_rate:.1%}, trimming "
+             f"{result.trim}) -> {out}"]
+    rates = []
+    for name, value in result.rates.items():
+        if name in result.filled_levels:
+            rates.append(f"{name} none (no priced cases; {out.name}.rates.yaml gives it the "
+                         f"all-levels rate ¥{result.rate_all_levels:,.2f})")
+        else:
+            rates.append(f"{name} ¥{value:,.2f}")
+    lines.append("Rates per level (§1.5): " + ", ".join(rates))
+    if result.rejected is not None:
+        lines.append(f"Rows set aside: {len(result.rejected):,}, in {out}{REJECTED_SUFFIX}")
+    lines.append(f"Report: {out}.report.md; rates reform: {out}.rates.yaml")
+    return lines
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -509,16 +664,25 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 
 def report_markdown(result: WeightCalibration, data_path: Path, catalogue: Catalogue,
-                    out: Path, moved: int = 20, shown_coefficients: int = 30) -> str:
+                    out: Path, moved: int = 20, shown_coefficients: int = 30,
+                    rejected_shown: int = 50) -> str:
     counts, groups = result.counts, result.groups
     lines = [f"# Weights calibrated from {data_path.name}", "",
              f"Catalogue `{out.name}` from `{data_path}` against `{catalogue.source}` "
-             f"(POLICY_RULES §1). Minimum {result.min_cases} cases (§1.2), trimming "
+             f"(POLICY_RULES §1). Minimum {_n_cases(result.min_cases)} (§1.2), trimming "
              f"{result.trim} (§1.3), weights and coefficients to {DECIMALS} decimals.", ""]
+    if result.dropped_columns:
+        lines += [f"Not carried over from `{Path(catalogue.source).name}`: "
+                  + ", ".join(f"`{c}`" for c in result.dropped_columns) + f" — {DROPPED_WHY}.",
+                  ""]
     warn = "" if result.grouping_rate >= rules.GROUPING_RATE_FLOOR else \
         f" — **below {rules.GROUPING_RATE_FLOOR:.0%}: weights not to be trusted (§1)**"
-    lines += ["## Records", "",
-              f"- grouping rate: {result.grouping_rate:.2%} ({counts['grouped']:,} of "
+    lines += ["## Records", ""]
+    if result.rejected is not None:
+        lines.append(f"- rows set aside for problems (`--skip-bad-rows`, listed below and in "
+                     f"`{out.name}{REJECTED_SUFFIX}`): {len(result.rejected):,}; the counts "
+                     "below are of the other rows")
+    lines += [f"- grouping rate: {result.grouping_rate:.2%} ({counts['grouped']:,} of "
               f"{counts['records']:,} records){warn}"]
     for name in REASONS.values():
         key = "dropped_" + name.split(" (")[0].replace(" ", "_")
@@ -527,21 +691,33 @@ def report_markdown(result: WeightCalibration, data_path: Path, catalogue: Catal
             lines.append(f"- dropped, {name}: {counts[key]:,} ({codes})")
     lines += [f"- trimmed as cost outliers ({result.trim}): {counts['trimmed']:,}",
               f"- kept for the means: {counts['kept']:,}",
-              f"- in groups below the minimum of {result.min_cases} cases (previous weight "
-              f"kept): {counts['cases_in_groups_below_minimum']:,}", "",
+              f"- in groups below the minimum of {_n_cases(result.min_cases)}, not designated "
+              f"(previous weight and reference mean costs kept): "
+              f"{counts['cases_in_groups_below_minimum']:,}", "",
               "## Groups", ""]
     for name in rules.STATUS_NAMES:
         lines.append(f"- {name.replace('_', ' ')}: {counts['groups_' + name]:,}")
-    lines += [f"- stable (at least {result.min_cases} cases; groups without cases keep their "
-              f"flag): {counts['groups_stable']:,} of {counts['groups']:,}", "",
+    lines += [f"- stable (at least {_n_cases(result.min_cases)}; groups without cases keep "
+              f"their flag): {counts['groups_stable']:,} of {counts['groups']:,}", "",
               "## Rates per level (§1.5)", "",
               "| level | rate (Σ weights) | rate with coefficients (Σ weight × coefficient) |",
               "|---|---|---|"]
     for name, value in result.rates.items():
-        lines.append(f"| {name} | {value:,.2f} | {result.rates_with_coefficients[name]:,.2f} |")
+        if name in result.filled_levels:
+            lines.append(f"| {name} | none: no priced cases (the rates reform: "
+                         f"{result.rate_all_levels:,.2f}, the all-levels rate) | none |")
+        else:
+            lines.append(f"| {name} | {value:,.2f} | "
+                         f"{result.rates_with_coefficients[name]:,.2f} |")
     lines += ["", f"`{out.name}.rates.yaml` is a reform with the first column and coefficients "
               "off; with coefficients, `rate.base_rate: null` pays the second column's kind of "
-              "rate, computed from the settled or last year's cases.", ""]
+              "rate, computed from the settled or last year's cases."]
+    if result.filled_levels:
+        lines += ["", f"No priced case of level(s) {', '.join(result.filled_levels)}: the policy "
+                  "format needs a rate for every level, so the reform gives them "
+                  f"¥{result.rate_all_levels:,.2f}, {FILLED_HOW}; the file marks it. Replace it "
+                  "if you know the level's rate."]
+    lines.append("")
     changed = groups[np.isfinite(groups["relative_change"]) & (groups["weight_change"] != 0)]
     lines += [f"## Weights that moved most against {Path(catalogue.source).name}", ""]
     if len(changed):
@@ -578,6 +754,13 @@ def report_markdown(result: WeightCalibration, data_path: Path, catalogue: Catal
                   f"`{out.name}.report.csv`):", "", _markdown_table(largest[columns])]
     else:
         lines.append("Not recomputed: the data has no hospital_level column.")
+    if result.rejected is not None:
+        shown = result.rejected.head(rejected_shown)
+        lines += ["", "## Rows set aside (--skip-bad-rows)", "",
+                  f"{len(result.rejected):,} row(s) with problems were left out of the "
+                  f"calibration; all of them, as read, are in `{out.name}{REJECTED_SUFFIX}`"
+                  + (f" (the first {len(shown)} here)" if len(shown) < len(result.rejected)
+                     else "") + ":", "", _markdown_table(shown[["row", "problems"]])]
     if result.warnings:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in result.warnings]
     return "\n".join(lines) + "\n"
@@ -587,34 +770,77 @@ def calibrate_weights(data_path: Path, catalogue_path: Path, out: Path,
                       min_cases: int = MIN_CASES, trim: str | None = None,
                       overrides_path: Path | None = None,
                       levels: tuple[str, ...] = DEFAULT_LEVELS, encoding: str | None = None,
-                      columns_path: Path | None = None) -> WeightCalibration:
-    """``drgsim calibrate weights``: check ``--out``, read, calibrate, write all files together."""
+                      columns_path: Path | None = None, errors_path: Path | None = None,
+                      skip_bad_rows: bool = False) -> WeightCalibration:
+    """``drgsim calibrate weights``: check ``--out`` (and ``--errors``), read, calibrate, write
+    all files together.
+
+    ``errors_path`` (``--errors``) receives every row problem of the cost data as CSV, whether
+    the data is refused or its bad rows set aside (empty when there were none), or the one
+    problem of a file refused whole (a missing column …), as ``drgsim settle`` writes it;
+    ``skip_bad_rows`` calibrates from the other rows and writes the bad ones, as read, to
+    ``CAT.csv.rejected_rows.csv`` with the other files (a stale one from an earlier run is
+    removed)."""
+    from sim.extract import problems_frame
+    from sim.settle_command import check_errors_file, whole_file_problem, write_errors
+
     inputs = [data_path, catalogue_path] + [p for p in (overrides_path, columns_path) if p]
     paths = check_outputs(out, inputs)
+    if errors_path is not None:
+        target = os.path.abspath(errors_path)
+        if any(target == os.path.abspath(path) for path in paths.values()):
+            raise InputError("--errors", None, f"{str(errors_path)!r} is one of the files --out "
+                             "writes", "a CSV path apart from the catalogue and its companions")
+        check_errors_file(errors_path, inputs, Path(os.path.abspath(out)))
     if encoding is not None:
         from sim.extract import check_encoding
 
         encoding = check_encoding(encoding)
     catalogue = load_catalogue(catalogue_path)
-    data = read_cost_data(data_path, levels, encoding, columns_path)
+    try:
+        data = read_cost_data(data_path, levels, encoding, columns_path, skip_bad_rows)
+    except TableProblems as refused:
+        if errors_path is not None:
+            write_errors(errors_path, refused.frame())
+            refused.errors_file = str(errors_path)
+        raise
+    except InputError as refused:  # a problem of the whole file is the one problem to list
+        if errors_path is not None and refused.file == str(data_path):
+            write_errors(errors_path, whole_file_problem(refused))
+        raise
     if data.aggregated and trim is not None and rules.Trim.parse(trim).method != "none":
         raise InputError("--trim", None, f"{trim} with aggregated data ({data_path} has one row "
                          "per group)", "--trim none, or one row per case to trim outliers")
     rule = rules.Trim.parse(DEFAULT_TRIM if trim is None else trim)
     overrides = read_overrides(overrides_path, catalogue) if overrides_path else Overrides()
     result = calibrate_catalogue(data, catalogue, min_cases, rule, overrides, levels)
+    if not np.isfinite(result.rate_all_levels):
+        raise InputError(str(data_path), None, f"no record fell in a priced group of "
+                         f"{catalogue.source} ({result.counts['grouped']:,} of "
+                         f"{result.counts['records']:,} records grouped), so there is nothing to "
+                         "calibrate from", "cost data coded with the catalogue's group codes")
     result.warnings[:0] = data.warnings
+    result.rejected, result.skip_bad_rows = data.rejected, skip_bad_rows
     card = source_card(result, {"cost_data": data_path, "previous_catalogue": catalogue_path,
                                 "overrides": overrides_path, "columns": columns_path}, out,
                        data.aggregated, data.reading)
     fragment = rates_fragment(result, data_path, levels)
     markdown = report_markdown(result, data_path, catalogue, out)
-    write_files_atomically({
+    files = {
         paths["catalogue"]: lambda p: write_catalogue(result.table, p),
         paths["source_yaml"]: lambda p: p.write_text(card, encoding="utf-8", newline="\n"),
         paths["rates_yaml"]: lambda p: p.write_text(fragment, encoding="utf-8", newline="\n"),
         paths["report_md"]: lambda p: p.write_text(markdown, encoding="utf-8", newline="\n"),
         paths["report_csv"]: lambda p: result.groups.to_csv(p, index=False,
                                                             float_format="%.10g"),
-    }, "--out")
+    }
+    if data.rejected is not None:
+        files[paths["rejected_rows_csv"]] = lambda p: data.rejected.to_csv(
+            p, index=False, encoding="utf-8-sig")
+    write_files_atomically(files, "--out")
+    if data.rejected is None:
+        paths["rejected_rows_csv"].unlink(missing_ok=True)  # an earlier run's (checked as ours)
+    if errors_path is not None:
+        write_errors(errors_path, problems_frame([], None) if data.problems is None
+                     else data.problems)
     return result

@@ -171,6 +171,11 @@ def _parser() -> argparse.ArgumentParser:
                          help="YAML mapping drgsim column names to the file's headers")
     weights.add_argument("--out", required=True, metavar="CAT",
                          help="catalogue CSV to write (a new file, or one this command wrote)")
+    weights.add_argument("--errors", metavar="FILE.csv",
+                         help="write every problem found in the cost data to this CSV")
+    weights.add_argument("--skip-bad-rows", action="store_true",
+                         help="calibrate from the good rows; list the others in the report and "
+                              "in CAT.csv.rejected_rows.csv")
 
     run = commands.add_parser(
         "run", help="run the region model over several years under a policy",
@@ -363,7 +368,7 @@ def command_params(args: argparse.Namespace) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
-    from calibration.weights import calibrate_weights
+    from calibration.weights import calibrate_weights, summary_lines
     from sim.resources import resolve
 
     out = Path(args.out)
@@ -371,15 +376,11 @@ def command_calibrate(args: argparse.Namespace) -> int:
                                out, args.min_cases, args.trim,
                                Path(args.overrides) if args.overrides else None,
                                encoding=args.encoding,
-                               columns_path=Path(args.columns) if args.columns else None)
+                               columns_path=Path(args.columns) if args.columns else None,
+                               errors_path=Path(args.errors) if args.errors else None,
+                               skip_bad_rows=args.skip_bad_rows)
     _warn(result.warnings)
-    counts = result.counts
-    print(f"Calibrated {counts['groups_from_data'] + counts['groups_designated_below_minimum']:,}"
-          f" of {counts['groups']:,} groups from {counts['kept']:,} of {counts['records']:,} "
-          f"records (grouping rate {result.grouping_rate:.1%}, trimming {result.trim}) -> {out}")
-    print("Rates per level (§1.5): " + ", ".join(
-        f"{name} ¥{value:,.2f}" for name, value in result.rates.items()))
-    print(f"Report: {out}.report.md; rates reform: {out}.rates.yaml")
+    print("\n".join(summary_lines(result, out)))
     return 0
 
 

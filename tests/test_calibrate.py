@@ -76,7 +76,7 @@ TRUE = KNOWN / KNOWN.mean()  # equal counts: weights relative to the mean case
 def test_weights_recovered_from_cases_drawn_from_known_weights(tmp_path, trim):
     """§1.1, §1.3, §1.5, §1.6: 8,000 cases a group, cost noise sd 20%: weights within 1%,
     coefficients within 1.5%, rates within 1% of the base cost × level factor (largest errors
-    measured, by trimming rule: weights 0.35/0.29/0.33%, coefficients 0.99/0.85/0.98%, rates
+    measured, by trimming rule: weights 0.35/0.29/0.32%, coefficients 0.99/0.85/0.99%, rates
     0.22%). Noise of one shape in every group × level trims alike everywhere, so trimming leaves
     the ratios unbiased."""
     catalogue = _catalogue(tmp_path, [1.0] * len(KNOWN))
@@ -180,7 +180,7 @@ def test_ungroupable_records_minimum_overrides_designated_and_flags(tmp_path):
     card = yaml.safe_load((tmp_path / "out.csv.source.yaml").read_text("utf-8"))
     assert card["inputs"]["overrides"]["file"] == str(overrides)
     assert card["options"] == {"min_cases": 5, "trim": "none", "decimals": 8,
-                               "levels": list(LEVELS)}
+                               "levels": list(LEVELS), "skip_bad_rows": False}
 
 
 def test_clamped_coefficients_are_listed(tmp_path):
@@ -195,6 +195,219 @@ def test_clamped_coefficients_are_listed(tmp_path):
     assert result.counts["coefficients_clamped"] == 1
     report = (tmp_path / "out.csv.report.md").read_text("utf-8")
     assert "Clamped so that no lower level exceeds the level above (1 group(s))" in report
+
+
+def test_percentile_trimming_leaves_small_cells_whole(tmp_path):
+    """§1.3 pct:2.5,97.5 by group × level drops floor(n × 2.5%) cases at each end of each cell:
+    groups of 44 cases split 40/2/2 over the levels lose the cheapest and the dearest of their
+    40 tertiary cases and nothing else, so every level keeps its coefficient. (Cut at
+    interpolated percentiles, each cell lost its minimum and maximum: 6 cases a group, both
+    cases of each pair, and the primary and secondary coefficients.)"""
+    catalogue = _catalogue(tmp_path, [1.0, 1.0])
+    rows = []
+    for code, scale in (("G00", 1), ("G01", 2)):
+        rows += [(code, "tertiary", 1000.0 * scale)] * 38 + [(code, "tertiary", 100.0 * scale),
+                                                               (code, "tertiary", 1e4 * scale)]
+        rows += [(code, "primary", 600.0 * scale), (code, "primary", 800.0 * scale)]
+        rows += [(code, "secondary", 900.0 * scale)] * 2
+    frame = pd.DataFrame(rows, columns=["drg", "hospital_level", "cost"])
+    result, out = _calibrate(tmp_path, frame, catalogue, trim="pct:2.5,97.5")
+    assert result.counts["trimmed"] == 4
+    assert result.groups["cases_trimmed"].tolist() == [2, 2]
+    table = load_catalogue(out).table
+    # kept: 38 × 1,000 + 600 + 800 + 2 × 900 = 41,200 over 42 cases (G01 twice that); the
+    # overall mean is 123,600 / 84, so G00 weighs 2/3 and G01 4/3
+    mean = 41_200 / 42
+    assert table["weight"].tolist() == [0.66666667, 1.33333333]
+    for name, level_mean in (("primary", 700), ("secondary", 900), ("tertiary", 1000)):
+        assert table[f"coefficient_{name}"].tolist() == [round(level_mean / mean, 8)] * 2
+    # sd:3 never trims a cell of up to 10 cases; here it takes the 10,000 (and 20,000) only
+    by_sd, _ = _calibrate(tmp_path, frame, catalogue, "sd.csv", trim="sd:3")
+    assert by_sd.groups["cases_trimmed"].tolist() == [1, 1]
+
+
+def test_a_level_without_cases_is_filled_openly(tmp_path, capsys):
+    """§1.5 has no rate for a level without priced cases; the policy format wants a number per
+    level, so the rates reform gives it the all-levels rate (cost ÷ case mix of every case),
+    says so beside the number and in its rationale, and the console, the report and the source
+    card say the same; nothing prints 'nan'."""
+    catalogue = _catalogue(tmp_path, [1.0, 2.0])
+    frame = pd.DataFrame([("G00", "secondary", 1000.0)] * 2 + [("G00", "tertiary", 1400.0)] * 4
+                         + [("G01", "secondary", 2000.0)] * 2 + [("G01", "tertiary", 3000.0)] * 2,
+                         columns=["drg", "hospital_level", "cost"])
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["calibrate", "weights", str(data), "--catalogue", str(catalogue), "--out",
+                 str(out), "--min-cases", "2", "--trim", "none"]) == 0
+    printed = capsys.readouterr()
+    # weights 7,600 / 6 ÷ 1,760 = 0.71969697 and 2,500 ÷ 1,760 = 1.42045455; every case:
+    # 17,600 ÷ (6 × 0.71969697 + 4 × 1.42045455) = 1,760.00 (the mean of the two level rates,
+    # 1,401.77 and 2,028.08, would be 1,714.93)
+    pooled = 17_600 / (6 * 0.71969697 + 4 * 1.42045455)
+    assert "nan" not in printed.out + printed.err
+    assert (f"primary none (no priced cases; out.csv.rates.yaml gives it the all-levels rate "
+            f"¥{pooled:,.2f})") in printed.out
+    assert "no priced cases at level(s) primary" in printed.err
+    fragment = (tmp_path / "out.csv.rates.yaml").read_text("utf-8")
+    rates = yaml.safe_load(fragment)["changes"]["rate.base_rate"]
+    given = next(iter(rates.values()))
+    assert given["primary"] == round(pooled, 2) == 1760.0
+    assert given["secondary"] == round(6000 / (2 * 0.71969697 + 2 * 1.42045455), 2)
+    assert (f"primary: {round(pooled, 2)}  # no cases at this level: the all-levels rate"
+            in fragment)
+    assert "No priced case of level(s) primary" in yaml.safe_load(fragment)["rationale"][
+        "summary"]
+    load_policy(shipped("policies", "rate", ".yaml"), [tmp_path / "out.csv.rates.yaml"])
+    report = (tmp_path / "out.csv.report.md").read_text("utf-8")
+    assert "| primary | none: no priced cases (the rates reform: 1,760.00, the all-levels " \
+           "rate) | none |" in report
+    card = yaml.safe_load((tmp_path / "out.csv.source.yaml").read_text("utf-8"))
+    assert card["rates_per_level"]["primary"] is None
+    assert card["rates_filled"]["levels"] == ["primary"]
+    assert card["rates_filled"]["rate"] == 1760.0
+
+
+def _catalogue_with(tmp_path: Path, weights: list[float | None], **columns) -> Path:
+    path = _catalogue(tmp_path, weights)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for name, values in columns.items():
+        table[name] = ["" if v is None else repr(float(v)) for v in values]
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_groups_below_the_minimum_keep_their_previous_reference_means(tmp_path):
+    """§1.2 leaves groups with fewer than the minimum out of the calibration; their reference
+    mean costs (§2.3) stay the previous catalogue's, or empty (the settlement then takes the
+    settled cases' own), as their weight stays the previous one; groups priced from the data
+    publish the data's means. The previous payment standards are dropped (weights × old rates),
+    said in the report and the source card. Pluralised: 'fewer than 5 cases', '1 case'."""
+    catalogue = _catalogue_with(
+        tmp_path, [1.0, 2.0, 0.7],
+        mean_cost=[900, 1900, None], mean_cost_secondary=[800, 1800, None],
+        mean_cost_tertiary=[1000, 2000, None],
+        payment_standard=[7990, 15980, 5593], payment_standard_tertiary=[8000, 16000, 5600])
+    frame = pd.DataFrame([("G00", "secondary", 1000.0)] * 5 + [("G00", "tertiary", 1400.0)] * 5
+                         + [("G01", "secondary", 3000.0)] * 3 + [("G02", "tertiary", 500.0)] * 2,
+                         columns=["drg", "hospital_level", "cost"])
+    result, out = _calibrate(tmp_path, frame, catalogue, min_cases=5, trim="none")
+    table = load_catalogue(out).table.set_index("code")
+    assert table.loc["G00", ["mean_cost", "mean_cost_secondary", "mean_cost_tertiary"]].tolist() \
+        == [1200, 1000, 1400]
+    assert table.loc["G01", ["weight", "mean_cost", "mean_cost_secondary",
+                             "mean_cost_tertiary"]].tolist() == [2.0, 1900, 1800, 2000]
+    assert table.loc["G02", ["mean_cost", "mean_cost_secondary", "mean_cost_tertiary"]].isna(
+        ).all()
+    assert result.counts["cases_in_groups_below_minimum"] == 5
+    # the report table still shows what the few cases cost
+    assert result.groups.set_index("code").loc["G01", "mean_cost"] == 3000
+    assert not [c for c in table.columns if c.startswith("payment_standard")]
+    report = (tmp_path / "out.csv.report.md").read_text("utf-8")
+    assert "Not carried over from `previous.csv`: `payment_standard`, " \
+           "`payment_standard_tertiary`" in report
+    card = yaml.safe_load((tmp_path / "out.csv.source.yaml").read_text("utf-8"))
+    assert card["columns_dropped"]["columns"] == ["payment_standard", "payment_standard_tertiary"]
+    assert "fewer than 5 cases and kept their previous weight and reference mean costs" in \
+        " ".join(result.warnings)
+    single, _ = _calibrate(tmp_path, frame, catalogue, "single.csv", min_cases=1, trim="none")
+    text = (tmp_path / "single.csv.report.md").read_text("utf-8") + " ".join(single.warnings)
+    assert "Minimum 1 case (§1.2)" in text and "at least 1 case;" in text
+    assert "1 cases" not in text
+
+
+# --------------------------------------------------------------------------- row problems
+ROWS = ("drg,hospital_level,cost\n"
+        "G00,tertiary,1000\n"      # row 1
+        "G00,tertiary,1100\n"      # 2
+        "G00,secondary,900\n"      # 3
+        "G00,tertiary,\"1.996,34\"\n"  # 4: a European amount
+        "ZZ99,tertiary,500\n"      # 5: not a catalogue group: ungroupable, not a problem
+        "G01,secondary,2000\n"     # 6
+        "G01,tertiary,2100\n"      # 7
+        "G01,clinic,2200\n"        # 8: unknown level
+        "G01,tertiary,-5\n")       # 9: negative cost
+
+
+def test_every_row_problem_at_once_and_in_the_errors_file(tmp_path, capsys):
+    """All problems in one line, the first by row (row 4's amount before row 8's level), every
+    one in --errors; an unknown group code is an ungroupable record (§1.2), not a problem."""
+    catalogue = _catalogue(tmp_path, [1.0, 2.0])
+    data = tmp_path / "data.csv"
+    data.write_text(ROWS, "utf-8")
+    errors = tmp_path / "problems.csv"
+    arguments = ["calibrate", "weights", str(data), "--catalogue", str(catalogue), "--out",
+                 str(tmp_path / "out.csv"), "--min-cases", "2", "--trim", "none"]
+    assert main(arguments + ["--errors", str(errors)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert ("row 4 (line 5), column cost: 3 of 9 row(s) have problems (1 unknown level in "
+            "hospital_level, 1 not a number in cost, 1 amount out of range in cost); the first: "
+            "not a number '1.996,34'") in err
+    assert f"; every problem is in {errors}; --skip-bad-rows calibrates from the other rows" \
+        in err
+    listed = pd.read_csv(errors, encoding="utf-8-sig", dtype={"value": str})
+    assert listed["row"].tolist() == [4, 8, 9]
+    assert listed["line"].tolist() == [5, 9, 10]
+    assert listed["column"].tolist() == ["cost", "hospital_level", "cost"]
+    assert listed["value"].tolist() == ["1.996,34", "clinic", "-5"]
+    assert not list(tmp_path.glob("out.csv*"))
+    # --errors may not be one of the files --out writes
+    assert main(arguments + ["--errors", str(tmp_path / "out.csv.report.csv")]) == 2
+    assert "is one of the files --out writes" in capsys.readouterr().err
+    assert main(arguments + ["--errors", str(data)]) == 2      # nor an input
+    assert "never overwrites its inputs" in capsys.readouterr().err
+    data.write_text("drg,hospital_level\nG00,tertiary\n", "utf-8")  # refused whole
+    assert main(arguments + ["--errors", str(errors)]) == 2
+    assert "missing column 'cost'" in capsys.readouterr().err
+    listed = pd.read_csv(errors, encoding="utf-8-sig")
+    assert listed["problem"].tolist() == ["missing column 'cost'"]
+
+
+def test_skip_bad_rows_calibrates_from_the_others_and_lists_the_bad_ones(tmp_path, capsys):
+    catalogue = _catalogue(tmp_path, [1.0, 2.0])
+    data = tmp_path / "data.csv"
+    data.write_text(ROWS, "utf-8")
+    errors = tmp_path / "problems.csv"
+    out = tmp_path / "out.csv"
+    arguments = ["calibrate", "weights", str(data), "--catalogue", str(catalogue), "--out",
+                 str(out), "--min-cases", "2", "--trim", "none", "--errors", str(errors)]
+    assert main(arguments + ["--skip-bad-rows"]) == 0
+    printed = capsys.readouterr()
+    assert "3 of 9 row(s) with problems set aside" in printed.err
+    assert f"Rows set aside: 3, in {out}.rejected_rows.csv" in printed.out
+    rejected = pd.read_csv(tmp_path / "out.csv.rejected_rows.csv", encoding="utf-8-sig",
+                           dtype=str)
+    assert rejected["row"].tolist() == ["4", "8", "9"]
+    assert rejected.columns.tolist() == ["row", "problems", "drg", "hospital_level", "cost"]
+    assert rejected["cost"].tolist() == ["1.996,34", "2200", "-5"]
+    assert "hospital_level: unknown level 'clinic'" in rejected["problems"][1]
+    assert pd.read_csv(errors, encoding="utf-8-sig")["row"].tolist() == [4, 8, 9]
+    # the six good rows: ZZ99 ungroupable, G00 1,000, 1,100, 900 and G01 2,000, 2,100
+    table = load_catalogue(out).table
+    assert table["weight"].tolist() == [round(1000 / 1420, 8), round(2050 / 1420, 8)]
+    report = (tmp_path / "out.csv.report.md").read_text("utf-8")
+    assert "rows set aside for problems (`--skip-bad-rows`" in report
+    assert "## Rows set aside (--skip-bad-rows)" in report
+    assert "dropped, code not in the catalogue: 1 (ZZ99 1)" in report
+    card = yaml.safe_load((tmp_path / "out.csv.source.yaml").read_text("utf-8"))
+    assert card["reading"]["rows_set_aside"] == 3
+    assert "out.csv.rejected_rows.csv" in card["companions"]
+    assert card["options"]["skip_bad_rows"] is True
+    assert card["counts"]["records"] == 6
+    # a later clean run replaces the files and takes the stale rejected rows away
+    clean = tmp_path / "clean.csv"
+    clean.write_text("".join(line + "\n" for i, line in enumerate(ROWS.splitlines())
+                             if i not in (4, 8, 9)), "utf-8")
+    assert main([a if a != str(data) else str(clean) for a in arguments]) == 0
+    assert not (tmp_path / "out.csv.rejected_rows.csv").exists()
+    assert pd.read_csv(errors, encoding="utf-8-sig").empty
+    assert load_catalogue(out).table["weight"].tolist() == table["weight"].tolist()
+    # every row bad: nothing to calibrate from
+    (tmp_path / "bad.csv").write_text("drg,cost\nG00,x\nG01,-1\n", "utf-8")
+    assert main(["calibrate", "weights", str(tmp_path / "bad.csv"), "--catalogue",
+                 str(catalogue), "--out", str(tmp_path / "none.csv"), "--skip-bad-rows"]) == 2
+    assert "no row can be calibrated: 2 of 2 row(s)" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- the bureau
@@ -316,16 +529,30 @@ BAD = {
     "no drg column": ("cost\n100\n", [], "missing column 'drg'"),
     "no cost": ("drg,hospital_level\nG00,primary\n", [], "missing column 'cost'"),
     "both forms": ("drg,cost,cases,mean_cost\nG00,1,1,1\n", [], "both 'cost'"),
-    "bad cost": ("drg,cost\nG00,100\nG00,abc\n", [], "row 2 (line 3), column cost: value 'abc'"),
+    "bad cost": ("drg,cost\nG00,100\nG00,abc\n", [], "row 2 (line 3), column cost: 1 of 2 row(s) "
+                 "have problems (1 not a number in cost); the first: not a number 'abc'"),
     "negative cost": ("drg,cost\nG00,-1\n", [], "row 1 (line 2), column cost"),
     "unknown level": ("drg,hospital_level,cost\nG00,tertiary,100\nG00,clinic,100\n", [],
-                      "row 2 (line 3), column hospital_level: unknown level 'clinic'"),
-    "fractional count": ("drg,cases,mean_cost\nG00,1.5,100\n", [], "column cases: value '1.5'"),
+                      "row 2 (line 3), column hospital_level: 1 of 2 row(s) have problems "
+                      "(1 unknown level in hospital_level); the first: unknown level 'clinic'"),
+    "fractional count": ("drg,cases,mean_cost\nG00,1.5,100\n", [],
+                         "column cases: 1 of 1 row(s) have problems (1 not a whole number of cases "
+                         "in cases); the first: not a whole number of cases '1.5'"),
     "repeated group": ("drg,cases,mean_cost\nG00,3,100\nG00,2,100\n", [],
-                       "group 'G00' appears twice"),
+                       "row 1 (line 2), column drg: 2 of 2 row(s) have problems (2 duplicate group "
+                       "in drg); the first: duplicate group 'G00'; expected one row per group"),
+    "repeated group and level": (
+        "drg,hospital_level,cases,mean_cost\nG00,三级,3,100\nG00,secondary,2,100\n"
+        "G00,tertiary,2,100\n", [], "row 1 (line 2), column drg: 2 of 3 row(s) have problems "
+        "(2 duplicate group and level in drg)"),
     "trim on means": ("drg,cases,mean_cost\nG00,3,100\n", ["--trim", "sd:3"],
                       "--trim: sd:3 with aggregated data"),
     "bad trim": ("drg,cost\nG00,100\n", ["--trim", "sd:-1"], "argument --trim"),
+    # §1.3 sd:K with K < 1 could empty a group (and drops both cases of a pair below 0.71)
+    "trim within one sd": ("drg,cost\nG00,100\n", ["--trim", "sd:0.5"],
+                           "argument --trim: value 'sd:0.5'; expected none, sd:K (K ≥ 1)"),
+    "nothing grouped": ("drg,cost\nZZ99,100\nAQY,200\n", [],
+                        "no record fell in a priced group of"),
     "minimum 0": ("drg,cost\nG00,100\n", ["--min-cases", "0"], "argument --min-cases"),
     "no rows": ("drg,cost\n", [], "the table has no rows"),
     "override of an unknown group": ("drg,cost\nG00,100\n", ["--overrides", "OVERRIDES"],
