@@ -19,9 +19,9 @@ import datetime as dt
 
 import numpy as np
 
-from sim.catalogue import Catalogue, validate_catalogue
-from sim.policy import Policy
-from sim.region import LEVELS, Region
+from sim.inputs.catalogue import Catalogue, validate_catalogue
+from sim.inputs.policy import Policy
+from sim.inputs.region import LEVELS, Region
 from sim.rules import weights as weight_rules
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.region import SCHEMES, Region, severity_probabilities
+from sim.inputs.region import SCHEMES, Region, severity_probabilities
 
 
 @dataclass

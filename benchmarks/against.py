@@ -6,11 +6,11 @@
 The earlier revision is checked out in a temporary git worktree; every repetition runs each
 workload once on this tree and once on the other (alternating, each in a fresh interpreter that
 imports ``sim`` from its tree), so both see the same machine load. Workloads, on one synthetic
-year (``sim.synthetic.synthetic_year``, Guangxi catalogue, 1,000 hospitals) written once as
+year (``sim.inputs.synthetic.synthetic_year``, Guangxi catalogue, 1,000 hospitals) written once as
 Parquet and CSV:
 
-- ``load parquet`` / ``load csv``: ``sim.cases.load_cases`` (read, validate, encode);
-- ``settle e2e parquet``: ``sim.settle_command.settle_to_folder`` into a new folder.
+- ``load parquet`` / ``load csv``: ``sim.inputs.cases.load_cases`` (read, validate, encode);
+- ``settle e2e parquet``: ``sim.commands.settle.settle_to_folder`` into a new folder.
 
 Printed and written to ``benchmarks/results/against-<rev>.json``: the median seconds and peak
 RSS of each side and the ratio this ÷ other (above 1 = this tree is slower).
@@ -44,9 +44,14 @@ def child(spec: dict) -> None:
         return
     sys.path.insert(0, spec["tree"])
     import sim
-    from sim.cases import load_cases
-    from sim.catalogue import load_catalogue
-    from sim.policy import load_policy
+    try:  # sim/ grouped into rooms (issue 8); earlier revisions keep the flat layout
+        from sim.inputs.cases import load_cases
+        from sim.inputs.catalogue import load_catalogue
+        from sim.inputs.policy import load_policy
+    except ImportError:
+        from sim.cases import load_cases
+        from sim.catalogue import load_catalogue
+        from sim.policy import load_policy
 
     assert Path(sim.__file__).resolve().is_relative_to(Path(spec["tree"]).resolve()), sim.__file__
     catalogue_path = Path(spec["tree"]) / "scenarios" / "catalogues" / "guangxi_2022.csv"
@@ -57,7 +62,10 @@ def child(spec: dict) -> None:
         cases = load_cases(spec["path"], load_catalogue(catalogue_path), policy.levels)
         count = len(cases)
     else:
-        from sim.settle_command import settle_to_folder
+        try:
+            from sim.commands.settle import settle_to_folder
+        except ImportError:
+            from sim.settle_command import settle_to_folder
 
         result, _ = settle_to_folder(Path(spec["path"]), catalogue_path, policy_path, [], None,
                                      None, Path(spec["out"]), parquet=True)
@@ -67,8 +75,8 @@ def child(spec: dict) -> None:
 
 def year_files(cases: int) -> dict[str, Path]:
     sys.path.insert(0, str(ROOT))
-    from sim.catalogue import load_catalogue
-    from sim.synthetic import synthetic_year
+    from sim.inputs.catalogue import load_catalogue
+    from sim.inputs.synthetic import synthetic_year
 
     WORK.mkdir(exist_ok=True)
     paths = {"parquet": WORK / f"against_{cases}.parquet", "csv": WORK / f"against_{cases}.csv"}

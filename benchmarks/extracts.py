@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/extracts.py                    # 1 M-row CSVs, 100 k-row .xlsx
     .venv/bin/python benchmarks/extracts.py --csv-rows 200000 --xlsx-rows 20000 --repeat 1
 
-One synthetic year (``sim.synthetic.synthetic_year``, Guangxi catalogue, 1,000 hospitals,
+One synthetic year (``sim.inputs.synthetic.synthetic_year``, Guangxi catalogue, 1,000 hospitals,
 seed 2024) is written once into ``benchmarks/_work/`` in three shapes:
 
 - ``clean csv``: drgsim's own columns, UTF-8, ISO dates;
@@ -13,7 +13,7 @@ seed 2024) is written once into ``benchmarks/_work/`` in three shapes:
 - ``bureau xlsx``: the first ``--xlsx-rows`` cases as an Excel workbook with date cells and
   numeric amounts (and its clean CSV twin of the same rows, ``clean csv (xlsx rows)``).
 
-Every workload is ``sim.settle_command.settle_to_folder`` end to end (read, validate, settle,
+Every workload is ``sim.commands.settle.settle_to_folder`` end to end (read, validate, settle,
 write the run folder) in a fresh interpreter; peak RSS is the child's own. Printed and written to
 ``benchmarks/results/extracts.json``: medians, and each bureau shape's ratio to its clean twin.
 """
@@ -57,8 +57,8 @@ def write_files(csv_rows: int, xlsx_rows: int) -> None:
     import openpyxl
     import pandas as pd
 
-    from sim.catalogue import load_catalogue
-    from sim.synthetic import synthetic_year
+    from sim.inputs.catalogue import load_catalogue
+    from sim.inputs.synthetic import synthetic_year
 
     files = paths(csv_rows, xlsx_rows)
     if all(path.exists() for path in files.values()):
@@ -107,7 +107,7 @@ def child(spec: dict) -> None:
         emit({})
         return
     sys.path.insert(0, str(ROOT))
-    from sim.settle_command import settle_to_folder
+    from sim.commands.settle import settle_to_folder
 
     scenarios = ROOT / "scenarios"
     started = time.perf_counter()

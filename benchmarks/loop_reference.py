@@ -45,8 +45,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from sim.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, CaseTable
-from sim.policy import Policy
+from sim.inputs.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, CaseTable
+from sim.inputs.policy import Policy
 from sim.settlement import GroupReference
 
 MONTHS = 12

@@ -51,9 +51,9 @@ import mesa
 import numpy as np
 
 from agents import patients as patient_flow
-from sim.model import RegionModel
-from sim.policy import Policy
-from sim.region import LEVELS, SCHEMES, severity_probabilities
+from sim.inputs.policy import Policy
+from sim.inputs.region import LEVELS, SCHEMES, severity_probabilities
+from sim.model.model import RegionModel
 
 TINY = 5e-324   # smallest positive float: keeps log(u) finite when random() returns 0.0
 EPOCH = dt.date(1970, 1, 1)

@@ -120,21 +120,21 @@ def install_stage_timers() -> StageTimer:
     """Wrap the steps of ``run_to_folder`` (this process only; sim/ is not changed)."""
     import agents.bureau
     import agents.patients
-    import sim.model
-    import sim.run_command
-    from sim.fund import FundLedger
-    from sim.metrics import YearRecorder
-    from sim.model import RegionModel
+    import sim.commands.run
+    import sim.model.model
+    from sim.model.fund import FundLedger
+    from sim.model.metrics import YearRecorder
+    from sim.model.model import RegionModel
     from sim.store import RunFolder
 
     timer = StageTimer()
     plan = [
-        (sim.run_command, "load_region_config", "read region"),
-        (sim.run_command, "load_policy", "read policy"),
+        (sim.commands.run, "load_region_config", "read region"),
+        (sim.commands.run, "load_policy", "read policy"),
         (RegionModel, "__init__", "set-up"),
-        (sim.model, "build_region", "build region"),
+        (sim.model.model, "build_region", "build region"),
         (RegionModel, "_calibrate_costs", "calibration"),
-        (sim.run_command, "run_calendar", "calendar"),
+        (sim.commands.run, "run_calendar", "calendar"),
         (RegionModel, "year_start", "January"),
         (agents.bureau, "year_catalogue", "catalogue"),
         (RegionModel, "_adapt_hospitals", "learning"),
@@ -146,14 +146,14 @@ def install_stage_timers() -> StageTimer:
         (RegionModel, "quarter_review", "quarter audit"),
         (RegionModel, "year_end", "year end"),
         (RegionModel, "_case_table", "case table"),
-        (sim.model, "settle", "settle"),
+        (sim.model.model, "settle", "settle"),
         (FundLedger, "close_year", "fund"),
         (YearRecorder, "year_rows", "metrics"),
         (RegionModel, "tables", "tables"),
-        (sim.run_command, "run_record", "run record"),
+        (sim.commands.run, "run_record", "run record"),
         (RunFolder, "write_table", "write tables"),
         (RunFolder, "write_json", "write JSON"),
-        (sim.run_command, "run_charts", "charts"),
+        (sim.commands.run, "run_charts", "charts"),
         (RunFolder, "commit", "commit folder"),
     ]
     for owner, attribute, name in plan:
@@ -176,9 +176,9 @@ def install_stage_timers() -> StageTimer:
 def work_e2e(spec: dict) -> dict:
     """``drgsim run`` through the command line's ``main``, timed by stage."""
     start = time.perf_counter()
-    import sim.cli
+    import sim.commands.cli
+    import sim.commands.run  # noqa: F401
     import sim.report.charts  # noqa: F401  (matplotlib: imported here, not inside the call)
-    import sim.run_command  # noqa: F401
 
     imported = time.perf_counter() - start
     timer = install_stage_timers()
@@ -195,9 +195,9 @@ def work_e2e(spec: dict) -> dict:
     start = time.perf_counter()
     with contextlib.redirect_stdout(printed):
         if profiler is not None:
-            code = profiler.runcall(sim.cli.main, argv)
+            code = profiler.runcall(sim.commands.cli.main, argv)
         else:
-            code = sim.cli.main(argv)
+            code = sim.commands.cli.main(argv)
     seconds = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"drgsim run exited with {code}")
@@ -222,10 +222,10 @@ def work_compare(spec: dict) -> dict:
     from patients_as_agents import PatientAgentsModel, aggregates
     from tqdm import tqdm
 
-    from sim.calendar import run_calendar
-    from sim.model import RegionModel
-    from sim.policy import load_policy
-    from sim.region import load_region_config
+    from sim.inputs.policy import load_policy
+    from sim.inputs.region import load_region_config
+    from sim.model.calendar import run_calendar
+    from sim.model.model import RegionModel
     from sim.resources import resolve
 
     cls = PatientAgentsModel if spec["version"] == "agents" else RegionModel

@@ -1,8 +1,8 @@
 """Benchmark of the settlement: end to end (read → write), the settlement alone, the rules alone.
 
-Synthetic years (``sim.synthetic.synthetic_year``) of 1 M and 5 M cases over 1,000 hospitals and
-the Guangxi catalogue, settled under the shipped point policy. Workloads, each in its own child
-process so that its peak resident memory is its own (read with ``os.wait4`` for that child):
+Synthetic years (``sim.inputs.synthetic.synthetic_year``) of 1 M and 5 M cases over 1,000
+hospitals and the Guangxi catalogue, settled under the shipped point policy. Workloads, each in its
+own child process so that its peak resident memory is its own (``os.wait4`` for that child):
 
 - ``e2e parquet`` / ``e2e csv``: ``settle_to_folder`` on a Parquet (CSV) case file: read,
   validate, settle, write the run folder (CSV + Parquet tables, JSON). One fresh process per
@@ -70,9 +70,9 @@ def _inputs():
 
 
 def _synthetic_source_hash() -> str:
-    import sim.synthetic
+    import sim.inputs.synthetic
 
-    return hashlib.sha256(Path(sim.synthetic.__file__).read_bytes()).hexdigest()[:16]
+    return hashlib.sha256(Path(sim.inputs.synthetic.__file__).read_bytes()).hexdigest()[:16]
 
 
 def data_paths(size: int, hospitals: int, seed: int) -> dict[str, Path]:
@@ -82,7 +82,7 @@ def data_paths(size: int, hospitals: int, seed: int) -> dict[str, Path]:
 
 
 def data_key(size: int, hospitals: int, seed: int) -> dict:
-    from sim.catalogue import file_sha256
+    from sim.inputs.catalogue import file_sha256
 
     catalogue, _ = _inputs()
     return {"cases": size, "hospitals": hospitals, "seed": seed, "year": YEAR,
@@ -170,9 +170,9 @@ def _bar(iterable, desc: str):
 
 
 def _load(spec):
-    from sim.cases import load_cases
-    from sim.catalogue import load_catalogue
-    from sim.policy import load_policy
+    from sim.inputs.cases import load_cases
+    from sim.inputs.catalogue import load_catalogue
+    from sim.inputs.policy import load_policy
 
     catalogue_path, policy_path = _inputs()
     policy = load_policy(policy_path, [])
@@ -186,8 +186,8 @@ def work_generate(spec: dict) -> dict:
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
-    from sim.catalogue import load_catalogue
-    from sim.synthetic import synthetic_year
+    from sim.inputs.catalogue import load_catalogue
+    from sim.inputs.synthetic import synthetic_year
 
     size, hospitals, seed = spec["size"], spec["hospitals"], spec["seed"]
     paths = data_paths(size, hospitals, seed)
@@ -221,7 +221,7 @@ def work_generate(spec: dict) -> dict:
 
 def work_e2e(spec: dict) -> dict:
     start = time.perf_counter()
-    from sim.settle_command import settle_to_folder
+    from sim.commands.settle import settle_to_folder
 
     imported = time.perf_counter() - start
     catalogue_path, policy_path = _inputs()
@@ -313,10 +313,10 @@ def work_stages(spec: dict) -> dict:
     import pyarrow.parquet as pq
 
     from sim import settlement as S
-    from sim.cases import _read_raw, validate_cases
-    from sim.catalogue import load_catalogue
-    from sim.policy import load_policy
-    from sim.settle_command import settle_to_folder
+    from sim.commands.settle import settle_to_folder
+    from sim.inputs.cases import _read_raw, validate_cases
+    from sim.inputs.catalogue import load_catalogue
+    from sim.inputs.policy import load_policy
     from sim.store import RunFolder, run_record
 
     catalogue_path, policy_path = _inputs()

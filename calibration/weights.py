@@ -3,7 +3,7 @@
 Input: a year (or several) of historical cost data, either one row per case (columns ``drg``,
 ``cost`` and, for coefficients and rates per level, ``hospital_level``; a ``drgsim settle`` case
 table or a bureau's settlement-list extract will do — files, encodings, Chinese headers and value
-forms are read by :mod:`sim.extract` as for ``drgsim settle``, other columns are not read) or
+forms are read by :mod:`sim.inputs.extract` as for ``drgsim settle``, other columns are not read) or
 aggregated, one row per group and optionally per level (``drg``, ``cases``, ``mean_cost``
 [, ``hospital_level``]; 病例数, 例均费用 are read as well). The previous catalogue gives
 the groups, their families and flags, and the weights that groups with too few cases keep.
@@ -52,19 +52,19 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from sim.catalogue import Catalogue, load_catalogue, write_catalogue
-from sim.citytables import drgsim_version
 from sim.errors import InputError, show
-from sim.extract import TableProblems
-from sim.policy import DEFAULT_LEVELS
+from sim.inputs.catalogue import Catalogue, load_catalogue, write_catalogue
+from sim.inputs.citytables import drgsim_version
+from sim.inputs.extract import TableProblems
+from sim.inputs.policy import DEFAULT_LEVELS
+from sim.inputs.yamlfile import read_yaml
 from sim.rules import weights as rules
 from sim.store import check_output_file, git_revision, write_files_atomically
-from sim.yamlfile import read_yaml
 
 MIN_CASES = 30          # §1.2
 DECIMALS = 8            # §1.6 (and base points, §2.2)
 DEFAULT_TRIM = "sd:3"   # §1.3 common practice, for case-level data
-MAX_CASE_YUAN = 1e8     # as sim.cases: one hundred million yuan per case
+MAX_CASE_YUAN = 1e8     # as sim.inputs.cases: one hundred million yuan per case
 MAX_TOTAL_YUAN = 1e13   # ten trillion yuan in one table (cent sums stay exact)
 MAX_COUNT = 1e9         # cases in one aggregated row
 MAX_OVERRIDE_WEIGHT = 1000.0
@@ -166,8 +166,8 @@ def _refusal(summary: TableProblems) -> CostDataProblems:
 
 def _aliases() -> dict[str, tuple[str, ...]]:
     """Column names read as this command's columns: the case table's (Chinese headers and the
-    national platform's field codes, :data:`sim.cases.ALIASES`) and those of group tables."""
-    from sim.cases import ALIASES
+    national platform's field codes, :data:`sim.inputs.cases.ALIASES`) and those of group tables."""
+    from sim.inputs.cases import ALIASES
 
     return {"drg": ALIASES["drg"], "hospital_level": ALIASES["hospital_level"],
             "cost": ALIASES["cost"],
@@ -179,18 +179,18 @@ def read_cost_data(path: Path, levels: tuple[str, ...], encoding: str | None = N
                    columns_path: Path | None = None, skip_bad_rows: bool = False) -> CostData:
     """Read and check cost data (see module docstring). Files, encodings, Chinese headers,
     amounts such as ``1,996.34`` and levels such as ``三级`` are read as for ``drgsim settle``
-    (:mod:`sim.extract`).
+    (:mod:`sim.inputs.extract`).
 
     A problem with the file or its header is one line (:class:`InputError`). Row problems are
-    gathered, every check on every row (:class:`sim.extract.Problems`): amounts that are not
+    gathered, every check on every row (:class:`sim.inputs.extract.Problems`): amounts that are not
     numbers or out of range, case counts that are not whole, unknown levels, a group (and level)
     given twice in a table of group means (every copy: which one is right is unknown). They are
     refused in one line (:class:`CostDataProblems`, whose ``frame()`` lists them all), or with
     ``skip_bad_rows`` left out and handed back in ``rejected`` and ``problems``. A code that is
     not a catalogue group is no problem here: it is an ungroupable record (§1.1, §1.2), counted
     by the calibration."""
-    from sim.cases import level_and_grade
-    from sim.extract import (
+    from sim.inputs.cases import level_and_grade
+    from sim.inputs.extract import (
         Problems,
         as_text,
         parse_amounts,
@@ -781,8 +781,8 @@ def calibrate_weights(data_path: Path, catalogue_path: Path, out: Path,
     ``skip_bad_rows`` calibrates from the other rows and writes the bad ones, as read, to
     ``CAT.csv.rejected_rows.csv`` with the other files (a stale one from an earlier run is
     removed)."""
-    from sim.extract import problems_frame
-    from sim.settle_command import check_errors_file, whole_file_problem, write_errors
+    from sim.commands.settle import check_errors_file, whole_file_problem, write_errors
+    from sim.inputs.extract import problems_frame
 
     inputs = [data_path, catalogue_path] + [p for p in (overrides_path, columns_path) if p]
     paths = check_outputs(out, inputs)
@@ -793,7 +793,7 @@ def calibrate_weights(data_path: Path, catalogue_path: Path, out: Path,
                              "writes", "a CSV path apart from the catalogue and its companions")
         check_errors_file(errors_path, inputs, Path(os.path.abspath(out)))
     if encoding is not None:
-        from sim.extract import check_encoding
+        from sim.inputs.extract import check_encoding
 
         encoding = check_encoding(encoding)
     catalogue = load_catalogue(catalogue_path)

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from sim.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, SCHEMES, CaseTable
-from sim.catalogue import Catalogue, code_list
-from sim.policy import POINT_FAMILY, Policy
+from sim.inputs.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, SCHEMES, CaseTable
+from sim.inputs.catalogue import Catalogue, code_list
+from sim.inputs.policy import POINT_FAMILY, Policy
 from sim.rules import all_inclusive as inclusive_rules
 from sim.rules import classes as class_rules
 from sim.rules import coefficients as coefficient_rules

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.catalogue import file_sha256
 from sim.errors import InputError
+from sim.inputs.catalogue import file_sha256
 
 PACKAGES = ("drgsim", "numpy", "pandas", "scipy", "pyarrow", "pyyaml", "mesa", "simpy",
             "matplotlib")

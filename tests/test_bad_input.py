@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import tree
 
-from sim.cli import main
+from sim.commands.cli import main
 
 DATA = Path(__file__).parent / "data" / "handmade"
 
@@ -202,7 +202,7 @@ def test_no_traceback_from_the_installed_command(tmp_path):
     cases = tmp_path / "cases.csv"
     _set(_cases(), 2, drg="XX99").to_csv(cases, index=False)
     result = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "settle", str(cases), "--catalogue",
+        [sys.executable, "-m", "sim.commands.cli", "settle", str(cases), "--catalogue",
          str(DATA / "catalogue.csv"), "--policy", "point", "--out", str(tmp_path / "out")],
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
@@ -269,9 +269,9 @@ def test_no_case_in_the_settled_year(tmp_path, refused):
 
 
 def test_money_total_bound(tmp_path, refused, monkeypatch):
-    import sim.cases
+    import sim.inputs.cases
 
-    monkeypatch.setattr(sim.cases, "MAX_TOTAL_YUAN", 100_000.0)
+    monkeypatch.setattr(sim.inputs.cases, "MAX_TOTAL_YUAN", 100_000.0)
     refused(_settle(DATA / "cases.csv", tmp_path / "out"), "column cost: costs total ¥270,000",
             "at most ¥100,000 in one case table")
 

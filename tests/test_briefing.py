@@ -20,8 +20,8 @@ from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
-from sim.cli import main
-from sim.compare_command import compare_to_folder
+from sim.commands.cli import main
+from sim.commands.compare import compare_to_folder
 from sim.report import fonts
 from sim.report.briefing import build_briefing, effect
 from sim.report.compare_charts import CHARTS, draw_charts, load_comparison

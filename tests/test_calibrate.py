@@ -23,10 +23,10 @@ from calibration.weights import (
     calibrate_catalogue,
     calibrate_weights,
 )
-from sim.cases import validate_cases
-from sim.catalogue import load_catalogue
-from sim.cli import main
-from sim.policy import load_policy
+from sim.commands.cli import main
+from sim.inputs.cases import validate_cases
+from sim.inputs.catalogue import load_catalogue
+from sim.inputs.policy import load_policy
 from sim.resources import shipped
 from sim.rules import weights as rules
 from sim.settlement import settle
@@ -415,7 +415,7 @@ def test_the_bureau_revises_with_the_same_function(tmp_path):
     """The model's yearly revision (§1.7) and the command give the same weights and
     coefficients from the same cases and options."""
     from agents.bureau import year_catalogue
-    from sim.region import build_region, load_region_config
+    from sim.inputs.region import build_region, load_region_config
 
     config = load_region_config("default")[0]
     region = build_region(config, np.random.SeedSequence(1))
@@ -445,7 +445,7 @@ def test_the_bureau_revises_with_the_same_function(tmp_path):
 # --------------------------------------------------------------------------- the command
 def _example_catalogue(tmp_path) -> tuple[Path, Path]:
     """A calibrated Guangxi catalogue from 60,000 synthetic cases (and the cases)."""
-    from sim.synthetic import synthetic_year
+    from sim.inputs.synthetic import synthetic_year
 
     guangxi = load_catalogue(shipped("catalogues", "guangxi_2022", ".csv"))
     cases = tmp_path / "cases.csv"
@@ -504,7 +504,7 @@ def test_rerun_replaces_its_own_files_and_refuses_others(tmp_path, capsys):
 
 
 def test_a_bureau_extract_in_gbk_with_chinese_headers(tmp_path):
-    """Cost data as a bureau exports it (read by sim.extract as for settle): GBK, Chinese
+    """Cost data as a bureau exports it (read by sim.inputs.extract as for settle): GBK, Chinese
     headers, levels 三级/二级, amounts with thousands separators; and group means as 病例数,
     例均费用."""
     catalogue = _catalogue(tmp_path, [1.0, 2.0])
@@ -657,9 +657,9 @@ def test_null_rate_pays_each_level_what_its_cases_cost(tmp_path):
 def test_model_rate_comes_from_the_year_before_and_is_held(tmp_path):
     """In a run the null rate is last year's cost ÷ case mix when the rate method starts (the
     burn-in year), then held; ``revision.rates_yearly`` recomputes it every January."""
-    from sim.calendar import run_calendar
-    from sim.model import RegionModel
-    from sim.region import load_region_config
+    from sim.inputs.region import load_region_config
+    from sim.model.calendar import run_calendar
+    from sim.model.model import RegionModel
 
     config = load_region_config("default")[0]
 

@@ -22,11 +22,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.catalogue import load_catalogue, validate_catalogue, write_catalogue
-from sim.citytables import import_city_table, write_source_card
-from sim.cli import main
-from sim.compare import compare
+from sim.commands.cli import main
 from sim.errors import InputError
+from sim.experiments.compare import compare
+from sim.inputs.catalogue import load_catalogue, validate_catalogue, write_catalogue
+from sim.inputs.citytables import import_city_table, write_source_card
 from sim.resources import shipped, shipped_names
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "scenarios" / "catalogues"

@@ -1,4 +1,4 @@
-"""Specification of the city-table importer (sim.citytables) and of the shipped catalogues."""
+"""Specification of the city-table importer (sim.inputs.citytables) and the shipped catalogues."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.catalogue import load_catalogue, validate_catalogue, write_catalogue
-from sim.citytables import import_city_table, source_card_path, write_source_card
-from sim.cli import main
+from sim.commands.cli import main
 from sim.errors import InputError
+from sim.inputs.catalogue import load_catalogue, validate_catalogue, write_catalogue
+from sim.inputs.citytables import import_city_table, source_card_path, write_source_card
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "scenarios" / "catalogues"
 SHIPPED = ("guangxi_2022", "yunnan_2022", "suzhou_2022")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
+from sim.commands.cli import main
 from sim.resources import shipped
 
 ROOT = Path(__file__).parents[1]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.compare import build_scenarios, compare, replication_seeds
+from sim.commands.cli import main
 from sim.errors import InputError
+from sim.experiments.compare import build_scenarios, compare, replication_seeds
 from sim.resources import shipped, shipped_names
 
 SCALE = 0.03

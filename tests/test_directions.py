@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calendar import run_calendar
-from sim.catalogue import load_catalogue
-from sim.model import RegionModel
-from sim.policy import load_policy
-from sim.region import load_region_config
+from sim.inputs.catalogue import load_catalogue
+from sim.inputs.policy import load_policy
+from sim.inputs.region import load_region_config
+from sim.model.calendar import run_calendar
+from sim.model.model import RegionModel
 from sim.resources import shipped
 
 SCALE, YEARS, SEED = 0.05, 4, 3

@@ -15,9 +15,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sim.cases import level_and_grade
-from sim.cli import main
-from sim.extract import header_key, parse_amounts, parse_dates
+from sim.commands.cli import main
+from sim.inputs.cases import level_and_grade
+from sim.inputs.extract import header_key, parse_amounts, parse_dates
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "extract"
@@ -472,7 +472,7 @@ def test_a_whole_file_problem_is_the_errors_list(tmp_path, capsys):
 
 
 def test_days_from_civil_agrees_with_numpy_over_four_centuries_and_more():
-    from sim.extract import days_from_civil
+    from sim.inputs.extract import days_from_civil
 
     days = np.arange(-250_000, 250_000, 7)
     dates = (np.datetime64("1970-01-01") + days).astype("datetime64[D]")

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
+from sim.commands.cli import main
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "handmade"

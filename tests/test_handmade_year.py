@@ -41,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
+from sim.commands.cli import main
 
 DATA = Path(__file__).parent / "data" / "handmade"
 

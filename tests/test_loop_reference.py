@@ -18,12 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sim.cases import CaseTable, load_cases, validate_cases
-from sim.catalogue import load_catalogue
-from sim.policy import load_policy
+from sim.inputs.cases import CaseTable, load_cases, validate_cases
+from sim.inputs.catalogue import load_catalogue
+from sim.inputs.policy import load_policy
+from sim.inputs.synthetic import synthetic_year
 from sim.resources import shipped
 from sim.settlement import group_reference, settle
-from sim.synthetic import synthetic_year
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDMADE = Path(__file__).parent / "data" / "handmade"

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calendar import run_calendar
-from sim.cli import main
-from sim.metrics import YEARLY_COLUMNS
-from sim.model import RegionModel
-from sim.policy import load_policy
-from sim.region import load_region_config
+from sim.commands.cli import main
+from sim.inputs.policy import load_policy
+from sim.inputs.region import load_region_config
+from sim.model.calendar import run_calendar
+from sim.model.metrics import YEARLY_COLUMNS
+from sim.model.model import RegionModel
 from sim.resources import shipped
 
 SCALE = 0.05

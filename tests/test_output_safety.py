@@ -20,7 +20,7 @@ from conftest import tree
 
 import sim.errors
 import sim.store
-from sim.cli import main
+from sim.commands.cli import main
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "handmade"
@@ -128,7 +128,7 @@ def test_the_default_outputs_folder_is_created(tmp_path, monkeypatch, capsys):
 
 def test_an_unwritable_place_is_found_before_the_simulation(tmp_path, refused, monkeypatch):
     """The staging folder is made first; the model must never be built when it cannot be."""
-    import sim.run_command
+    import sim.commands.run
 
     def no_model(*args, **kwargs):
         raise AssertionError("the simulation started before --out was found unwritable")
@@ -136,7 +136,7 @@ def test_an_unwritable_place_is_found_before_the_simulation(tmp_path, refused, m
     def denied(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(sim.run_command, "RegionModel", no_model)
+    monkeypatch.setattr(sim.commands.run, "RegionModel", no_model)
     monkeypatch.setattr(Path, "mkdir", denied)
     refused(main(["run", "--years", "1", "--scale", "0.01", "--out", str(tmp_path / "out")]),
             "--out", "cannot write in", "Permission denied")
@@ -162,12 +162,12 @@ def test_ctrl_c_leaves_no_staging_folder_and_keeps_the_earlier_output(tmp_path, 
     out = tmp_path / "out"
     assert _settle(data, out) == 0
     before = tree(out)
-    import sim.settle_command
+    import sim.commands.settle
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.settle_command, "settle", interrupted)
+    monkeypatch.setattr(sim.commands.settle, "settle", interrupted)
     assert _settle(data, out) == 130
     assert tree(out) == before
     _no_leftovers(tmp_path)
@@ -195,7 +195,7 @@ def test_sigterm_mid_run_cleans_up(tmp_path):
     """A real SIGTERM to a real `drgsim run`: exit 130 and no staging folder left behind."""
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "run", "--years", "20", "--scale", "0.05",
+        [sys.executable, "-m", "sim.commands.cli", "run", "--years", "20", "--scale", "0.05",
          "--no-charts", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         cwd=tmp_path)
     deadline = time.monotonic() + 60
@@ -251,12 +251,12 @@ def test_catalogue_import_may_replace_its_own_earlier_import(tmp_path, capsys):
 def test_catalogue_import_interrupted_leaves_no_temporary_file(tmp_path, monkeypatch):
     source = tmp_path / "city.csv"
     shutil.copy(SOURCE, source)
-    import sim.citytables
+    import sim.inputs.citytables
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.citytables, "source_card", interrupted)
+    monkeypatch.setattr(sim.inputs.citytables, "source_card", interrupted)
     assert main(["catalogue", "import", str(source), "--out", str(tmp_path / "cat.csv")]) == 130
     assert sorted(p.name for p in tmp_path.iterdir()) == ["city.csv"]
 

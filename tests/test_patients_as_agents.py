@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model import RegionModel
-from sim.policy import load_policy
-from sim.region import load_region_config
+from sim.inputs.policy import load_policy
+from sim.inputs.region import load_region_config
+from sim.model.model import RegionModel
+from sim.model.streams import Streams
 from sim.resources import resolve
-from sim.streams import Streams
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 0.005

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from sim.commands.cli import main
 from sim.errors import InputError
-from sim.policy import SCHEMA, load_policy
+from sim.inputs.policy import SCHEMA, load_policy
 from sim.resources import shipped, shipped_names
 
 ROOT = Path(__file__).parents[1]
@@ -138,7 +138,7 @@ def test_reform_is_validated_whole_before_applying(tmp_path):
           2024-01-01: 2
         """)
     policy = load_policy(shipped("policies", "point", ".yaml"))
-    from sim.policy import apply_reform
+    from sim.inputs.policy import apply_reform
 
     with pytest.raises(InputError):
         apply_reform(policy, good_then_bad)

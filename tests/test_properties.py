@@ -15,9 +15,9 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cases import validate_cases
-from sim.catalogue import load_catalogue
-from sim.policy import load_policy
+from sim.inputs.cases import validate_cases
+from sim.inputs.catalogue import load_catalogue
+from sim.inputs.policy import load_policy
 from sim.resources import shipped
 from sim.rules import points as point_rules
 from sim.rules.money import allocate_cents, to_cents

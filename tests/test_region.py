@@ -7,9 +7,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from sim.cli import main
+from sim.commands.cli import main
 from sim.errors import InputError
-from sim.region import build_region, load_region_config
+from sim.inputs.region import build_region, load_region_config
 from sim.resources import shipped
 
 

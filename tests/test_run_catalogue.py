@@ -15,10 +15,10 @@ import textwrap
 import pandas as pd
 import pytest
 
-from sim.catalogue import file_sha256
-from sim.cli import main
+from sim.commands.cli import main
 from sim.errors import InputError
-from sim.region import load_region_config
+from sim.inputs.catalogue import file_sha256
+from sim.inputs.region import load_region_config
 from sim.resources import shipped
 
 SCALE = 0.02

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from agents.patients import draw_episodes, group_table
-from sim.catalogue import Catalogue, validate_catalogue
-from sim.region import build_region, load_region_config, rank_shares, severity_probabilities
+from sim.inputs.catalogue import Catalogue, validate_catalogue
+from sim.inputs.region import build_region, load_region_config, rank_shares, severity_probabilities
 
 
 def _catalogue(families: dict[str, list[float | None]]) -> Catalogue:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.compare import headline as compute_headline
+from sim.experiments.compare import headline as compute_headline
 from sim.report.compare_charts import (
     CHARTS,
     Chart,

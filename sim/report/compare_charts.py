@@ -18,8 +18,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from sim.compare import HIGH, LOW
 from sim.errors import InputError, read_json, show
+from sim.experiments.compare import HIGH, LOW
 from sim.report.charts import LEVEL_COLOURS, STYLE
 from sim.report.fonts import CJK_FAMILY, font_family
 from sim.report.labels import LEVELS, level_name, money_unit, number, text

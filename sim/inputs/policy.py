@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, show
+from sim.inputs.yamlfile import read_yaml
 from sim.rules.weights import Trim
-from sim.yamlfile import read_yaml
 
 METHODS = ("point", "rate", "pool", "all_inclusive", "dip", "ffs")
 POINT_FAMILY = ("point", "pool", "dip")

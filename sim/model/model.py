@@ -12,7 +12,7 @@ The month, in straight-line calls (``month_flow``; ARCHITECTURE §2):
 Quarter ends run the sample audit; the year end settles the year with ``sim.settlement.settle``
 (the same tested rules as ``drgsim settle``), books the fund, records metrics and lets each
 hospital learn; January publishes the bureau's catalogue, the budget and the expected point value.
-The calendar that calls these in order is ``sim.calendar`` (SimPy). Before the first year, a
+The calendar that calls these in order is ``sim.model.calendar`` (SimPy). Before the first year, a
 burn-in year under fee-for-service gives "last year's data" (§1) and calibrates base costs so that
 mean cost per admission by level matches the region file.
 """
@@ -30,16 +30,16 @@ import pyarrow as pa
 from agents import bureau
 from agents import patients as patient_flow
 from agents.hospital import LEVERS, Hospital, Observation
-from sim.cases import REVIEW_SPECIAL, CaseTable
-from sim.catalogue import Catalogue
-from sim.fund import FundLedger
-from sim.metrics import YearRecorder
-from sim.policy import POINT_FAMILY, RATE_FAMILY, Policy, load_policy
-from sim.region import LEVELS, SCHEMES, Region, build_region
+from sim.inputs.cases import REVIEW_SPECIAL, CaseTable
+from sim.inputs.catalogue import Catalogue
+from sim.inputs.policy import POINT_FAMILY, RATE_FAMILY, Policy, load_policy
+from sim.inputs.region import LEVELS, SCHEMES, Region, build_region
+from sim.model.fund import FundLedger
+from sim.model.metrics import YearRecorder
+from sim.model.streams import Streams
 from sim.resources import shipped
 from sim.rules import rate as rate_rules
 from sim.settlement import budget_neutral_rates, coefficient_table, rate_per_level, settle
-from sim.streams import Streams
 
 CASE_COLUMNS = ("hospital", "level", "scheme", "true_group", "coded_group", "cost", "fund_paid",
                 "patient_paid", "self_pay", "length_of_stay", "month", "upcoded", "readmitted",

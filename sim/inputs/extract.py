@@ -45,8 +45,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from sim.catalogue import unique_names
 from sim.errors import InputError, check_input_file, show
+from sim.inputs.catalogue import unique_names
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -520,7 +520,7 @@ def read_column_map(path: str | Path | None, known: Iterable[str]) -> dict[str, 
     """``--columns MAP.yaml``: ``{drgsim name: header in the file}``."""
     if path is None:
         return None
-    from sim.yamlfile import read_yaml
+    from sim.inputs.yamlfile import read_yaml
 
     file = str(path)
     data = read_yaml(Path(path))

@@ -15,7 +15,7 @@ import time
 from concurrent.futures import Executor
 from pathlib import Path
 
-from sim.compare import RAW_TABLES, compare, headline
+from sim.experiments.compare import RAW_TABLES, compare, headline
 from sim.resources import resolve
 from sim.store import RunFolder, run_record
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from agents import bureau
 from agents.hospital import LEVERS
-from sim.region import LEVELS, Region
+from sim.inputs.region import LEVELS, Region
 
 YEARLY_COLUMNS = (
     "year", "admissions", "true_cmi", "coded_cmi", "upcoded_share", "upcoding_pressure",

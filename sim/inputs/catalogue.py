@@ -13,7 +13,7 @@ listed but unpriced: cases in it cannot be settled (rule §2.2: weights are set 
 ``severity_rank`` counts from 1 (least severe) inside the ADRG family; upcoding moves a case to a
 sibling with a higher rank (POLICY_RULES §0).
 
-Import of the city tables that bureaus publish lives in :mod:`sim.citytables`.
+Import of the city tables that bureaus publish lives in :mod:`sim.inputs.citytables`.
 """
 
 from __future__ import annotations

@@ -22,10 +22,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.errors import InputError
-from sim.policy import Policy, check_in_force, load_policy
-from sim.region import catalogue_path, check_scale, load_region_config, use_catalogue
+from sim.inputs.policy import Policy, check_in_force, load_policy
+from sim.inputs.region import catalogue_path, check_scale, load_region_config, use_catalogue
+from sim.inputs.yamlfile import read_yaml
 from sim.resources import resolve
-from sim.yamlfile import read_yaml
 
 RAW_TABLES = ("yearly", "yearly_by_level", "hospital_yearly", "monthly",
               "pressure_by_level_mdc", "fund_by_scheme")
@@ -93,8 +93,8 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
 def run_job(config: dict, policy: Policy, years: int, start_year: int, seed: int,
             scale: float) -> dict[str, pd.DataFrame]:
     """One scenario × replication (top level, so that worker processes can run it)."""
-    from sim.calendar import run_calendar
-    from sim.model import RegionModel
+    from sim.model.calendar import run_calendar
+    from sim.model.model import RegionModel
 
     model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,
                         scale=scale)

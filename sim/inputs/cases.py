@@ -12,12 +12,12 @@ field codes in :data:`ALIASES` are read as well, and ``--columns MAP.yaml`` maps
   level written 三甲, 三级乙等 …); ``deducted_points`` (audit deductions, §2.7) and
   ``paid_by_item`` (cases outside DRG payment, §7).
 
-Files, encodings, headers and value forms are read by :mod:`sim.extract`: CSV, Parquet or Excel;
-UTF-8, GBK/GB18030 or UTF-16; amounts such as ``1,996.34``; dates such as ``2024/3/5`` or
+Files, encodings, headers and value forms are read by :mod:`sim.inputs.extract`: CSV, Parquet or
+Excel; UTF-8, GBK/GB18030 or UTF-16; amounts such as ``1,996.34``; dates such as ``2024/3/5`` or
 ``20240305``; levels such as ``三级``, ``三甲`` or ``tertiary``.
 
-Every row is checked and every problem kept (:class:`~sim.extract.Problems`): a table with bad
-rows is refused with one line that counts them by kind and shows the first in full (file, row,
+Every row is checked and every problem kept (:class:`~sim.inputs.extract.Problems`): a table with
+bad rows is refused with one line that counts them by kind and shows the first in full (file, row,
 line, column, value, what was expected), or, with ``skip_bad_rows``, settled without them and the
 rejected rows handed back in ``CaseTable.rejected``. Whole-file problems (no header, a missing
 column, an undecodable byte, costs above :data:`MAX_TOTAL_YUAN` in total) are one line at once.
@@ -41,9 +41,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sim.catalogue import Catalogue, unique_names
 from sim.errors import InputError
-from sim.extract import (
+from sim.inputs.catalogue import Catalogue, unique_names
+from sim.inputs.extract import (
     Extract,
     Problems,
     as_text,

@@ -22,7 +22,7 @@ from sim.errors import InputError
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
-MAX_YUAN = 1e13  # ten trillion yuan: above any fund's annual budget (see sim.cases.MAX_TOTAL_YUAN)
+MAX_YUAN = 1e13  # ten trillion yuan: above any fund's budget (sim.inputs.cases.MAX_TOTAL_YUAN)
 DEFAULT_OUT = {"run": "outputs/run", "compare": "outputs/compare", "example": "outputs/example"}
 
 
@@ -295,8 +295,8 @@ def _warn(lines: list[str]) -> None:
 
 
 def command_settle(args: argparse.Namespace) -> int:
+    from sim.commands.settle import settle_to_folder
     from sim.resources import resolve
-    from sim.settle_command import settle_to_folder
 
     started = time.perf_counter()
     result, folder = settle_to_folder(
@@ -315,7 +315,7 @@ def command_settle(args: argparse.Namespace) -> int:
 
 
 def _encoding(name: str | None) -> str | None:
-    from sim.extract import check_encoding
+    from sim.inputs.extract import check_encoding
 
     return None if name is None else check_encoding(name)
 
@@ -356,7 +356,7 @@ def _print_settlement(result, folder: Path, seconds: float, quiet: bool = False)
 def command_params(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from sim.policy import load_policy, parse_date
+    from sim.inputs.policy import load_policy, parse_date
     from sim.resources import resolve
 
     policy = load_policy(resolve(args.policy, "policies", ".yaml"),
@@ -385,7 +385,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 
 def command_catalogue_import(args: argparse.Namespace) -> int:
-    from sim.citytables import (
+    from sim.inputs.citytables import (
         import_city_table,
         imported_by_drgsim,
         source_card_path,
@@ -415,8 +415,8 @@ def _out(args: argparse.Namespace) -> dict:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from sim.commands.run import run_to_folder
     from sim.resources import resolve
-    from sim.run_command import run_to_folder
 
     tables, folder, seconds, policy, warnings = run_to_folder(
         args.scenario, args.policy, [resolve(r, "reforms", ".yaml") for r in args.reform],
@@ -439,7 +439,7 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def command_compare(args: argparse.Namespace) -> int:
-    from sim.compare_command import compare_to_folder
+    from sim.commands.compare import compare_to_folder
 
     folder, meta = compare_to_folder(
         args.scenario, args.baseline, [Path(r) for r in args.reform], args.replications,
@@ -499,8 +499,8 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_example(args: argparse.Namespace) -> int:
+    from sim.commands.settle import settle_to_folder
     from sim.resources import resolve, shipped
-    from sim.settle_command import settle_to_folder
 
     started = time.perf_counter()
     result, folder = settle_to_folder(

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from sim.cases import load_cases
-from sim.catalogue import load_catalogue
 from sim.errors import InputError
-from sim.extract import TableProblems, problems_frame
-from sim.policy import load_policy
+from sim.inputs.cases import load_cases
+from sim.inputs.catalogue import load_catalogue
+from sim.inputs.extract import TableProblems, problems_frame
+from sim.inputs.policy import load_policy
 from sim.settlement import Settlement, settle
 from sim.store import RunFolder, check_output_file, run_record, write_files_atomically
 

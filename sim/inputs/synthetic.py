@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.catalogue import Catalogue
+from sim.inputs.catalogue import Catalogue
 
 LEVELS = ("primary", "secondary", "tertiary")
 LEVEL_COST_FACTOR = np.array([0.75, 1.0, 1.25])  # assumed, cf. Suzhou coefficients 0.75/1.02/1.2

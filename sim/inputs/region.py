@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.catalogue import Catalogue, code_list, load_catalogue
 from sim.errors import InputError, show
+from sim.inputs.catalogue import Catalogue, code_list, load_catalogue
+from sim.inputs.yamlfile import read_yaml
 from sim.resources import resolve
-from sim.yamlfile import read_yaml
 
 LEVELS = ("primary", "secondary", "tertiary")
 SCHEMES = ("employee", "resident")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.region import SCHEMES
+from sim.inputs.region import SCHEMES
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import simpy
 from tqdm import tqdm
 
-from sim.model import RegionModel
+from sim.model.model import RegionModel
 
 
 def run_calendar(model: RegionModel, progress: bool = True) -> RegionModel:

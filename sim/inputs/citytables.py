@@ -1,13 +1,13 @@
 """Import of the DRG tables that Chinese cities publish into the project's catalogue format.
 
 A city table (CSV in UTF-8 with or without BOM, GBK/GB18030 or UTF-16, comma- or tab-separated;
-an Excel workbook; or Parquet; read by :func:`sim.extract.read_extract`) names its columns in
+an Excel workbook; or Parquet; read by :func:`sim.inputs.extract.read_extract`) names its columns in
 Chinese and differs from city to city; :func:`import_city_table` recognises the columns by
 their headers (code, name, relative weight, basic/stable/whole-group-review flags, level
 coefficients, payment standards) and, where no header matches, by their content (a column of
 group codes such as ``AB12``; one numeric column of weights within 0.05–60), derives each
 group's ADRG family, MDC and severity rank from its code (POLICY_RULES §0), and returns a table
-that :func:`sim.catalogue.validate_catalogue` accepts, together with an :class:`ImportReport`
+that :func:`sim.inputs.catalogue.validate_catalogue` accepts, together with an :class:`ImportReport`
 that says what was read, what was left out and why. Nothing is guessed: rates, outlier
 thresholds and sub-grade coefficients are reported and ignored; payment standards are kept as
 published (``payment_standard[_<level>][_<scheme>]``) and the base rate they imply per level
@@ -34,9 +34,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from sim.catalogue import validate_catalogue, write_catalogue
 from sim.errors import InputError, show
-from sim.extract import Extract, check_encoding, read_extract
+from sim.inputs.catalogue import validate_catalogue, write_catalogue
+from sim.inputs.extract import Extract, check_encoding, read_extract
 from sim.store import write_files_atomically
 
 CODE_HEADERS = ("DRG编码", "分组编码", "DRG组编码", "病组编码", "DRG分组编码", "DRG")
@@ -504,7 +504,7 @@ def read_city_table(path: Path, encoding: str | None = None
                     ) -> tuple[pd.DataFrame, tuple[tuple[str, object], ...], list[str]]:
     """A city table as text cells with its own headers, how it was read, and reading notes.
 
-    The file is read by :func:`sim.extract.read_extract` (encoding detected or ``encoding``;
+    The file is read by :func:`sim.inputs.extract.read_extract` (encoding detected or ``encoding``;
     Excel: the first sheet with data, numbers as text such as ``0.8312`` or ``1``; Parquet:
     typed values turned into text). As the importer always did for CSV, lines or sheet rows
     whose cells are all empty are skipped (rows are counted from 1 after the header without
@@ -602,7 +602,7 @@ def import_city_table(path: str | Path, encoding: str | None = None
     are kept (0 = none, kept empty), and a 例均费用 column that equals weight × a constant in
     every priced row (guangxi) is a payment standard too, not a mean cost.
     The file is read by :func:`read_city_table` (CSV in any encoding that
-    :func:`sim.extract.read_extract` detects or ``encoding`` names, Excel or Parquet).
+    :func:`sim.inputs.extract.read_extract` detects or ``encoding`` names, Excel or Parquet).
     Raises :class:`InputError` when the file cannot be read (a bad byte names its line, a
     truncated row its line), the code or weight column is missing or ambiguous, the table has
     standard scores but no weights (:data:`SCORES_ONLY`), or a value is unusable.
@@ -825,7 +825,7 @@ def drgsim_version() -> str:
     try:
         return importlib.metadata.version("drgsim")
     except importlib.metadata.PackageNotFoundError:
-        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
         if pyproject.exists():
             return str(tomllib.loads(pyproject.read_text("utf-8"))["project"]["version"])
         return "unknown"
@@ -853,7 +853,7 @@ def source_card(report: ImportReport, source_path: str | Path, catalogue_name: s
     card = {
         "source": {"file": source_path.name, "sha256": digest, **dict(report.reading)},
         "catalogue": catalogue_name,
-        "converted_by": f"drgsim {drgsim_version()} (sim.citytables.import_city_table)",
+        "converted_by": f"drgsim {drgsim_version()} (sim.inputs.citytables.import_city_table)",
         "counts": report.counts(),
         "recognised_columns": dict(report.recognised_columns),
         "ignored_columns": dict(report.ignored_columns),
@@ -877,6 +877,8 @@ def source_card(report: ImportReport, source_path: str | Path, catalogue_name: s
     return CARD_HEADER + yaml.safe_dump(card, allow_unicode=True, sort_keys=False, width=100)
 
 
+# The first lines of every card drgsim writes: they mark the card as drgsim's own (see
+# imported_by_drgsim), so they keep the module's name from before sim/ was grouped into rooms.
 CARD_HEADER = ("# Source card written by drgsim (sim.citytables.write_source_card): where the "
                "catalogue\n# next to it came from and what the import left out.\n")
 

@@ -9,10 +9,10 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from sim.calendar import run_calendar
-from sim.model import RegionModel
-from sim.policy import check_in_force, load_policy
-from sim.region import catalogue_path, check_scale, load_region_config, use_catalogue
+from sim.inputs.policy import check_in_force, load_policy
+from sim.inputs.region import catalogue_path, check_scale, load_region_config, use_catalogue
+from sim.model.calendar import run_calendar
+from sim.model.model import RegionModel
 from sim.report.charts import run_charts
 from sim.resources import resolve
 from sim.store import RunFolder, run_record
