@@ -782,19 +782,23 @@ def parse_dates(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.nda
     plain = (pc.min_max(lengths).as_py() == {"min": 10, "max": 10}
              and pc.all(pc.equal(pc.utf8_slice_codeunits(text, 4, 5), "-")).as_py()
              and pc.all(pc.equal(pc.utf8_slice_codeunits(text, 7, 8), "-")).as_py())
-    parts = None
-    if plain:
-        try:
-            parts = [pc.cast(pc.utf8_slice_codeunits(text, a, b), pa.int64())
-                     for a, b in ((0, 4), (5, 7), (8, 10))]
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            parts = None
-    if parts is None:
-        found = pc.extract_regex(pc.utf8_trim_whitespace(fold(text)), _DATE)
-        field = [pc.struct_field(found, [i]) for i in range(5)]  # a group not used is ""
-        month = pc.if_else(pc.equal(field[1], ""), field[3], field[1])
-        day = pc.if_else(pc.equal(field[2], ""), field[4], field[2])
-        parts = [pc.cast(part, pa.int64()) for part in (field[0], month, day)]
+    if plain:  # every value YYYY-MM-DD: Arrow's strptime, unless a date is off the calendar
+        parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+        if parsed.null_count == 0:
+            try:
+                written = pc.cast(pc.utf8_slice_codeunits(text, 8, 10), pa.int64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                written = None
+            # strptime rolls 2023-02-30 over to 2023-03-02: the day written must be the day read
+            if written is not None and not pc.any(pc.not_equal(written, pc.day(parsed))).as_py():
+                days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32())
+                days = days.to_numpy(zero_copy_only=False).astype(np.int64)
+                return days, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    found = pc.extract_regex(pc.utf8_trim_whitespace(fold(text)), _DATE)
+    field = [pc.struct_field(found, [i]) for i in range(5)]  # a group not used is ""
+    month = pc.if_else(pc.equal(field[1], ""), field[3], field[1])
+    day = pc.if_else(pc.equal(field[2], ""), field[4], field[2])
+    parts = [pc.cast(part, pa.int64()) for part in (field[0], month, day)]
     malformed = np.zeros(n, dtype=bool)
     for part in parts:
         malformed |= pc.is_null(part).to_numpy(zero_copy_only=False)
