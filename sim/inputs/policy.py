@@ -81,7 +81,7 @@ SCHEMA: dict[str, Spec] = {
     "budget.annual_growth": Spec("number", -0.5, 1, methods=POINT_FAMILY),
     # rate method (§3)
     "rate.base_rate": Spec("number_or_levels", 0, 1e8, nullable=True, methods=RATE_FAMILY),
-    "rate.adjustment": Spec("number", 0.01, 10, methods=RATE_FAMILY),  # 0 would pay nothing,
+    "rate.adjustment": Spec("number", 0.01, 10, methods=RATE_FAMILY),  # 0 would pay nothing
     "rate.use_coefficients": Spec("boolean", methods=RATE_FAMILY),
     # incentive pool (§4)
     "pool.share": Spec("number", 0, 0.5, methods=("pool",)),
