@@ -282,9 +282,13 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     paid_by_item = (np.zeros(n, dtype=bool) if cases.paid_by_item is None
                     else np.asarray(cases.paid_by_item, dtype=bool))
     excluded = paid_by_item.copy()
+    price_reference = None
     if method == "all_inclusive":
-        provisional = group_reference(cases, catalogue, policy, on, np.ones(n, dtype=bool))
+        # §5: one price per group, set before any case leaves it: from the catalogue where it
+        # carries coefficients and mean costs, else from every case under DRG this year. The
+        # same price decides who leaves it ("< 1/3 or > 3 × the group price") and is charged.
         under_drg = ~paid_by_item
+        provisional = price_reference = group_reference(cases, catalogue, policy, on, under_drg)
         rate_by_level, rate_source = rate_per_level(
             policy, on, levels, lambda: neutral_rate if neutral_rate is not None else
             budget_neutral_rates(cases.level[under_drg], cases.cost[under_drg],
@@ -301,7 +305,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
             policy.value("all_inclusive.high_price_multiple", on),
             cases.died, cases.transferred_48h, cases.rehabilitation_or_tcm)
     drg_case = ~excluded
-    reference = group_reference(cases, catalogue, policy, on, drg_case)
+    reference = price_reference if price_reference is not None else \
+        group_reference(cases, catalogue, policy, on, drg_case)
     if reference.clamped_groups:
         warnings.append(f"{reference.clamped_groups} group(s) had a lower-level coefficient "
                         "above the level above it; clamped (§1.6)")
