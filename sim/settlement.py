@@ -265,7 +265,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
 
     ``budget`` overrides ``budget.annual``; ``assessment`` (one coefficient per hospital, from the
     bureau's evaluation in a model run) overrides ``settlement.assessment_coefficient``. Audit
-    deductions in ``cases.deducted_points`` are taken from the annual points (§2.7).
+    deductions in ``cases.deducted_points`` are taken from the hospitals' annual points, not
+    from the annual total points (§2.5, §2.7): their value stays with the fund.
     ``neutral_rate`` (one per level; a model run passes last year's) replaces the budget-neutral
     rates computed from the settled cases where ``rate.base_rate`` is null.
     """
@@ -419,7 +420,9 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
     self_pay_cents = _cents_per_hospital(cases, cases.self_pay, drg)
     deducted = (np.zeros(n_h) if cases.deducted_points is None
                 else _per_hospital(cases, cases.deducted_points))
-    hospital_points = _per_hospital(cases, points) - deducted  # §2.7 approved − deducted
+    # §2.5, §2.7: annual total points before deductions; a hospital's are approved − deducted
+    total_points, hospital_points = money_rules.annual_points(_per_hospital(cases, points),
+                                                              deducted)
     table = pd.DataFrame({
         "hospital_id": cases.hospital_ids,
         "hospital_level": np.asarray(levels, dtype=object)[cases.hospital_level],
@@ -436,8 +439,9 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
             table[column] = ffs_fund_cents / 100
         table["january_advance"] = 0.0
         table["year_end_payment"] = 0.0
-        summary.update(_totals(table), annual_point_value=None, total_points=float(
-            hospital_points.sum()), budget=None, monthly_point_values=None)
+        table["deducted_points_value"] = 0.0
+        summary.update(_totals(table), annual_point_value=None, total_points=total_points,
+                       budget=None, monthly_point_values=None, deducted_points_value=0.0)
         return table, summary
 
     prepay = policy.value("settlement.prepay_ratio", on)
@@ -464,16 +468,22 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
                 np.bincount(cases.month[drg], weights=cases.fund_paid[drg], minlength=MONTHS))
         budgets = money_rules.monthly_budgets(budget, shares)
         month_value = money_rules.monthly_point_value(budgets, pre_points_hm.sum(axis=0))
-        total_points = float(hospital_points.sum())
         annual_value = money_rules.annual_point_value(
             float(np.sum(cases.cost[drg])), fund_drg, budget, total_points)
         value_of_hospital_month = np.broadcast_to(month_value, (n_h, MONTHS))
         receipts = money_rules.hospital_receipts(hospital_points, annual_value, assessment)
+        # deducted points are valued like the others and kept by the fund (§2.7)
+        kept = money_rules.hospital_receipts(deducted, annual_value, assessment)
         # the budget plus patients' cash is spread over all points to the cent (§2.7)
         spread_cents = budget_cents + int(drg_cash_cents.sum())
         total_cents = (int(round(spread_cents * assessment)) if np.ndim(assessment) == 0
-                       else int(round(float(np.sum(receipts)) * 100)))
-        receipts_cents = allocate_cents(receipts, total_cents)
+                       else int(round(float(np.sum(receipts + kept)) * 100)))
+        if np.any(deducted != 0):
+            both = allocate_cents(np.concatenate([receipts, kept]), total_cents)
+            receipts_cents, kept_cents = both[:n_h], both[n_h:]
+        else:
+            receipts_cents, kept_cents = allocate_cents(receipts, total_cents), np.zeros(
+                n_h, dtype=np.int64)
         summary.update(budget=budget_cents / 100, budget_source=budget_source,
                        annual_point_value=annual_value, total_points=total_points,
                        monthly_budgets=[float(b) for b in budgets],
@@ -485,8 +495,9 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         value_of_hospital_month = np.repeat(hospital_value[:, None], MONTHS, axis=1)
         receipts = money_rules.hospital_receipts(hospital_points, hospital_value, assessment)
         receipts_cents = to_cents(receipts)
+        kept_cents = to_cents(money_rules.hospital_receipts(deducted, hospital_value, assessment))
         summary.update(budget=None, annual_point_value=None,
-                       total_points=float(hospital_points.sum()), monthly_point_values=None,
+                       total_points=total_points, monthly_point_values=None,
                        point_value_by_level=dict(zip(levels, value_of_level.tolist(),
                                                      strict=True)))
 
@@ -530,6 +541,8 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
     table["year_end_payment"] = year_end / 100
     table["surplus_cap_deduction"] = surplus_cut / 100
     table["self_pay_cap_deduction"] = self_pay_cut / 100
+    table["deducted_points_value"] = kept_cents / 100  # kept by the fund (§2.7)
+    summary["deducted_points_value"] = int(kept_cents.sum()) / 100
     if method == "pool":
         coefficients = policy.value("pool.incentive_coefficients", on) or {}
         unknown = sorted(set(coefficients) - set(cases.hospital_ids))

@@ -124,3 +124,44 @@ def test_approval_without_a_special_review_grants_no_extra_points(tmp_path):
                  "--budget", "165400", "--out", str(out), "--quiet"]) == 0
     points = pd.read_csv(out / "case_points.csv").set_index("case_id")
     assert points.loc["C9", "points"] == 180
+
+
+def test_deducted_points_stay_with_the_fund(tmp_path):
+    """§2.5, §2.7 (issue 9): an audit deducts 40 of C9's points (H1). Guigang 第十六条(六)
+    "年度总点数=年度所有病例点数之和": the annual total points stay 1,540 and the annual point
+    value 160 (not 246,400 / 1,500 = 164.27, which would raise H2's pay with H1's deduction);
+    第十九条 "医疗机构年度总点数=该医疗机构年度核准总点数-全年扣除点数": H1 has 590 − 40 = 550.
+    By hand:
+      H1 receipts 550 × 160 = 88,000; fund before caps 88,000 − 25,800 = 62,200;
+         self-pay cap 1,400 (unchanged) -> fund payable 60,800;
+         monthly 40,045.50 and advance 10,033.33 as in the year without deduction (the
+         deduction is taken at year end) -> year end 60,800 − 40,045.50 − 10,033.33 = 10,721.17
+      H2 unchanged: 950 × 160 = 152,000, fund before caps and payable 96,800
+      the fund keeps 40 × 160 = 6,400: 62,200 + 96,800 + 6,400 = 165,400 = the budget
+    """
+    frame = pd.read_csv(DATA / "cases.csv", dtype=str, keep_default_na=False)
+    frame["deducted_points"] = ["40" if case == "C9" else "" for case in frame["case_id"]]
+    frame.to_csv(tmp_path / "cases.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["settle", str(tmp_path / "cases.csv"), "--catalogue",
+                 str(DATA / "catalogue.csv"), "--policy", str(DATA / "policy.yaml"),
+                 "--budget", "165400", "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["total_points"] == pytest.approx(1540)
+    assert summary["annual_point_value"] == pytest.approx(160, abs=1e-9)
+    assert summary["deducted_points_value"] == pytest.approx(6400, abs=0.005)
+    table = pd.read_csv(out / "hospital_settlement.csv").set_index("hospital_id")
+    expected = {
+        "H1": dict(points=550, deducted_points=40, deducted_points_value=6400,
+                   fund_payable_before_caps=62200, self_pay_cap_deduction=1400,
+                   fund_payable=60800, monthly_prepaid=40045.50, january_advance=10033.33,
+                   year_end_payment=10721.17),
+        "H2": dict(points=950, deducted_points=0, deducted_points_value=0,
+                   fund_payable_before_caps=96800, fund_payable=96800),
+    }
+    for hospital, columns in expected.items():
+        for column, value in columns.items():
+            assert table.loc[hospital, column] == pytest.approx(value, abs=0.005), (hospital,
+                                                                                    column)
+    assert (table["fund_payable_before_caps"].sum() + table["deducted_points_value"].sum()
+            == pytest.approx(165400, abs=0.005))

@@ -212,3 +212,29 @@ def test_allocated_cents_add_up(amounts):
     cents = allocate_cents(np.array(amounts), total)
     assert cents.sum() == total
     assert np.all(np.abs(cents - np.array(amounts) * 100) < 2 + abs(total - sum(amounts) * 100))
+
+
+@SETTINGS
+@given(case_years(), st.data())
+def test_deducted_points_stay_with_the_fund(year, data):
+    """§2.5, §2.7 (issue 9, Guigang 第十六条(六), 第十九条): audit deductions leave the annual point
+    value as it was; fund payable + the deductions' value = the budget, to the cent; every
+    hospital is paid no more than without them, those without deductions the same (±1 cent)."""
+    frame, budget_cents = year
+    frame = frame.copy()
+    frame["deducted_points"] = data.draw(st.lists(st.integers(0, 400), min_size=len(frame),
+                                                  max_size=len(frame)))
+    reforms = [DATA / "reforms" / "no_caps.yaml"]
+    deducted, _ = _settle(frame, "point", budget_cents / 100, reforms)
+    plain, _ = _settle(frame.drop(columns="deducted_points"), "point", budget_cents / 100, reforms)
+    assert deducted.summary["total_points"] == plain.summary["total_points"]
+    assert deducted.summary["annual_point_value"] == plain.summary["annual_point_value"]
+    table, before = deducted.hospitals, plain.hospitals
+    patient_total = to_cents(frame["patient_paid"].to_numpy()).sum()
+    received = (_cents(table["fund_payable_before_caps"]) + _cents(table["patient_paid"])
+                + _cents(table["deducted_points_value"]))
+    assert received.sum() == budget_cents + patient_total
+    payable, payable_before = _cents(table["fund_payable"]), _cents(before["fund_payable"])
+    assert (payable <= payable_before + 1).all()
+    untouched = (table["deducted_points"] == 0).to_numpy()
+    assert (np.abs(payable - payable_before)[untouched] <= 1).all()

@@ -39,6 +39,20 @@ def monthly_payment(pre_review_points, point_value, patient_cash, prepay_ratio,
             - deducted_points * point_value)
 
 
+def annual_points(case_points, deducted_points):
+    """§2.5, §2.7: the annual total points and each hospital's annual points.
+
+    Annual total points (the denominator of the annual point value) = the sum of all case points,
+    approved extra points included, before any deduction: Guigang 第十六条(六) "年度总点数=年度
+    所有病例点数之和". A hospital's annual points = its approved points − its deducted points:
+    第十九条 "医疗机构年度总点数=该医疗机构年度核准总点数-全年扣除点数". A hospital's deducted
+    points therefore lower only its own payment; their value stays with the fund.
+    ``case_points`` and ``deducted_points`` by hospital; returns (total, by hospital).
+    """
+    case_points = np.asarray(case_points, dtype=float)
+    return float(case_points.sum()), case_points - np.asarray(deducted_points, dtype=float)
+
+
 def january_advance(last_year_fund_payment, advance_months):
     """§2.6: each January the fund advances ``advance_months`` of last year's average monthly
     fund payment; it is netted at year end."""
@@ -46,7 +60,8 @@ def january_advance(last_year_fund_payment, advance_months):
 
 
 def annual_point_value(total_cost, fund_inpatient_payments, drg_budget, total_points):
-    """§2.7: (annual total inpatient cost − fund inpatient payments + DRG budget) ÷ total points."""
+    """§2.7: (annual total inpatient cost − fund inpatient payments + DRG budget) ÷ total points,
+    the annual total points being all case points before deductions (:func:`annual_points`)."""
     return (total_cost - fund_inpatient_payments + drg_budget) / total_points
 
 
