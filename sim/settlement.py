@@ -13,8 +13,9 @@ and level coefficients come from the catalogue where it carries them, else from 
 cases; a null budget is the settled DRG cases' own fund payments; monthly budget shares are the
 cases' fund payments by discharge month; the January advance uses this year's fee-for-service
 fund payments as "last year"; approved extra points of quarter q are paid with the first
-monthly payment after the quarter (at that month's point value), those of the fourth quarter at
-year end. A null ``rate.base_rate`` (rate method, all-inclusive price) is budget-neutral: the
+monthly payment after the quarter, each at the monthly point value of its case's month
+(对应月月度点值, §2.6), those of the fourth quarter at year end. A null ``rate.base_rate``
+(rate method, all-inclusive price) is budget-neutral: the
 rate of each level is the total cost of the level's DRG-paid cases ÷ their case mix as paid
 (Σ weight × coefficient; Σ weight when coefficients are not used), §1.5 — from the settled
 cases, since a settled year has no "last year" (a model run passes last year's rates instead);
@@ -451,7 +452,7 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         case_class, points, extra, policy.value("settlement.whole_group_monthly_share", on))
     pre_points_hm = _per_hospital_month(cases, np.where(drg, pre_points, 0.0))
     cash_hm = _per_hospital_month(cases, np.where(drg, patient_cash, 0.0))
-    quarter_extra = _per_hospital_month(cases, extra).reshape(n_h, 4, 3).sum(axis=2)
+    extra_hm = _per_hospital_month(cases, extra)  # by the month the cases belong to
 
     if method in POINT_FAMILY:
         fund_drg = float(np.sum(cases.fund_paid[drg]))
@@ -501,12 +502,12 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
                        point_value_by_level=dict(zip(levels, value_of_level.tolist(),
                                                      strict=True)))
 
-    # §2.6 monthly payments; approved extras of quarter q paid with month 3(q+1)
-    extra_hm = np.zeros((n_h, MONTHS))
-    extra_hm[:, 3:MONTHS:3] = quarter_extra[:, :3]
+    # §2.6 monthly payments; approved extras of quarter q paid with month 3(q+1), each at the
+    # point value of its case's month (对应月月度点值)
     allocation = money_rules.monthly_payment(
         np.nan_to_num(pre_points_hm), np.nan_to_num(value_of_hospital_month), cash_hm, prepay,
-        approved_extra_points=extra_hm, extra_point_value=np.nan_to_num(value_of_hospital_month))
+        approved_extra_value=money_rules.approved_extra_value(extra_hm,
+                                                              value_of_hospital_month))
     allocation_cents = to_cents(allocation)
     contribution_cents = np.zeros(n_h, dtype=np.int64)
     if method == "pool":

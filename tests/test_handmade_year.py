@@ -26,11 +26,14 @@ pre-review points 160 / 410 (C4 at 220) / 360 / 440 (C8 at 70% = 140):
   H1: Jan (80 × 196.4125 − 2,400) × 0.9 = 11,981.70; Feb (150 × 165.4 − 4,200) × 0.9 = 18,549.00;
       Mar (360 × 82.7 − 19,200) × 0.9 = 9,514.80 -> 40,045.50
   H2: Jan (80 × 196.4125 − 2,700) × 0.9 = 11,711.70; Feb (260 × 165.4 − 21,000) × 0.9 = 19,803.60;
-      Apr (440 × 82.7 − 31,500) × 0.9 = 4,399.20 + C4's 110 extra points paid after Q1 at April's
-      value 110 × 82.7 × 0.9 = 8,187.30 -> 44,101.80
+      Apr (440 × 82.7 − 31,500) × 0.9 = 4,399.20 + C4's 110 extra points, paid after Q1's review
+      (April) at the value of February, C4's month (对应月月度点值, issue 9; not April's 82.7):
+      110 × 165.4 × 0.9 = 16,374.60 -> 52,289.10
+  by month: Jan 11,981.70 + 11,711.70 = 23,693.40; Feb 18,549.00 + 19,803.60 = 38,352.60;
+      Mar 9,514.80; Apr 4,399.20 + 16,374.60 = 20,773.80
 January advance: 2/12 of fund payments 60,200 and 128,800 -> 10,033.33 and 21,466.67
 Year end: H1 67,200 − 40,045.50 − 10,033.33 = 17,121.17;
-          H2 96,800 − 44,101.80 − 21,466.67 = 31,231.53
+          H2 96,800 − 52,289.10 − 21,466.67 = 23,044.23
 """
 
 from __future__ import annotations
@@ -79,6 +82,10 @@ def test_point_values(settled):
     values = summary["monthly_point_values"]
     assert values[:4] == pytest.approx([196.4125, 165.4, 82.7, 82.7], abs=1e-9)
     assert values[4:] == [None] * 8
+    # §2.6: C4's extra points at February's value, paid with April's payment (issue 9)
+    assert summary["monthly_payments"][:4] == pytest.approx(
+        [23693.40, 38352.60, 9514.80, 20773.80], abs=0.005)
+    assert summary["monthly_payments"][4:] == [0] * 8
 
 
 def test_hospital_money_to_the_cent(settled):
@@ -89,8 +96,8 @@ def test_hospital_money_to_the_cent(settled):
                    january_advance=10033.33, year_end_payment=17121.17,
                    self_pay_cap_deduction=1400, surplus_cap_deduction=0),
         "H2": dict(cases=5, points=950, cost=184000, patient_paid=55200, ffs_fund_paid=128800,
-                   fund_payable_before_caps=96800, fund_payable=96800, monthly_prepaid=44101.80,
-                   january_advance=21466.67, year_end_payment=31231.53,
+                   fund_payable_before_caps=96800, fund_payable=96800, monthly_prepaid=52289.10,
+                   january_advance=21466.67, year_end_payment=23044.23,
                    self_pay_cap_deduction=0, surplus_cap_deduction=0),
     }
     for hospital, columns in expected.items():

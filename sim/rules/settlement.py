@@ -28,15 +28,37 @@ def monthly_point_value(monthly_budget, monthly_pre_review_points):
 
 
 def monthly_payment(pre_review_points, point_value, patient_cash, prepay_ratio,
-                    audit_deduction=0.0, approved_extra_points=0.0, extra_point_value=0.0,
-                    deducted_points=0.0):
+                    audit_deduction=0.0, approved_extra_value=0.0, deducted_points=0.0):
     """§2.6: a hospital's monthly payment =
     (pre-review points × point value − its patients' cash) × prepay ratio − audit deductions
-    + approved extra points × that month's point value × prepay ratio
-    − deducted points × point value.  The rest of the allocation is the quality deposit."""
+    + approved extra points × the corresponding month's point value × prepay ratio
+    − deducted points × point value.  The rest of the allocation is the quality deposit.
+
+    ``approved_extra_value`` is the yuan value of the approved extra points paid this month,
+    each valued at the point value of the month its case belongs to
+    (:func:`approved_extra_value`); Guigang 第十八条(三): "每月实际拨付医疗机构费用=医疗机构月度预拨
+    费用金额+(特病单议核准追加点数×对应月月度点值)×预拨比例-扣除点数×对应月月度点值"."""
     return ((pre_review_points * point_value - patient_cash) * prepay_ratio - audit_deduction
-            + approved_extra_points * extra_point_value * prepay_ratio
+            + approved_extra_value * prepay_ratio
             - deducted_points * point_value)
+
+
+def approved_extra_value(extra_points, month_point_value):
+    """§2.6: the approved extra points of each quarter's cases, each valued at the monthly point
+    value of the month its case belongs to (对应月月度点值, Guigang 第十八条(三)), paid with the
+    first monthly payment after the quarter: the cases are reviewed quarterly and "符合条件的病例
+    费用在评审确认次月拨付" (第十八条(四)). Fourth-quarter extras are left to the year end (§2.7).
+
+    ``extra_points`` and ``month_point_value``: (… ×) 12 months, by the month of the cases
+    (a month without points has no point value, NaN, and no extra points). Returns yuan by
+    payment month: months 4, 7 and 10 (indices 3, 6, 9) carry quarters 1–3.
+    """
+    extra = np.asarray(extra_points, dtype=float)
+    valued = np.where(extra != 0, extra * np.nan_to_num(month_point_value), 0.0)
+    by_quarter = valued.reshape(*valued.shape[:-1], 4, 3).sum(axis=-1)
+    paid = np.zeros(valued.shape)
+    paid[..., 3::3] = by_quarter[..., :3]
+    return paid
 
 
 def annual_points(case_points, deducted_points):
