@@ -361,7 +361,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         case_points.insert(1, "scheme", pd.Categorical.from_codes(cases.scheme, SCHEMES))
     if cases.source != "model":  # a case is its hospital's case number (case_id per hospital)
         case_points.insert(1, "hospital_id", cases.hospital_ids[cases.hospital])
-    indicators = hospital_indicators(cases, base, case_class)
+    indicators = hospital_indicators(cases, base, case_class,
+                                     planned_treatment(cases, catalogue, policy, on))
     summary.update({
         "year": cases.year,
         "method": method,
@@ -567,11 +568,26 @@ def _totals(table: pd.DataFrame) -> dict:
     return {"totals": {c: round(float(table[c].sum()), 2) for c in columns}}
 
 
-def hospital_indicators(cases: CaseTable, base, case_class) -> pd.DataFrame:
-    """§6 indicators per hospital."""
+def planned_treatment(cases: CaseTable, catalogue: Catalogue, policy: Policy,
+                      on: dt.date) -> np.ndarray:
+    """Cases left out of the 15-day readmission rate (§6): scheduled treatment (the ADRG
+    families of ``indicators.readmission_excluded_adrgs``) and per-diem stays."""
+    families = policy.value("indicators.readmission_excluded_adrgs", on) \
+        if policy.has("indicators.readmission_excluded_adrgs") else None
+    planned = np.zeros(len(cases), dtype=bool)
+    if families:
+        planned |= catalogue.table["adrg"].isin(families).to_numpy()[cases.group]
+    if cases.per_diem is not None:
+        planned |= np.asarray(cases.per_diem, dtype=bool)
+    return planned
+
+
+def hospital_indicators(cases: CaseTable, base, case_class,
+                        planned: np.ndarray | None = None) -> pd.DataFrame:
+    """§6 indicators per hospital; ``planned`` cases are left out of the readmission rate."""
     n_h, n_g = cases.n_hospitals, int(cases.group.max()) + 1
     readmitted = indicator_rules.readmitted_within(cases.patient, cases.admission_day,
-                                                   cases.discharge_day, 15)
+                                                   cases.discharge_day, 15, planned)
     return pd.DataFrame({
         "hospital_id": cases.hospital_ids,
         "cases": np.bincount(cases.hospital, minlength=n_h),
@@ -582,7 +598,8 @@ def hospital_indicators(cases: CaseTable, base, case_class) -> pd.DataFrame:
             cases.hospital, cases.group, cases.length_of_stay, n_h, n_g),
         "admissions_per_person": indicator_rules.admissions_per_person(
             cases.hospital, cases.patient, n_h),
-        "readmission_15d_rate": indicator_rules.share(cases.hospital, readmitted, n_h),
+        "readmission_15d_rate": indicator_rules.share(
+            cases.hospital, readmitted, n_h, None if planned is None else ~planned),
         "low_multiple_share": indicator_rules.share(cases.hospital,
                                                     case_class == class_rules.LOW, n_h),
         "high_multiple_share": indicator_rules.share(cases.hospital,

@@ -10,7 +10,8 @@ field codes in :data:`ALIASES` are read as well, and ``--columns MAP.yaml`` maps
   rehabilitation_or_tcm``; ``scheme`` (employee/resident, 职工/居民, or the platform's 险种类型
   codes 310/390); ``hospital_name``; ``hospital_grade`` (the sub-grade 甲/乙/丙, also read from a
   level written 三甲, 三级乙等 …); ``deducted_points`` (audit deductions, §2.7) and
-  ``paid_by_item`` (cases outside DRG payment, §7).
+  ``paid_by_item`` (cases outside DRG payment, §7); ``per_diem`` (per-diem stays, left out of
+  the 15-day readmission rate, §6).
 
 Files, encodings, headers and value forms are read by :mod:`sim.inputs.extract`: CSV, Parquet or
 Excel; UTF-8, GBK/GB18030 or UTF-16; amounts such as ``1,996.34``; dates such as ``2024/3/5`` or
@@ -65,10 +66,11 @@ REQUIRED = ("case_id", "patient_id", "hospital_id", "hospital_level", "drg", "co
             "fund_paid", "patient_paid", "los_days", "discharge_date")
 OPTIONAL = ("admission_date", "self_pay", "unreasonable_cost", "review", "review_approved",
             "died", "transferred_48h", "rehabilitation_or_tcm", "scheme", "hospital_name",
-            "hospital_grade", "deducted_points", "paid_by_item")
+            "hospital_grade", "deducted_points", "paid_by_item", "per_diem")
 KNOWN = REQUIRED + OPTIONAL
 MONEY = ("cost", "fund_paid", "patient_paid", "self_pay", "unreasonable_cost")
-FLAGS = ("review_approved", "died", "transferred_48h", "rehabilitation_or_tcm", "paid_by_item")
+FLAGS = ("review_approved", "died", "transferred_48h", "rehabilitation_or_tcm", "paid_by_item",
+         "per_diem")
 DATES = ("discharge_date", "admission_date")
 REVIEWS = ("none", "special", "whole_group")
 REVIEW_NONE, REVIEW_SPECIAL, REVIEW_WHOLE_GROUP = range(3)
@@ -125,6 +127,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "unreasonable_cost": ("不合理费用", "违规费用", "违规金额"),
     "deducted_points": ("扣减点数", "扣除点数"),
     "paid_by_item": ("按项目付费", "按项目结算"),
+    "per_diem": ("按床日付费", "床日付费", "按床日"),
     "review": ("单议类型",),
     "review_approved": ("单议通过", "审核通过"),
     "died": ("死亡", "是否死亡"),
@@ -173,6 +176,7 @@ class CaseTable:
     scheme: np.ndarray | None = None           # index into SCHEMES, where the table has one
     hospital_names: np.ndarray | None = None   # str per hospital, where the table has them
     hospital_grades: np.ndarray | None = None  # "A"/"B"/"C"/"" per hospital (甲/乙/丙)
+    per_diem: np.ndarray | None = None         # per-diem stays (§6: not readmissions)
     reading: dict = field(default_factory=dict)  # how the file was read (run record)
     rejected: pd.DataFrame | None = None       # rows set aside (skip_bad_rows), as read
     problems: pd.DataFrame | None = None       # their problems, one row each
@@ -512,6 +516,7 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
         year=int(year), source=file, warnings=warnings, deducted_points=deducted,
         paid_by_item=flags["paid_by_item"] if "paid_by_item" in present else None,
         scheme=scheme, hospital_names=names, hospital_grades=grades,
+        per_diem=flags["per_diem"] if "per_diem" in present else None,
     )
 
 

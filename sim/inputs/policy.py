@@ -57,6 +57,7 @@ SCHEMA: dict[str, Spec] = {
     "coefficients.level": Spec("levels", 0, 10, nullable=True),
     "coefficients.basic_groups_same_price": Spec("boolean"),
     "coefficients.basic_groups": Spec("codes", nullable=True),
+    "indicators.readmission_excluded_adrgs": Spec("codes", nullable=True),
     "coefficients.basic_group_coefficient": Spec("number", 0, 10),
     "coefficients.decimals": Spec("integer", 0, 12),
     "coefficients.level_adjustment": Spec("levels", 0, 3),

@@ -41,12 +41,21 @@ def admissions_per_person(hospital, patient, n_hospitals):
         return np.bincount(hospital, minlength=n_hospitals) / persons
 
 
-def readmitted_within(patient, admission_day, discharge_day, days=15):
+def readmitted_within(patient, admission_day, discharge_day, days=15, planned=None):
     """Whether each case is followed by an admission of the same patient within ``days`` days of
     its discharge (§6 15-day readmission; the index case carries the flag).
 
-    Cases are ordered by patient, then admission day, then discharge day (one sort of a combined
-    integer key)."""
+    ``planned`` cases (scheduled chemotherapy or radiotherapy, per-diem stays: §6 "excluding
+    scheduled chemo/radiotherapy and per-diem cases") are neither readmissions nor index
+    discharges: they are left out before the search, so an unplanned admission after a planned
+    one still counts against the discharge before them. Cases are ordered by patient, then
+    admission day, then discharge day (one sort of a combined integer key)."""
+    if planned is not None and np.any(planned):
+        keep = ~np.asarray(planned, dtype=bool)
+        flagged = np.zeros(len(patient), dtype=bool)
+        flagged[keep] = readmitted_within(patient[keep], admission_day[keep],
+                                          discharge_day[keep], days)
+        return flagged
     n = len(patient)
     if n == 0:
         return np.zeros(0, dtype=bool)
@@ -65,11 +74,14 @@ def readmitted_within(patient, admission_day, discharge_day, days=15):
     return flagged
 
 
-def share(hospital, mask, n_hospitals):
-    """Share of a hospital's cases where ``mask`` holds (low/high-multiple shares, readmissions)."""
+def share(hospital, mask, n_hospitals, among=None):
+    """Share of a hospital's cases where ``mask`` holds (low/high-multiple shares, readmissions);
+    ``among`` restricts the cases counted (e.g. the unplanned ones for readmissions, §6)."""
+    counted = np.ones(len(hospital), dtype=bool) if among is None else np.asarray(among, bool)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.bincount(hospital, weights=mask.astype(float), minlength=n_hospitals)
-                / np.bincount(hospital, minlength=n_hospitals))
+        return (np.bincount(hospital, weights=(mask & counted).astype(float),
+                            minlength=n_hospitals)
+                / np.bincount(hospital, weights=counted.astype(float), minlength=n_hospitals))
 
 
 def self_pay_ratio(hospital, self_pay, cost, n_hospitals):
