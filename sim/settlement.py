@@ -4,9 +4,9 @@
 reference costs and group stability (§1.6, §2.2), coefficients (§2.4), case classes (§2.3),
 points (§2.5), then the money of the method — monthly budget, point value and prepayment,
 January advance, annual point value, year-end payment and caps (§2.6, §2.7) for the point
-family; fixed point values for the rate method (§3); the pool (§4); all-inclusive prices (§5);
-DIP scores (§8); claims as billed for fee-for-service. Hospital money is kept in whole cents,
-rounded so that no cent is created or lost.
+family; fixed point values for the rate method, every case at its standard (§3); the pool
+(§4); all-inclusive prices (§5); DIP scores (§8); claims as billed for fee-for-service.
+Hospital money is kept in whole cents, rounded so that no cent is created or lost.
 
 What an unset policy means (so that results can be reproduced by hand): reference mean costs
 and level coefficients come from the catalogue where it carries them, else from the settled
@@ -140,8 +140,11 @@ def case_chain(cases: CaseTable, reference: GroupReference, policy: Policy, on: 
 
     ``excluded`` cases (paid by item: §5 exclusions, §7 rollout) get the class ``excluded`` and
     no points. Under the all-inclusive price every other case is ``normal`` (§5 has no outlier
-    classes: the exclusions take their place). ``mean_cost_all`` (the mean cost of all DRG cases,
-    for whole-group points) defaults to that of ``cases``.
+    classes: the exclusions take their place). Under the rate method there are no outlier classes
+    and no extra points either (§3, :func:`sim.rules.classes.rate_case_class`); a whole-group
+    review is ``whole_group`` only with ``rate.whole_group_at_reviewed_cost``, and its points are
+    set once the rate is known (:func:`sim.rules.rate.reviewed_cost_points`). ``mean_cost_all``
+    (the mean cost of all DRG cases, for whole-group points) defaults to that of ``cases``.
     """
     group, level = cases.group, cases.level
     base = reference.base_points[group]
@@ -153,6 +156,10 @@ def case_chain(cases: CaseTable, reference: GroupReference, policy: Policy, on: 
     level_mean = reference.level_mean_cost[group, level]
     if all_inclusive:
         case_class = np.full(len(cases), class_rules.NORMAL, dtype=np.int8)
+    elif policy.method == "rate":  # §3: weight × rate (× coefficient), no outlier classes
+        case_class = class_rules.rate_case_class(
+            reference.stable[group],
+            whole_group & bool(policy.value("rate.whole_group_at_reviewed_cost", on)))
     else:
         case_class = class_rules.case_class(
             cases.cost, level_mean, threshold, policy.value("outliers.low_multiple", on),
@@ -320,10 +327,12 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     level = cases.level
     mean_cost_all = chain.mean_cost_all
     if method == "rate":
+        # cases paid a standard; whole-group reviews paid at reviewed cost stay out (§1.5, §3)
+        standard = drg_case & (case_class != class_rules.WHOLE_GROUP)
         rate_by_level, rate_source = rate_per_level(
             policy, on, levels, lambda: neutral_rate if neutral_rate is not None else
-            budget_neutral_rates(level[drg_case], cases.cost[drg_case], base[drg_case],
-                                 coefficient[drg_case], len(levels)))
+            budget_neutral_rates(level[standard], cases.cost[standard], base[standard],
+                                 coefficient[standard], len(levels)))
     if rate_source is not None:
         if neutral_rate is None and "budget-neutral" in rate_source:
             rate_source += " from the settled cases"
@@ -336,6 +345,9 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
             warnings.append(f"no case mix at level(s) {', '.join(missing)} to compute a "
                             "budget-neutral rate from; their cases are paid at rate 0 (§1.5)")
         rate_by_level = np.nan_to_num(rate_by_level)
+    if method == "rate":  # rate.whole_group_at_reviewed_cost: points worth the reviewed cost
+        points = np.where(case_class == class_rules.WHOLE_GROUP, rate_rules.reviewed_cost_points(
+            cases.cost, cases.unreasonable_cost, rate_by_level[level]), points)
 
     # patients' cash: as billed, except the all-inclusive price's patient share (§5)
     patient_cash = cases.patient_paid.copy()

@@ -84,6 +84,7 @@ SCHEMA: dict[str, Spec] = {
     "rate.base_rate": Spec("number_or_levels", 0, 1e8, nullable=True, methods=RATE_FAMILY),
     "rate.adjustment": Spec("number", 0.01, 10, methods=RATE_FAMILY),  # 0 would pay nothing
     "rate.use_coefficients": Spec("boolean", methods=RATE_FAMILY),
+    "rate.whole_group_at_reviewed_cost": Spec("boolean", methods=RATE_FAMILY),
     # incentive pool (§4)
     "pool.share": Spec("number", 0, 0.5, methods=("pool",)),
     "pool.incentive_coefficients": Spec("hospitals", 0, 2, nullable=True, methods=("pool",)),

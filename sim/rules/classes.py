@@ -34,3 +34,21 @@ def case_class(cost, level_mean_cost, threshold_multiple, low_multiple,
     stable_class = np.where(is_high, HIGH, np.where(is_low, LOW, NORMAL))
     return np.where(whole_group, WHOLE_GROUP,
                     np.where(stable_group, stable_class, UNSTABLE)).astype(np.int8)
+
+
+def rate_case_class(stable_group, whole_group_at_cost):
+    """Class of each case under the rate method (§3): no cost-outlier classes.
+
+    §3: "Payment standard of a case = weight × rate(level) (× coefficient if used)". The rate
+    method's text pays every case its group's standard whatever the case cost — Yuxi's plan
+    (玉医改办〔2017〕11号, ../seeds/000): "医院按实际发生费用和报销政策与病人结算。
+    医保局按DRG付费标准扣减患者个人负担金额后与医疗机构进行费用结算，超支不补，结余留用。"
+    High and low multiples, special and whole-group reviews are rules of the point method
+    (§2.3, §2.5; the prefecture's 第十三、十四条, ../seeds/002), where they share out a fixed
+    budget; §3 names none of them. So a
+    stable group's case is ``normal`` (paid weight × rate × coefficient), an unstable group's
+    ``unstable`` (the same with coefficient 1, §2.4), and ``whole_group`` only where the policy
+    chose to pay reviewed cases at reviewed cost (``rate.whole_group_at_reviewed_cost``).
+    """
+    return np.where(whole_group_at_cost, WHOLE_GROUP,
+                    np.where(stable_group, NORMAL, UNSTABLE)).astype(np.int8)
