@@ -203,7 +203,8 @@ def coefficient_table(catalogue: Catalogue, policy: Policy, on: dt.date, levels:
 
     ``coefficients.level`` if the policy sets it; else the catalogue's ``coefficient_<level>``
     where present, else mean cost at the level ÷ mean cost of the group, rounded and clamped so
-    that no lower level exceeds a higher one (§1.6); then the policy's level adjustment; basic
+    that no lower level exceeds a higher one (§1.6); then the policy's level adjustment, rounded
+    again to ``coefficients.decimals`` where it changes a level (issue 9); basic
     groups the same coefficient everywhere, unstable groups 1 (§2.4); all 1 when the rate method
     does not use coefficients (§3). Also returns which stable groups were clamped.
     """
@@ -223,8 +224,8 @@ def coefficient_table(catalogue: Catalogue, policy: Policy, on: dt.date, levels:
         table, changed = coefficient_rules.enforce_level_order(table)
         clamped = changed & stable
     adjustment = policy.value("coefficients.level_adjustment", on)
-    table, _ = coefficient_rules.enforce_level_order(
-        table * np.array([adjustment[name] for name in levels])[None, :])
+    table, _ = coefficient_rules.enforce_level_order(coefficient_rules.adjust_levels(
+        table, [adjustment[name] for name in levels], policy.value("coefficients.decimals", on)))
     table = coefficient_rules.group_level_coefficients(
         table, catalogue.table["basic_group"].to_numpy(),
         policy.value("coefficients.basic_groups_same_price", on),

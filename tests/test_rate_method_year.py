@@ -151,3 +151,16 @@ def test_whole_group_review_at_reviewed_cost_when_the_policy_says_so(tmp_path, h
     assert table.loc["H2", "monthly_prepaid"] == pytest.approx(51390, abs=0.005)
     assert table.loc["H2", "year_end_payment"] == pytest.approx(-756.67, abs=0.005)
 
+
+def test_level_adjustment_is_rounded_like_the_coefficient(tmp_path):
+    """Issue 9, defect 8: the hand-made year (point method) with the secondary level × 0.9999999975.
+    FM13 secondary 0.9 × 0.9999999975 = 0.89999999775, 8 decimals -> 0.9 (C3: 200 × 0.9 = 180
+    points, as without the adjustment); before the fix C3 was paid 179.99999955 points."""
+    _write(tmp_path, {"adjust.yaml": "title: adjust\nchanges:\n  coefficients.level_adjustment:\n"
+                      "    2020-01-01: {primary: 1.0, secondary: 0.9999999975, tertiary: 1.0}\n"})
+    out = _settle(HANDMADE / "cases.csv", HANDMADE / "catalogue.csv", [tmp_path / "adjust.yaml"],
+                  tmp_path / "out", policy=str(HANDMADE / "policy.yaml"))
+    points = pd.read_csv(out / "case_points.csv").set_index("case_id")
+    assert points.loc["C3", "coefficient"] == 0.9
+    assert points.loc["C3", "points"] == 180
+    assert points.loc["C6", "coefficient"] == 1.0  # FM15 secondary 1.0 × 0.9999999975 -> 1.0

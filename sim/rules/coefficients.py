@@ -41,3 +41,16 @@ def group_level_coefficients(stable_table, basic_group, basic_same_price, basic_
     basic = np.asarray(basic_group, dtype=bool) & basic_same_price
     table = np.where(basic[:, None], basic_coefficient, stable_table)
     return np.where(np.asarray(stable_group, dtype=bool)[:, None], table, 1.0)
+
+
+def adjust_levels(coefficients, adjustment, decimals):
+    """The bureau's level adjustment (§2.4, §7: it "manages hospital coefficients"): each
+    level's coefficients × that level's multiplier, rounded to ``decimals`` (8 in §1.6).
+
+    An adjusted coefficient is a coefficient as published, so the rounding of §1.6 comes after
+    the multiplication: 0.6 × 0.9999999975 is 0.6, not 0.5999999985. A level whose multiplier is
+    1 keeps its coefficients exactly as computed or given. Levels are columns.
+    """
+    table = np.asarray(coefficients, dtype=float)
+    factor = np.asarray(adjustment, dtype=float)[None, :]
+    return np.where(factor == 1.0, table, np.round(table * factor, decimals))
