@@ -462,6 +462,15 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
     prepay = policy.value("settlement.prepay_ratio", on)
     assessment = (policy.value("settlement.assessment_coefficient", on)
                   if assessment_override is None else np.asarray(assessment_override, float))
+    incentive = None
+    if method == "pool":
+        # §4 (Shanwei): most of each month's allocation is prepaid and "the rest goes into the
+        # incentive pool" (将剩余的基金额度纳入激励机制基金池): the pool takes the place of the
+        # quality deposit, so the allocation is not cut by settlement.prepay_ratio as well.
+        prepay = 1.0
+        incentive = pool_incentive(policy, on, cases, assessment, warnings)
+        if np.ndim(assessment) > 0 and policy.value("pool.incentive_coefficients", on) is None:
+            assessment = 1.0  # the bureau's per-hospital score shares out the pool instead
     pre_points = point_rules.pre_review_points(
         case_class, points, extra, policy.value("settlement.whole_group_monthly_share", on))
     pre_points_hm = _per_hospital_month(cases, np.where(drg, pre_points, 0.0))
@@ -559,12 +568,6 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
     table["deducted_points_value"] = kept_cents / 100  # kept by the fund (§2.7)
     summary["deducted_points_value"] = int(kept_cents.sum()) / 100
     if method == "pool":
-        coefficients = policy.value("pool.incentive_coefficients", on) or {}
-        unknown = sorted(set(coefficients) - set(cases.hospital_ids))
-        if unknown:
-            warnings.append(f"pool.incentive_coefficients names hospital(s) without cases: "
-                            f"{', '.join(map(str, unknown[:5]))}")
-        incentive = np.array([coefficients.get(h, 1.0) for h in cases.hospital_ids])
         payout = allocate_cents(pool_rules.pool_payouts(contribution_cents / 100, incentive),
                                 int(contribution_cents.sum()))
         table["pool_contribution"] = contribution_cents / 100
@@ -573,6 +576,23 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         summary["pool_total"] = int(contribution_cents.sum()) / 100
     summary.update(_totals(table))
     return table, summary
+
+
+def pool_incentive(policy: Policy, on: dt.date, cases: CaseTable, assessment,
+                   warnings: list[str]) -> np.ndarray:
+    """Each hospital's incentive coefficient for the pool (§4): ``pool.incentive_coefficients``
+    where the policy gives them; else the bureau's per-hospital quality assessment of a model
+    run (鼓励系数 from the bureau's quality scoring); else 1 (the pool is returned as paid in)."""
+    coefficients = policy.value("pool.incentive_coefficients", on)
+    if coefficients is None:
+        if np.ndim(assessment) > 0:
+            return np.asarray(assessment, dtype=float)
+        return np.ones(cases.n_hospitals)
+    unknown = sorted(set(coefficients) - set(cases.hospital_ids))
+    if unknown:
+        warnings.append(f"pool.incentive_coefficients names hospital(s) without cases: "
+                        f"{', '.join(map(str, unknown[:5]))}")
+    return np.array([coefficients.get(h, 1.0) for h in cases.hospital_ids])
 
 
 def _totals(table: pd.DataFrame) -> dict:
