@@ -365,9 +365,19 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         "coefficient": coefficient,
         "points": points,
     })
+    # other payers (大病保险, 医疗救助 …) count with patients' cash in the point value and the
+    # year end (§2.7; Guigang: 年度点值=(年度住院医疗总费用-年度住院统筹基金费用
+    # +drg基金总额)÷年度总点数; 年终清算 … -出院结算时参保人员应支付费用-已预付费用
+    # -其他资金应支付费用); under the all-inclusive price fund and patient share the price (§5),
+    # so only the cases paid by item keep them
+    other = np.zeros(n) if cases.other_paid is None else np.asarray(cases.other_paid, float)
+    if method == "all_inclusive":
+        other = np.where(excluded, other, 0.0)
     money = _hospital_money(cases, policy, on, budget, case_class, points, extra, excluded,
-                            patient_cash, warnings, assessment, rate_by_level)
+                            patient_cash + other, warnings, assessment, rate_by_level)
     hospitals, summary = money
+    if cases.other_paid is not None:
+        _split_other_payers(hospitals, summary, cases, patient_cash)
     hospitals.insert(3, "cmi", indicator_rules.case_mix_index(cases.hospital, base, n_h))
     _describe_hospitals(hospitals, cases)
     if cases.scheme is not None:
@@ -395,6 +405,18 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         "warnings": warnings,
     })
     return Settlement(case_points, hospitals, indicators, summary, warnings)
+
+
+def _split_other_payers(hospitals: pd.DataFrame, summary: dict, cases: CaseTable,
+                        patient_cash: np.ndarray) -> None:
+    """Patients' cash and other payers shown apart; together (to the cent) what §2.7 counted."""
+    together = to_cents(hospitals["patient_paid"].to_numpy())
+    patients = _cents_per_hospital(cases, patient_cash)
+    hospitals["patient_paid"] = patients / 100
+    hospitals.insert(hospitals.columns.get_loc("patient_paid") + 1, "other_paid",
+                     (together - patients) / 100)
+    summary["totals"]["patient_paid"] = round(float(patients.sum()) / 100, 2)
+    summary["totals"]["other_paid"] = round(float((together - patients).sum()) / 100, 2)
 
 
 def _describe_hospitals(hospitals: pd.DataFrame, cases: CaseTable) -> None:

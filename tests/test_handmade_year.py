@@ -172,3 +172,31 @@ def test_deducted_points_stay_with_the_fund(tmp_path):
                                                                                     column)
     assert (table["fund_payable_before_caps"].sum() + table["deducted_points_value"].sum()
             == pytest.approx(165400, abs=0.005))
+
+
+def test_other_payers_count_with_patients_cash(tmp_path, settled):
+    """Issue 9, feature f: C2 (H2, cost 9,000, fund 6,300) has 2,700 of patients' cash; here
+    1,000 of it is paid by serious-illness insurance (other_paid) and 1,700 by the patient.
+    Guigang 年度点值 = (总费用 − 统筹基金费用 + DRG基金总额) ÷ 总点数 and the year end deducts
+    患者支付现金 and 其他资金应支付费用 alike, so every fund figure is as in the year above
+    (H2 fund payable 96,800, monthly 52,289.10 with January's (80 × 196.4125 − 1,700 − 1,000) ×
+    0.9 = 11,711.70); only the split changes: H2 patients 55,200 − 1,000 = 54,200, other 1,000."""
+    frame = pd.read_csv(DATA / "cases.csv", dtype=str, keep_default_na=False)
+    frame["other_paid"] = "0"
+    frame.loc[frame.case_id == "C2", ["patient_paid", "other_paid"]] = ["1700", "1000"]
+    cases = tmp_path / "cases.csv"
+    frame.to_csv(cases, index=False)
+    out = tmp_path / "run"
+    assert main(["settle", str(cases), "--catalogue", str(DATA / "catalogue.csv"), "--policy",
+                 str(DATA / "policy.yaml"), "--budget", "165400", "--out", str(out),
+                 "--quiet"]) == 0
+    table = pd.read_csv(out / "hospital_settlement.csv").set_index("hospital_id")
+    before = pd.read_csv(settled / "hospital_settlement.csv").set_index("hospital_id")
+    for column in ("fund_payable_before_caps", "fund_payable", "monthly_prepaid",
+                   "year_end_payment", "points"):
+        assert table[column].tolist() == pytest.approx(before[column].tolist(), abs=0.005)
+    assert table.loc["H2", "patient_paid"] == pytest.approx(54200)
+    assert table.loc["H2", "other_paid"] == pytest.approx(1000)
+    assert table.loc["H1", "other_paid"] == 0
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["totals"]["other_paid"] == 1000

@@ -11,7 +11,9 @@ field codes in :data:`ALIASES` are read as well, and ``--columns MAP.yaml`` maps
   codes 310/390); ``hospital_name``; ``hospital_grade`` (the sub-grade 甲/乙/丙, also read from a
   level written 三甲, 三级乙等 …); ``deducted_points`` (audit deductions, §2.7) and
   ``paid_by_item`` (cases outside DRG payment, §7); ``per_diem`` (per-diem stays, left out of
-  the 15-day readmission rate, §6).
+  the 15-day readmission rate, §6); ``other_paid`` (other payers — serious-illness insurance,
+  medical assistance …; then fund_paid + patient_paid + other_paid = cost, and §2.7 counts them
+  with patients' cash).
 
 Files, encodings, headers and value forms are read by :mod:`sim.inputs.extract`: CSV, Parquet or
 Excel; UTF-8, GBK/GB18030 or UTF-16; amounts such as ``1,996.34``; dates such as ``2024/3/5`` or
@@ -66,9 +68,9 @@ REQUIRED = ("case_id", "patient_id", "hospital_id", "hospital_level", "drg", "co
             "fund_paid", "patient_paid", "los_days", "discharge_date")
 OPTIONAL = ("admission_date", "self_pay", "unreasonable_cost", "review", "review_approved",
             "died", "transferred_48h", "rehabilitation_or_tcm", "scheme", "hospital_name",
-            "hospital_grade", "deducted_points", "paid_by_item", "per_diem")
+            "hospital_grade", "deducted_points", "paid_by_item", "per_diem", "other_paid")
 KNOWN = REQUIRED + OPTIONAL
-MONEY = ("cost", "fund_paid", "patient_paid", "self_pay", "unreasonable_cost")
+MONEY = ("cost", "fund_paid", "patient_paid", "self_pay", "unreasonable_cost", "other_paid")
 FLAGS = ("review_approved", "died", "transferred_48h", "rehabilitation_or_tcm", "paid_by_item",
          "per_diem")
 DATES = ("discharge_date", "admission_date")
@@ -128,6 +130,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "deducted_points": ("扣减点数", "扣除点数"),
     "paid_by_item": ("按项目付费", "按项目结算"),
     "per_diem": ("按床日付费", "床日付费", "按床日"),
+    # other payers (Guigang 第二十条: 职工大病保险、居民大病保险、医疗救助、公务员医疗补助…)
+    "other_paid": ("其他资金支付", "其他基金支付", "其他支付", "大病保险支付", "医疗救助支付",
+                   "公务员医疗补助", "大病保险", "医疗救助"),
     "review": ("单议类型",),
     "review_approved": ("单议通过", "审核通过"),
     "died": ("死亡", "是否死亡"),
@@ -139,7 +144,7 @@ DAY_UNITS = ("天", "日", "days", "day")
 # numbers each hospital gives its own patients (the same number may be another person elsewhere)
 HOSPITAL_PATIENT_NUMBERS = ("病案号", "住院号", "患者ID", "患者编号", "病人ID")
 PATIENT_SCOPE_HOSPITAL, PATIENT_SCOPE_REGION = "hospital", "region"
-OPTIONAL_ZERO = ("self_pay", "unreasonable_cost", "deducted_points")  # empty cell = 0
+OPTIONAL_ZERO = ("self_pay", "unreasonable_cost", "deducted_points", "other_paid")  # empty = 0
 
 
 @dataclass
@@ -177,6 +182,7 @@ class CaseTable:
     hospital_names: np.ndarray | None = None   # str per hospital, where the table has them
     hospital_grades: np.ndarray | None = None  # "A"/"B"/"C"/"" per hospital (甲/乙/丙)
     per_diem: np.ndarray | None = None         # per-diem stays (§6: not readmissions)
+    other_paid: np.ndarray | None = None       # other payers: 大病保险, 医疗救助 … (§2.7)
     reading: dict = field(default_factory=dict)  # how the file was read (run record)
     rejected: pd.DataFrame | None = None       # rows set aside (skip_bad_rows), as read
     problems: pd.DataFrame | None = None       # their problems, one row each
@@ -363,12 +369,23 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
     if total > MAX_TOTAL_YUAN:
         raise InputError(file, "column cost", f"costs total ¥{total:,.0f}",
                          f"at most ¥{MAX_TOTAL_YUAN:,.0f} in one case table")
-    ok = problems.ok("cost", "fund_paid", "patient_paid")
-    gap = np.abs(money["fund_paid"] + money["patient_paid"] - money["cost"])
-    problems.add(ok & (gap > CENT + 1e-6), "cost", "fund_paid + patient_paid ≠ cost",
-                 "fund_paid + patient_paid = cost within one cent",
-                 lambda rows: [f"{money['fund_paid'][r]:.2f} + {money['patient_paid'][r]:.2f} "
-                               f"≠ {money['cost'][r]:.2f}" for r in rows])
+    ok = problems.ok("cost", "fund_paid", "patient_paid", "other_paid")
+    gap = np.abs(money["fund_paid"] + money["patient_paid"] + money["other_paid"]
+                 - money["cost"])
+    if "other_paid" in present:
+        problems.add(ok & (gap > CENT + 1e-6), "cost",
+                     "fund_paid + patient_paid + other_paid ≠ cost",
+                     "fund_paid + patient_paid + other_paid = cost within one cent",
+                     lambda rows: [f"{money['fund_paid'][r]:.2f} + {money['patient_paid'][r]:.2f}"
+                                   f" + {money['other_paid'][r]:.2f} ≠ {money['cost'][r]:.2f}"
+                                   for r in rows])
+    else:
+        problems.add(ok & (gap > CENT + 1e-6), "cost", "fund_paid + patient_paid ≠ cost",
+                     "fund_paid + patient_paid = cost within one cent (other payers such as "
+                     "大病保险 or 医疗救助 in an other_paid column)",
+                     lambda rows: [f"{money['fund_paid'][r]:.2f} + "
+                                   f"{money['patient_paid'][r]:.2f} ≠ {money['cost'][r]:.2f}"
+                                   for r in rows])
     ok = problems.ok("self_pay", "patient_paid")
     problems.add(ok & (money["self_pay"] > money["patient_paid"] + CENT), "self_pay",
                  "self_pay exceeds patient_paid", "self_pay ≤ patient_paid",
@@ -517,6 +534,7 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
         paid_by_item=flags["paid_by_item"] if "paid_by_item" in present else None,
         scheme=scheme, hospital_names=names, hospital_grades=grades,
         per_diem=flags["per_diem"] if "per_diem" in present else None,
+        other_paid=money["other_paid"] if "other_paid" in present else None,
     )
 
 
