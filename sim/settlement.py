@@ -478,7 +478,9 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         table["year_end_payment"] = 0.0
         table["deducted_points_value"] = 0.0
         summary.update(_totals(table), annual_point_value=None, total_points=total_points,
-                       budget=None, monthly_point_values=None, deducted_points_value=0.0)
+                       budget=None, monthly_point_values=None, deducted_points_value=0.0,
+                       fund_paid_by_item=int(ffs_fund_cents.sum()) / 100,
+                       drg_share_of_fund=0.0)  # §7: fee-for-service pays every case by item
         return table, summary
 
     prepay = policy.value("settlement.prepay_ratio", on)
@@ -597,6 +599,11 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         table["fund_received"] = (payable - contribution_cents + payout) / 100
         summary["pool_total"] = int(contribution_cents.sum()) / 100
     summary.update(_totals(table))
+    # §7: the share of inpatient fund spending paid by DRG (the rest: cases paid by item)
+    total_fund = int(payable.sum())
+    summary["fund_paid_by_item"] = int(item_fund_cents.sum()) / 100
+    summary["drg_share_of_fund"] = ((total_fund - int(item_fund_cents.sum())) / total_fund
+                                    if total_fund > 0 else None)
     return table, summary
 
 

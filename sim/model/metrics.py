@@ -95,6 +95,8 @@ class YearRecorder:
             "drg_fund_payable": float(hospitals["fund_payable"].sum()),
             "ffs_fund_paid": float(hospitals["ffs_fund_paid"].sum()),
             "audit_deducted_points": float(cases["deducted_points"].sum()),
+            # §7: share of inpatient fund spending paid by DRG (rollout: the rest by item)
+            "drg_share_of_fund": float(result.summary.get("drg_share_of_fund") or 0.0),
         })
         self.yearly.append(row)
         self._pressure_by_level_mdc(state.year, level, cases["true_group"], pressure)
