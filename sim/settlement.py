@@ -267,13 +267,91 @@ def rate_per_level(policy: Policy, on: dt.date, levels: tuple[str, ...],
     return rate * adjustment, source
 
 
+# --------------------------------------------------------------------------- dated values
+# Values that change inside the settled year (issue 9). Applied month by month: the prepay ratio
+# of each month's payment, the monthly budget shares, the whole-group share of each month's
+# points (by the case's month) and the annual budget (the budget in force in each month, times
+# that month's share: the year's budget is the sum of its monthly budgets). Everything else
+# settle reads is read once for the year, on 1 January, and a change inside the year is named
+# in a warning (:func:`mid_year_warnings`).
+PER_MONTH = ("settlement.prepay_ratio", "settlement.monthly_shares",
+             "settlement.whole_group_monthly_share", "budget.annual")
+# not read by settle: a model run applies them itself (audits by quarter, budget growth by month)
+NOT_SETTLED_HERE = ("audit.sample_rate", "audit.detection_probability", "audit.penalty_multiple",
+                    "budget.annual_growth")
+_WHY = {
+    "settlement.advance_months": "the advance is paid in January (§2.6)",
+    "settlement.surplus_cap": "a year-end cap on the year's totals (§2.7) has no per-month "
+                              "reading",
+    "settlement.self_pay_cap": "a year-end cap on the year's totals (§2.7) has no per-month "
+                               "reading",
+    "settlement.assessment_coefficient": "the assessment is applied once at year end (§2.7)",
+    "settlement.assessment_readmission_weight": "the assessment is made once at year end (§2.7)",
+    "settlement.assessment_floor": "the assessment is made once at year end (§2.7)",
+    "pool.share": "the pool is one share of the year's allocations (§4)",
+    "pool.incentive_coefficients": "the pool is shared out once at year end (§4)",
+}
+
+
+def mid_year_warnings(policy: Policy, year: int, budget_given: bool = False) -> list[str]:
+    """One line per parameter whose value changes inside ``year`` and is not applied as it
+    changes: read on 1 January for the whole year; and per-month values dated after the 1st of
+    a month, which take effect the month after (a month is settled with one value)."""
+    lines = []
+    for path in sorted(policy.parameters):
+        if path in NOT_SETTLED_HERE or (path == "budget.annual" and budget_given):
+            continue
+        dates = policy.changes_in_year(path, year)
+        if not dates:
+            continue
+        if path in PER_MONTH:
+            for date in (d for d in dates if d.day != 1):
+                start = dt.date(year + date.month // 12, date.month % 12 + 1, 1)
+                lines.append(f"{path} changes on {date.isoformat()}, inside a month: each month "
+                             f"is settled with one value, so it applies from {start.isoformat()}")
+            continue
+        first = str(policy.value(path, dt.date(year, 1, 1)))
+        first = first if len(first) <= 40 else first[:37] + "..."
+        why = _WHY.get(path, "a mid-year change of this rule is not supported")
+        lines.append(f"{path} changes on {', '.join(d.isoformat() for d in dates)}, inside the "
+                     f"settled year {year}: {why}; the value in force on 1 January ({first}) is "
+                     "used for the whole year")
+    return lines
+
+
+def monthly_shares_in_year(policy: Policy, year: int, spending: np.ndarray,
+                           warnings: list[str]) -> np.ndarray:
+    """§2.6 monthly budget shares of ``year``; null is each month's share of the settled DRG
+    cases' fund spending. A list that changes in force from month c keeps the shares of the
+    months before c (their budgets have been paid) and spreads what remains of the year,
+    1 − their sum, over months c..12 in the proportions the new list gives them."""
+    spent = money_rules.monthly_shares_from_spending(spending)
+    lists = [spent if v is None else np.asarray(v, dtype=float)
+             for v in policy.values_in_year("settlement.monthly_shares", year)]
+    shares = lists[0].copy()
+    for month in range(1, MONTHS):
+        if np.array_equal(lists[month], lists[month - 1]):
+            continue
+        remaining = max(1.0 - float(shares[:month].sum()), 0.0)
+        rest = lists[month][month:]
+        if rest.sum() > 0:
+            shares[month:] = rest / rest.sum() * remaining
+        else:
+            shares[month:] = remaining / (MONTHS - month)
+            warnings.append(f"settlement.monthly_shares in force from {year}-{month + 1:02d}-01 "
+                            "gives the rest of the year no share; what remains is spread evenly")
+    return shares
+
+
 def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
-           budget: float | None = None, assessment: np.ndarray | None = None,
+           budget=None, assessment: np.ndarray | None = None,
            neutral_rate: np.ndarray | None = None) -> Settlement:
     """Settle ``cases`` (one year) under ``policy``.
 
-    ``budget`` overrides ``budget.annual``; ``assessment`` (one coefficient per hospital, from the
-    bureau's evaluation in a model run) overrides ``settlement.assessment_coefficient``. Audit
+    ``budget`` overrides ``budget.annual``: a number, or 12 (the annual budget in force in each
+    month, as a model run passes when it changes inside the year); ``assessment`` (one
+    coefficient per hospital, from the bureau's evaluation in a model run) overrides
+    ``settlement.assessment_coefficient``. Audit
     deductions in ``cases.deducted_points`` are taken from the hospitals' annual points, not
     from the annual total points (§2.5, §2.7): their value stays with the fund.
     ``neutral_rate`` (one per level; a model run passes last year's) replaces the budget-neutral
@@ -283,6 +361,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     method = policy.method
     n, n_h, levels = len(cases), cases.n_hospitals, cases.levels
     warnings = list(policy.warnings) + list(cases.warnings)
+    if method != "ffs":
+        warnings += mid_year_warnings(policy, cases.year, budget is not None)
     rate_by_level, rate_source = None, None
     catalogue = with_basic_groups(catalogue, policy.value("coefficients.basic_groups", on),
                                   warnings)
@@ -483,7 +563,9 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
                        drg_share_of_fund=0.0)  # §7: fee-for-service pays every case by item
         return table, summary
 
-    prepay = policy.value("settlement.prepay_ratio", on)
+    year = cases.year
+    # §2.6: each month's payment (and the extras paid with it) at that month's prepay ratio
+    prepay = np.asarray(policy.values_in_year("settlement.prepay_ratio", year), dtype=float)
     assessment = (policy.value("settlement.assessment_coefficient", on)
                   if assessment_override is None else np.asarray(assessment_override, float))
     incentive = None
@@ -495,26 +577,35 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         incentive = pool_incentive(policy, on, cases, assessment, warnings)
         if np.ndim(assessment) > 0 and policy.value("pool.incentive_coefficients", on) is None:
             assessment = 1.0  # the bureau's per-hospital score shares out the pool instead
-    pre_points = point_rules.pre_review_points(
-        case_class, points, extra, policy.value("settlement.whole_group_monthly_share", on))
+    whole_share = np.asarray(policy.values_in_year("settlement.whole_group_monthly_share", year),
+                             dtype=float)[cases.month]  # by the case's month
+    pre_points = point_rules.pre_review_points(case_class, points, extra, whole_share)
     pre_points_hm = _per_hospital_month(cases, np.where(drg, pre_points, 0.0))
     cash_hm = _per_hospital_month(cases, np.where(drg, patient_cash, 0.0))
     extra_hm = _per_hospital_month(cases, extra)  # by the month the cases belong to
 
     if method in POINT_FAMILY:
         fund_drg = float(np.sum(cases.fund_paid[drg]))
-        budget = budget_override if budget_override is not None else policy.value(
-            "budget.annual", on)
-        budget_source = ("--budget" if budget_override is not None
-                         else "budget.annual" if budget is not None
-                         else "fund payments of the settled DRG cases (budget-neutral)")
-        budget = fund_drg if budget is None else float(budget)
+        # the annual budget in force in each month (§2.1; Guigang 第七条: adjusted in the year)
+        if budget_override is not None:
+            by_month = np.broadcast_to(np.asarray(budget_override, dtype=float), (MONTHS,))
+            budget_source = "--budget"
+        else:
+            given = policy.values_in_year("budget.annual", year)
+            by_month = np.array([fund_drg if v is None else float(v) for v in given])
+            budget_source = ("budget.annual" if all(v is not None for v in given)
+                             else "fund payments of the settled DRG cases (budget-neutral)"
+                             if all(v is None for v in given) else
+                             "budget.annual, budget-neutral in months without one")
+        shares = monthly_shares_in_year(
+            policy, year, np.bincount(cases.month[drg], weights=cases.fund_paid[drg],
+                                      minlength=MONTHS), warnings)
+        # §2.6 monthly budget = annual budget (in force that month) × the month's share; a
+        # budget changed inside the year makes the year's budget the sum of its months' budgets
+        budgets = money_rules.monthly_budgets(by_month, shares)
+        budget = (float(by_month[0]) if np.all(by_month == by_month[0])
+                  else float(np.sum(budgets)))
         budget_cents = int(to_cents(budget))
-        shares = policy.value("settlement.monthly_shares", on)
-        if shares is None:
-            shares = money_rules.monthly_shares_from_spending(
-                np.bincount(cases.month[drg], weights=cases.fund_paid[drg], minlength=MONTHS))
-        budgets = money_rules.monthly_budgets(budget, shares)
         month_value = money_rules.monthly_point_value(budgets, pre_points_hm.sum(axis=0))
         annual_value = money_rules.annual_point_value(
             float(np.sum(cases.cost[drg])), fund_drg, budget, total_points)

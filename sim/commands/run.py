@@ -45,6 +45,7 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
         model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,
                             scale=scale)
         run_calendar(model, progress=progress)
+        warnings += model.warnings  # dated values changed inside a year and not applied
         tables = model.tables()
         seconds = time.perf_counter() - started
         record = run_record(

@@ -293,6 +293,24 @@ class Policy:
                              f"a value dated on or before it (the first is {first.isoformat()})")
         return copy.deepcopy(parameter.values[max(dates)])
 
+    def values_in_year(self, path: str, year: int) -> list[Any]:
+        """The value of ``path`` in force in each month of ``year`` (12 values, January first):
+        the value in force on the first day of the month, so a change dated after the 1st
+        takes effect the month after (:meth:`changes_in_year` names such dates)."""
+        return [self.value(path, dt.date(year, month, 1)) for month in range(1, 13)]
+
+    def changes_in_year(self, path: str, year: int) -> list[dt.date]:
+        """Dates after 1 January of ``year`` and inside it on which ``path`` takes a new value."""
+        parameter = self.parameters[path]
+        changes = []
+        for date in sorted(parameter.values):
+            if date.year != year or date == dt.date(year, 1, 1):
+                continue
+            earlier = [d for d in parameter.values if d < date]
+            if not earlier or parameter.values[max(earlier)] != parameter.values[date]:
+                changes.append(date)
+        return changes
+
     def has(self, path: str) -> bool:
         return path in self.parameters
 

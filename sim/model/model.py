@@ -39,7 +39,13 @@ from sim.model.metrics import YearRecorder
 from sim.model.streams import Streams
 from sim.resources import shipped
 from sim.rules import rate as rate_rules
-from sim.settlement import budget_neutral_rates, coefficient_table, rate_per_level, settle
+from sim.settlement import (
+    budget_neutral_rates,
+    coefficient_table,
+    mid_year_warnings,
+    rate_per_level,
+    settle,
+)
 
 CASE_COLUMNS = ("hospital", "level", "scheme", "true_group", "coded_group", "cost", "fund_paid",
                 "patient_paid", "self_pay", "length_of_stay", "month", "upcoded", "readmitted",
@@ -59,7 +65,7 @@ class YearState:
     base_points: np.ndarray          # per group, from the year's catalogue
     coefficient: np.ndarray          # group × level, as the settlement will apply it
     point_value: np.ndarray          # expected yuan per point by level (nan under FFS)
-    budget: float | None
+    budget: float | np.ndarray | None  # 12 values when it changes inside the year (issue 9)
     neutral_rate: np.ndarray | None  # budget-neutral rate per level from last year (§1.5)
     covered_hospital: np.ndarray     # hospitals paid under DRG this year (§7 rollout)
     covered_group: np.ndarray        # groups paid under DRG in covered hospitals (§7)
@@ -98,6 +104,7 @@ class RegionModel(mesa.Model):
         self.last_year: dict | None = None
         self.last_settlement = None
         self.budget: float | None = None
+        self.warnings: list[str] = []  # dated values changed inside a year and not applied
         self.neutral_rate: np.ndarray | None = None
         self.ledger: FundLedger | None = None
 
@@ -157,15 +164,16 @@ class RegionModel(mesa.Model):
         coefficient = self._coefficients(catalogue, policy, on)
         budget = None
         if policy.method in POINT_FAMILY:
-            fixed = policy.value("budget.annual", on)
-            growth = policy.value("budget.annual_growth", on)
-            if fixed is not None:
-                budget = float(fixed)
-            elif self.budget is None:
-                budget = bureau.next_budget(self.last_settlement.summary["totals"]["fund_payable"],
-                                            growth)
-            else:
-                budget = bureau.next_budget(self.budget, growth)
+            # the annual budget in force in each month (issue 9): a budget or a growth rate
+            # changed inside the year changes the months from then on; settle makes the year's
+            # budget the sum of the months' budgets (annual budget in force × month's share)
+            last = (self.budget if self.budget is not None or self.last_settlement is None
+                    else self.last_settlement.summary["totals"]["fund_payable"])
+            by_month = [float(fixed) if fixed is not None else bureau.next_budget(last, growth)
+                        for fixed, growth in zip(
+                            policy.values_in_year("budget.annual", year),
+                            policy.values_in_year("budget.annual_growth", year), strict=True)]
+            budget = by_month[0] if len(set(by_month)) == 1 else np.array(by_month)
         covered_hospital, covered_group = self._rollout(policy, on)
         neutral_rate = None
         if policy.method in RATE_FAMILY and policy.value("rate.base_rate", on) is None:
@@ -174,8 +182,9 @@ class RegionModel(mesa.Model):
                 neutral_rate = self._neutral_rate(base, coefficient, covered_hospital,
                                                   covered_group)
         self.neutral_rate = neutral_rate
-        point_value = self._expected_point_value(policy, on, base, coefficient, budget,
-                                                 neutral_rate)
+        point_value = self._expected_point_value(
+            policy, on, base, coefficient, None if budget is None else float(np.mean(budget)),
+            neutral_rate)
         self.state = YearState(year, year_index, policy, on, catalogue, base, coefficient,
                                point_value, budget, neutral_rate, covered_hospital,
                                covered_group)
@@ -419,7 +428,11 @@ class RegionModel(mesa.Model):
         table = self._case_table(cases)
         result = settle(table, state.catalogue, state.policy, state.budget, assessment,
                         neutral_rate=state.neutral_rate)
+        if state.policy.method != "ffs":
+            self.warnings += mid_year_warnings(state.policy, state.year, budget_given=True)
         self.last_settlement = result
+        if isinstance(state.budget, np.ndarray):  # changed inside the year: the year's budget
+            state.budget = self.budget = result.summary["budget"]
         scheme_share = np.bincount(cases["scheme"], weights=cases["fund_paid"],
                                    minlength=len(SCHEMES)) / max(cases["fund_paid"].sum(), 1e-9)
         drg_spending = result.summary["totals"]["fund_payable"] * scheme_share
