@@ -71,6 +71,10 @@ SCHEMA: dict[str, Spec] = {
                                     warn_text="§2.6 asks for a prepay ratio of at least 90%"),
     "settlement.advance_months": Spec("number", 0, 12, methods=SETTLED),
     "settlement.whole_group_monthly_share": Spec("number", 0, 1, methods=SETTLED),
+    # special-case reviews as a process in model runs (§2.5, §2.6)
+    "review.submitted_share": Spec("number", 0, 1, methods=SETTLED),
+    "review.approved_share": Spec("number", 0, 1, methods=SETTLED),
+    "review.unreasonable_share": Spec("number", 0, 1, methods=SETTLED),
     "settlement.assessment_coefficient": Spec("number", 0, 2, methods=SETTLED),
     "settlement.surplus_cap": Spec("number", 0, None, nullable=True, methods=SETTLED),
     "settlement.self_pay_cap": Spec("number", 0, 1, nullable=True, methods=SETTLED),

@@ -30,7 +30,7 @@ import pyarrow as pa
 from agents import bureau
 from agents import patients as patient_flow
 from agents.hospital import LEVERS, Hospital, Observation
-from sim.inputs.cases import REVIEW_SPECIAL, CaseTable
+from sim.inputs.cases import REVIEW_NONE, REVIEW_SPECIAL, CaseTable
 from sim.inputs.catalogue import Catalogue
 from sim.inputs.policy import POINT_FAMILY, RATE_FAMILY, Policy, load_policy
 from sim.inputs.region import LEVELS, SCHEMES, Region, build_region
@@ -453,22 +453,47 @@ class RegionModel(mesa.Model):
     def _case_table(self, cases: dict) -> CaseTable:
         region, state = self.region, self.state
         n = len(cases["cost"])
+        reviews = self._reviews(cases, n)
         return CaseTable(
             case_id=pa.array(np.arange(n)), patient=cases["patient"],
             hospital=cases["hospital"], level=cases["level"], group=cases["coded_group"],
             cost=cases["cost"], fund_paid=cases["fund_paid"],
             patient_paid=cases["patient_paid"], self_pay=cases["self_pay"],
-            unreasonable_cost=np.zeros(n), length_of_stay=cases["length_of_stay"],
+            unreasonable_cost=reviews["unreasonable_cost"],
+            length_of_stay=cases["length_of_stay"],
             admission_day=cases["discharge_day"] - cases["length_of_stay"].astype(np.int64),
             discharge_day=cases["discharge_day"], month=cases["month"],
-            review=np.full(n, REVIEW_SPECIAL, dtype=np.int8),
-            review_approved=np.ones(n, dtype=bool), died=np.zeros(n, bool),
+            review=reviews["review"], review_approved=reviews["approved"],
+            died=np.zeros(n, bool),
             transferred_48h=np.zeros(n, bool), rehabilitation_or_tcm=np.zeros(n, bool),
             hospital_ids=region.hospital_ids, hospital_level=region.hospital_level,
             levels=LEVELS, year=state.year, source="model",
             deducted_points=cases["deducted_points"],
             paid_by_item=~(state.covered_hospital[cases["hospital"]]
                            & state.covered_group[cases["coded_group"]]))
+
+    def _reviews(self, cases: dict, n: int) -> dict:
+        """Special-case reviews as a process (§2.5, §2.6; issue 9, feature b): a hospital submits a
+        share of its cases (``review.submitted_share``), the bureau approves a share of those
+        (``review.approved_share``) and strikes a share of each reviewed case's cost as
+        unreasonable (``review.unreasonable_share``; whole-group reviews too). Settlement pays
+        the extra points of approved high-multiple cases the month after their quarter. Two
+        uniform numbers per case from the ``review`` stream of the year."""
+        policy, state = self.state.policy, self.state
+        if not policy.has("review.submitted_share"):  # fee-for-service: no reviews to model
+            return {"review": np.full(n, REVIEW_SPECIAL, dtype=np.int8),
+                    "approved": np.ones(n, dtype=bool), "unreasonable_cost": np.zeros(n)}
+        on = dt.date(state.year, 1, 1)
+        draws = self.streams.get("review", state.year).random((n, 2))
+        submitted = draws[:, 0] < policy.value("review.submitted_share", on)
+        approved = submitted & (draws[:, 1] < policy.value("review.approved_share", on))
+        whole_group = state.catalogue.table["whole_group_review"].to_numpy(dtype=bool)[
+            cases["coded_group"]]
+        struck = policy.value("review.unreasonable_share", on)
+        return {"review": np.where(submitted, REVIEW_SPECIAL, REVIEW_NONE).astype(np.int8),
+                "approved": approved,
+                "unreasonable_cost": np.where(approved | whole_group, cases["cost"] * struck,
+                                              0.0)}
 
     # ------------------------------------------------------------------ learning
     def _adapt_hospitals(self, year: int) -> None:

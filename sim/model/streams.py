@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 STREAMS = ("region", "calibration", "incidence", "choice", "admission", "treatment",
-           "coding", "audit", "strategy", "induction", "readmission")
+           "coding", "audit", "strategy", "induction", "readmission", "review")
 
 
 class Streams:
