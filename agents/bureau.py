@@ -22,6 +22,8 @@ import numpy as np
 from sim.inputs.catalogue import Catalogue, validate_catalogue
 from sim.inputs.policy import Policy
 from sim.inputs.region import LEVELS, Region
+from sim.rules import assessment as assessment_rules
+from sim.rules import indicators as indicator_rules
 from sim.rules import weights as weight_rules
 
 
@@ -83,15 +85,36 @@ def expected_net_upcoding_gain(price_gap: np.ndarray, sample_rate: float,
     return price_gap * (1.0 - sample_rate * detection_probability * penalty_multiple)
 
 
-def assessment_coefficients(readmission_rate: np.ndarray, weight: float,
-                            floor: float, base: float) -> np.ndarray:
-    """§2.8/§6: a hospital whose 15-day readmission rate exceeds the region's loses
-    ``weight`` × its relative excess from the base coefficient, never below ``floor``."""
-    region_rate = np.nanmean(readmission_rate)
-    if not np.isfinite(region_rate) or region_rate <= 0:
-        return np.full(len(readmission_rate), base)
-    excess = np.maximum(np.nan_to_num(readmission_rate) / region_rate - 1.0, 0.0)
-    return np.clip(base - weight * excess, floor, base)
+def assessment_indicators(cases: dict, base_points: np.ndarray, last: dict | None,
+                          weights: dict[str, float], n_hospitals: int) -> tuple[dict, dict]:
+    """The bureau's yearly assessment (§2.8, §6; scored by :mod:`sim.rules.assessment`): the
+    indicators of each hospital from the year's cases, and this year's cost per case and CMI
+    (``last`` next year, for the growth indicators). The readmission rate is the share of a
+    hospital's cases followed by a readmission within 15 days; the referral rate the share of its
+    cases referred to it (up or down); the CMI is from the coded groups' base points. Indicators
+    with no weight are not computed (None)."""
+    hospital = cases["hospital"]
+    count = np.maximum(np.bincount(hospital, minlength=n_hospitals), 1)
+
+    def per_case(values):
+        return np.bincount(hospital, weights=values, minlength=n_hospitals) / count
+
+    now = {"cost_per_case": per_case(cases["cost"]),
+           "cmi": per_case(base_points[cases["coded_group"]]) / 100.0}
+    wanted = {name for name, weight in weights.items() if weight}
+    indicators: dict = {"readmission": per_case(cases["readmitted"])}
+    if "admissions_per_person" in wanted:
+        indicators["admissions_per_person"] = indicator_rules.admissions_per_person(
+            hospital, cases["patient"], n_hospitals)
+    if "self_pay_ratio" in wanted:
+        indicators["self_pay_ratio"] = indicator_rules.self_pay_ratio(
+            hospital, cases["self_pay"], cases["cost"], n_hospitals)
+    if "referral_rate" in wanted:
+        indicators["referral_rate"] = per_case(cases["referred_up"] | cases["referred_down"])
+    for name, key in (("cost_per_case_growth", "cost_per_case"), ("cmi_growth", "cmi")):
+        if name in wanted and last is not None:
+            indicators[name] = assessment_rules.growth(now[key], last[key])
+    return indicators, now
 
 
 def next_budget(previous_budget: float, growth: float) -> float:

@@ -34,6 +34,7 @@ from sim.inputs.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, SCHEMES, CaseTa
 from sim.inputs.catalogue import Catalogue, code_list
 from sim.inputs.policy import POINT_FAMILY, Policy
 from sim.rules import all_inclusive as inclusive_rules
+from sim.rules import assessment as assessment_rules
 from sim.rules import classes as class_rules
 from sim.rules import coefficients as coefficient_rules
 from sim.rules import dip as dip_rules
@@ -355,7 +356,9 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     deductions in ``cases.deducted_points`` are taken from the hospitals' annual points, not
     from the annual total points (§2.5, §2.7): their value stays with the fund.
     ``neutral_rate`` (one per level; a model run passes last year's) replaces the budget-neutral
-    rates computed from the settled cases where ``rate.base_rate`` is null.
+    rates computed from the settled cases where ``rate.base_rate`` is null. With no
+    ``assessment`` and ``settlement.assessment_scored_in_settle`` true, each hospital is scored
+    from the settled year's indicators (:func:`scored_assessment`).
     """
     on = dt.date(cases.year, 1, 1)
     method = policy.method
@@ -453,6 +456,17 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     other = np.zeros(n) if cases.other_paid is None else np.asarray(cases.other_paid, float)
     if method == "all_inclusive":
         other = np.where(excluded, other, 0.0)
+    indicators = hospital_indicators(cases, base, case_class,
+                                     planned_treatment(cases, catalogue, policy, on))
+    if (assessment is None and method != "ffs"
+            and policy.has("settlement.assessment_scored_in_settle")
+            and policy.value("settlement.assessment_scored_in_settle", on)):
+        # §2.7 考核系数 from the settled year's §6 indicators; growth needs last year and the
+        # case table has no referrals, so those indicators are skipped (named in a warning)
+        assessment = scored_assessment(policy, on, {
+            "readmission": indicators["readmission_15d_rate"].to_numpy(),
+            "admissions_per_person": indicators["admissions_per_person"].to_numpy(),
+            "self_pay_ratio": indicators["self_pay_ratio"].to_numpy()}, n_h, warnings)
     money = _hospital_money(cases, policy, on, budget, case_class, points, extra, excluded,
                             patient_cash + other, warnings, assessment, rate_by_level)
     hospitals, summary = money
@@ -464,8 +478,6 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         case_points.insert(1, "scheme", pd.Categorical.from_codes(cases.scheme, SCHEMES))
     if cases.source != "model":  # a case is its hospital's case number (case_id per hospital)
         case_points.insert(1, "hospital_id", cases.hospital_ids[cases.hospital])
-    indicators = hospital_indicators(cases, base, case_class,
-                                     planned_treatment(cases, catalogue, policy, on))
     summary.update({
         "year": cases.year,
         "method": method,
@@ -698,11 +710,35 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
     return table, summary
 
 
+def assessment_weights(policy: Policy, on: dt.date) -> dict[str, float]:
+    """Each §6 indicator's weight in the assessment: ``settlement.assessment_<name>_weight``."""
+    paths = {name: f"settlement.assessment_{name}_weight" for name in assessment_rules.INDICATORS}
+    return {name: float(policy.value(path, on)) for name, path in paths.items()
+            if policy.has(path)}
+
+
+def scored_assessment(policy: Policy, on: dt.date, indicators: dict, n_hospitals: int,
+                      warnings: list[str] | None = None) -> np.ndarray:
+    """Each hospital's assessment coefficient (§2.7 考核系数, §2.8, §6) by
+    :func:`sim.rules.assessment.coefficients` from ``settlement.assessment_coefficient`` (the
+    base), ``settlement.assessment_floor`` and the weights; an indicator with a weight but no
+    values is skipped, and named in ``warnings``."""
+    weights = assessment_weights(policy, on)
+    skipped = [name for name, weight in weights.items() if weight and indicators.get(name) is None]
+    if skipped and warnings is not None:
+        warnings.append(f"assessment: {', '.join(skipped)} not scored (growth needs last year's "
+                        "figures, referrals a column the case table does not have)")
+    return assessment_rules.coefficients(
+        indicators, weights, policy.value("settlement.assessment_floor", on),
+        policy.value("settlement.assessment_coefficient", on), n_hospitals)
+
+
 def pool_incentive(policy: Policy, on: dt.date, cases: CaseTable, assessment,
                    warnings: list[str]) -> np.ndarray:
     """Each hospital's incentive coefficient for the pool (§4): ``pool.incentive_coefficients``
-    where the policy gives them; else the bureau's per-hospital quality assessment of a model
-    run (鼓励系数 from the bureau's quality scoring); else 1 (the pool is returned as paid in)."""
+    where the policy gives them; else the per-hospital scored assessment (鼓励系数 from the
+    bureau's quality scoring: a model run's, or settle's with
+    ``settlement.assessment_scored_in_settle``); else 1 (the pool is returned as paid in)."""
     coefficients = policy.value("pool.incentive_coefficients", on)
     if coefficients is None:
         if np.ndim(assessment) > 0:

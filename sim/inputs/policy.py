@@ -81,6 +81,13 @@ SCHEMA: dict[str, Spec] = {
     "settlement.monthly_shares": Spec("months", 0, 1, nullable=True, methods=SETTLED),
     "settlement.assessment_readmission_weight": Spec("number", 0, 10, methods=SETTLED),
     "settlement.assessment_floor": Spec("number", 0, 2, methods=SETTLED),
+    # the scored assessment's other indicators (§2.8, §6; sim.rules.assessment)
+    "settlement.assessment_admissions_per_person_weight": Spec("number", 0, 10, methods=SETTLED),
+    "settlement.assessment_self_pay_ratio_weight": Spec("number", 0, 10, methods=SETTLED),
+    "settlement.assessment_cost_per_case_growth_weight": Spec("number", 0, 10, methods=SETTLED),
+    "settlement.assessment_cmi_growth_weight": Spec("number", 0, 10, methods=SETTLED),
+    "settlement.assessment_referral_rate_weight": Spec("number", 0, 10, methods=SETTLED),
+    "settlement.assessment_scored_in_settle": Spec("boolean", methods=SETTLED),
     # global budget (§2.1)
     "budget.annual": Spec("number", 0, 1e13, nullable=True, methods=POINT_FAMILY),
     "budget.annual_growth": Spec("number", -0.5, 1, methods=POINT_FAMILY),

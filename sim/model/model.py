@@ -40,10 +40,12 @@ from sim.model.streams import Streams
 from sim.resources import shipped
 from sim.rules import rate as rate_rules
 from sim.settlement import (
+    assessment_weights,
     budget_neutral_rates,
     coefficient_table,
     mid_year_warnings,
     rate_per_level,
+    scored_assessment,
     settle,
 )
 
@@ -103,6 +105,7 @@ class RegionModel(mesa.Model):
         self.state: YearState | None = None
         self.last_year: dict | None = None
         self.last_settlement = None
+        self.assessment_last: dict | None = None  # last year's cost per case and CMI (§2.8)
         self.budget: float | None = None
         self.warnings: list[str] = []  # dated values changed inside a year and not applied
         self.neutral_rate: np.ndarray | None = None
@@ -415,16 +418,14 @@ class RegionModel(mesa.Model):
         state, region = self.state, self.region
         cases = {name: np.concatenate([c[name] for c in self.cases]) for name in self.cases[0]}
         assessment = None
+        # the bureau's assessment (§2.8, §6): scored from the year's indicators, the growth
+        # indicators against last year's cost per case and CMI
+        indicators, self.assessment_last = bureau.assessment_indicators(
+            cases, state.base_points, self.assessment_last,
+            assessment_weights(state.policy, state.on), region.n_hospitals)
         if state.policy.method != "ffs":
-            readmission = (np.bincount(cases["hospital"], weights=cases["readmitted"],
-                                       minlength=region.n_hospitals)
-                           / np.maximum(np.bincount(cases["hospital"],
-                                                    minlength=region.n_hospitals), 1))
-            assessment = bureau.assessment_coefficients(
-                readmission, state.policy.value("settlement.assessment_readmission_weight",
-                                                state.on),
-                state.policy.value("settlement.assessment_floor", state.on),
-                state.policy.value("settlement.assessment_coefficient", state.on))
+            assessment = scored_assessment(state.policy, state.on, indicators,
+                                           region.n_hospitals)
         table = self._case_table(cases)
         result = settle(table, state.catalogue, state.policy, state.budget, assessment,
                         neutral_rate=state.neutral_rate)

@@ -1,0 +1,67 @@
+"""The year-end assessment (§2.8, §6; Guigang 第十九条(二), 第二十一条; Zhejiang evaluation).
+
+Each hospital is scored from its §6 indicators against the region's benchmark, the plain mean of
+the hospitals' values (each hospital counts once, as the bureau did with readmissions alone):
+
+* ``readmission``, ``admissions_per_person``, ``self_pay_ratio`` — higher is worse: the
+  shortfall is the relative excess ``max(value ÷ benchmark − 1, 0)``;
+* ``cost_per_case_growth``, ``cmi_growth`` — growth rates (this year ÷ last year − 1), higher is
+  worse: the shortfall is the excess in rate points ``max(growth − benchmark growth, 0)``; the
+  region's mean CMI growth stands for the change in case mix, so only CMI growth beyond it counts;
+* ``referral_rate`` — higher is better: ``max(1 − value ÷ benchmark, 0)``.
+
+coefficient = clip(base − Σ weight × shortfall, floor, base). A weight of 0, an indicator not
+given (None) or a benchmark that is not positive and finite (for ratios) switches an indicator
+off; a hospital whose value is NaN (no cases, no last year) loses nothing for it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+HIGHER_WORSE = ("readmission", "admissions_per_person", "self_pay_ratio")
+GROWTH = ("cost_per_case_growth", "cmi_growth")
+HIGHER_BETTER = ("referral_rate",)
+INDICATORS = HIGHER_WORSE + GROWTH + HIGHER_BETTER
+
+
+def shortfall(name: str, values) -> np.ndarray | None:
+    """Each hospital's shortfall on one indicator (see module text); None when it cannot be
+    scored (no finite values, or a ratio benchmark that is not positive)."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return None
+    benchmark = float(np.mean(values[finite]))
+    if name in GROWTH:
+        excess = values - benchmark
+    elif benchmark <= 0:
+        return None
+    elif name in HIGHER_BETTER:
+        excess = 1.0 - values / benchmark
+    else:
+        excess = values / benchmark - 1.0
+    return np.maximum(np.where(finite, excess, 0.0), 0.0)
+
+
+def coefficients(indicators: dict[str, np.ndarray | None], weights: dict[str, float],
+                 floor: float, base: float, n_hospitals: int) -> np.ndarray:
+    """The assessment coefficient of each hospital (see module text)."""
+    unknown = set(weights) - set(INDICATORS)
+    if unknown:
+        raise ValueError(f"unknown assessment indicator(s): {sorted(unknown)}")
+    loss = np.zeros(n_hospitals)
+    for name, weight in weights.items():
+        if not weight or indicators.get(name) is None:
+            continue
+        short = shortfall(name, indicators[name])
+        if short is not None:
+            loss = loss + weight * short
+    return np.clip(base - loss, floor, base)
+
+
+def growth(this_year, last_year) -> np.ndarray:
+    """this year ÷ last year − 1 per hospital (NaN where last year is missing or not positive)."""
+    this_year, last_year = np.asarray(this_year, float), np.asarray(last_year, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(last_year > 0, this_year / last_year - 1.0, np.nan)
