@@ -29,7 +29,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from sim.errors import InputError
 from sim.inputs.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, SCHEMES, CaseTable
 from sim.inputs.catalogue import Catalogue, code_list
 from sim.inputs.policy import POINT_FAMILY, Policy
@@ -467,9 +469,14 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
             "readmission": indicators["readmission_15d_rate"].to_numpy(),
             "admissions_per_person": indicators["admissions_per_person"].to_numpy(),
             "self_pay_ratio": indicators["self_pay_ratio"].to_numpy()}, n_h, warnings)
-    money = _hospital_money(cases, policy, on, budget, case_class, points, extra, excluded,
-                            patient_cash + other, warnings, assessment, rate_by_level)
+    if method in POINT_FAMILY and policy.value("budget.separate_schemes", on):
+        money = _money_by_scheme(cases, policy, on, budget, case_class, points, extra, excluded,
+                                 patient_cash + other, warnings, assessment, rate_by_level)
+    else:
+        money = _hospital_money(cases, policy, on, budget, case_class, points, extra, excluded,
+                                patient_cash + other, warnings, assessment, rate_by_level)
     hospitals, summary = money
+    summary.pop("_receipts_cents", None)
     if cases.other_paid is not None:
         _split_other_payers(hospitals, summary, cases, patient_cash)
     hospitals.insert(3, "cmi", indicator_rules.case_mix_index(cases.hospital, base, n_h))
@@ -497,6 +504,107 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         "warnings": warnings,
     })
     return Settlement(case_points, hospitals, indicators, summary, warnings)
+
+
+PER_CASE = ("patient", "hospital", "level", "group", "cost", "fund_paid", "patient_paid",
+            "self_pay", "unreasonable_cost", "length_of_stay", "admission_day", "discharge_day",
+            "month", "review", "review_approved", "died", "transferred_48h",
+            "rehabilitation_or_tcm", "deducted_points", "paid_by_item", "scheme", "per_diem",
+            "other_paid")
+
+
+def cases_where(cases: CaseTable, mask: np.ndarray) -> CaseTable:
+    """The cases of ``mask``, with the same hospitals (per-hospital results line up)."""
+    changes = {name: getattr(cases, name)[mask] for name in PER_CASE
+               if getattr(cases, name) is not None}
+    changes["case_id"] = cases.case_id.filter(pa.array(mask))
+    return replace(cases, **changes)
+
+
+def _money_by_scheme(cases, policy, on, budget_override, case_class, points, extra, excluded,
+                     patient_cash, warnings, assessment, rate_by_level):
+    """§2.1 with separate scheme budgets (Guigang 第六条 "职工医保和居民医保的基金分别纳入drg总额
+    预算"): each scheme's cases are paid from its own budget at its own point values, monthly and
+    at year end (§2.6, §2.7); per hospital the two schemes' money is added up. Reference costs,
+    coefficients and points are the same for both (one catalogue)."""
+    if cases.scheme is None:
+        raise InputError(cases.source, "column scheme", "missing, but the policy has separate "
+                         "scheme budgets (budget.separate_schemes)", "a scheme column "
+                         "(employee/resident, 职工/居民) or budget.separate_schemes: false")
+    if budget_override is not None:
+        raise InputError("--budget", None, "one budget given, but the policy has separate "
+                         "scheme budgets (budget.separate_schemes)",
+                         "budget.by_scheme in a reform instead of --budget")
+    given = policy.value("budget.by_scheme", on) or {}
+    tables, summaries = [], {}
+    for index, scheme in enumerate(SCHEMES):
+        mask = cases.scheme == index
+        if not mask.any():
+            continue
+        subset = cases_where(cases, mask)
+        drg = mask & ~excluded
+        budget = given.get(scheme)
+        if budget is None:  # budget-neutral: the scheme's own DRG cases' fund payments
+            budget = float(np.sum(cases.fund_paid[drg]))
+        table, summary = _hospital_money(
+            subset, policy, on, budget, case_class[mask], points[mask], extra[mask],
+            excluded[mask], patient_cash[mask], warnings, assessment, rate_by_level)
+        summary["budget_source"] = (f"budget.by_scheme.{scheme}" if given.get(scheme) is not None
+                                    else f"fund payments of the settled {scheme} DRG cases "
+                                    "(budget-neutral)")
+        tables.append(table)
+        summaries[scheme] = summary
+    merged = tables[0].copy()
+    for table in tables[1:]:
+        for column in merged.columns:
+            if column not in ("hospital_id", "hospital_level"):
+                merged[column] = merged[column] + table[column]
+    # §2.7 caps on what the hospital settles, both schemes together (a surplus on one scheme is
+    # not cut while the other runs at a loss); then the year end again
+    receipts = np.sum([s.pop("_receipts_cents") for s in summaries.values()], axis=0)
+    drg = ~excluded
+    drg_cost = _cents_per_hospital(cases, cases.cost, drg)
+    surplus_cap = policy.value("settlement.surplus_cap", on)
+    self_pay_cap = policy.value("settlement.self_pay_cap", on)
+    n_h = cases.n_hospitals
+    surplus_cut = np.zeros(n_h, dtype=np.int64) if surplus_cap is None else to_cents(
+        money_rules.surplus_cap_deduction(receipts / 100, drg_cost / 100, surplus_cap))
+    self_pay_cut = np.zeros(n_h, dtype=np.int64) if self_pay_cap is None else to_cents(
+        money_rules.self_pay_cap_deduction(
+            _cents_per_hospital(cases, cases.self_pay, drg) / 100, drg_cost / 100,
+            self_pay_cap))
+    before = to_cents(merged["fund_payable_before_caps"].to_numpy())
+    payable = before - surplus_cut - self_pay_cut
+    contribution = (to_cents(merged["pool_contribution"].to_numpy())
+                    if "pool_contribution" in merged else np.zeros(n_h, dtype=np.int64))
+    merged["fund_payable"] = payable / 100
+    merged["surplus_cap_deduction"] = surplus_cut / 100
+    merged["self_pay_cap_deduction"] = self_pay_cut / 100
+    merged["year_end_payment"] = (money_rules.year_end_payment(
+        payable, to_cents(merged["monthly_prepaid"].to_numpy()),
+        to_cents(merged["january_advance"].to_numpy())) - contribution) / 100
+    if "pool_payout" in merged:
+        merged["fund_received"] = (payable - contribution
+                                   + to_cents(merged["pool_payout"].to_numpy())) / 100
+    summary = {"schemes": summaries,
+               "budget": round(sum(s["budget"] for s in summaries.values()), 2),
+               "budget_source": "by scheme (budget.separate_schemes)",
+               "annual_point_value": None,
+               "total_points": float(sum(s["total_points"] for s in summaries.values())),
+               "monthly_point_values": None,
+               "monthly_payments": np.sum([s["monthly_payments"] for s in summaries.values()],
+                                          axis=0).tolist(),
+               "deducted_points_value": round(sum(s.get("deducted_points_value", 0.0)
+                                                  for s in summaries.values()), 2),
+               "fund_paid_by_item": round(sum(s["fund_paid_by_item"]
+                                              for s in summaries.values()), 2)}
+    if "pool_total" in next(iter(summaries.values())):
+        summary["pool_total"] = round(sum(s["pool_total"] for s in summaries.values()), 2)
+    summary.update(_totals(merged))
+    total = summary["totals"]["fund_payable"]
+    summary["drg_share_of_fund"] = (total - summary["fund_paid_by_item"]) / total \
+        if total > 0 else None
+    return merged, summary
 
 
 def _split_other_payers(hospitals: pd.DataFrame, summary: dict, cases: CaseTable,
@@ -681,6 +789,7 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         money_rules.self_pay_cap_deduction(self_pay_cents / 100, drg_cost_cents / 100,
                                            self_pay_cap))
     payable = before_caps - surplus_cut - self_pay_cut
+    summary["_receipts_cents"] = receipts_cents  # for caps on a hospital's schemes together
     advance = to_cents(money_rules.january_advance(
         ffs_fund_cents / 100, policy.value("settlement.advance_months", on)))
     year_end = money_rules.year_end_payment(payable, monthly_cents, advance) - contribution_cents

@@ -39,7 +39,7 @@ class Spec:
 
     kind: str  # number | integer | boolean | levels | number_or_levels | bands | months | hospitals
     #          | scheme_levels | trim (a §1.3 trimming rule: none, sd:K, pct:LO,HI)
-    #          | codes (a list of group codes)
+    #          | codes (a list of group codes) | schemes (a number per scheme)
     low: float | None = None
     high: float | None = None
     nullable: bool = False
@@ -91,6 +91,8 @@ SCHEMA: dict[str, Spec] = {
     # global budget (§2.1)
     "budget.annual": Spec("number", 0, 1e13, nullable=True, methods=POINT_FAMILY),
     "budget.annual_growth": Spec("number", -0.5, 1, methods=POINT_FAMILY),
+    "budget.separate_schemes": Spec("boolean", methods=POINT_FAMILY),
+    "budget.by_scheme": Spec("schemes", 0, 1e13, nullable=True, methods=POINT_FAMILY),
     # rate method (§3)
     "rate.base_rate": Spec("number_or_levels", 0, 1e8, nullable=True, methods=RATE_FAMILY),
     "rate.adjustment": Spec("number", 0.01, 10, methods=RATE_FAMILY),  # 0 would pay nothing
@@ -212,6 +214,15 @@ def check_value(path: str, value: object, levels: tuple[str, ...],
             fail(f"the 12 monthly shares sum to {sum(value):.10g}", "12 shares summing to 1")
     elif spec.kind == "bands":
         _check_bands(value, fail)
+    elif spec.kind == "schemes":
+        if not isinstance(value, dict) or set(value) != set(SCHEMES):
+            fail(f"value {show(value)} does not give one number per scheme",
+                 "a mapping with the schemes " + ", ".join(SCHEMES) + " (a number or null each)")
+        for scheme in SCHEMES:
+            if value[scheme] is not None:
+                _check_number(value[scheme], spec,
+                              lambda problem, expected, sc=scheme: fail(f"scheme {sc}: {problem}",
+                                                                        expected))
     elif spec.kind == "codes":
         if not isinstance(value, list) or not value:
             fail(f"value {show(value)} is not a list of group codes",

@@ -30,6 +30,7 @@ import pyarrow as pa
 from agents import bureau
 from agents import patients as patient_flow
 from agents.hospital import LEVERS, Hospital, Observation
+from sim.errors import InputError
 from sim.inputs.cases import REVIEW_NONE, REVIEW_SPECIAL, CaseTable
 from sim.inputs.catalogue import Catalogue
 from sim.inputs.policy import POINT_FAMILY, RATE_FAMILY, Policy, load_policy
@@ -73,6 +74,18 @@ class YearState:
     covered_group: np.ndarray        # groups paid under DRG in covered hospitals (§7)
 
 
+def _refuse_what_runs_cannot_do(policy: Policy, start_year: int, years: int) -> None:
+    """One line, before any work, for a policy the region model cannot run yet."""
+    if not policy.has("budget.separate_schemes"):
+        return
+    for year in range(start_year, start_year + years):
+        if policy.value("budget.separate_schemes", dt.date(year, 1, 1)):
+            raise InputError("budget.separate_schemes", str(year),
+                             "separate scheme budgets are settled by drgsim settle only; the "
+                             "region model runs one budget for both schemes (issue 9, feature a)",
+                             "budget.separate_schemes: false in drgsim run and compare")
+
+
 class RegionModel(mesa.Model):
     """A region that responds to a payment policy (see module docstring for the step order)."""
 
@@ -85,6 +98,7 @@ class RegionModel(mesa.Model):
         self.policy = policy
         self.start_year = start_year
         self.years = years
+        _refuse_what_runs_cannot_do(policy, start_year, years)
         self.scale = scale
         self.region: Region = build_region(region_config, self.streams.sequence("region"))
         region = self.region
