@@ -227,8 +227,9 @@ def coefficient_table(catalogue: Catalogue, policy: Policy, on: dt.date, levels:
         table, changed = coefficient_rules.enforce_level_order(table)
         clamped = changed & stable
     adjustment = policy.value("coefficients.level_adjustment", on)
-    table, _ = coefficient_rules.enforce_level_order(coefficient_rules.adjust_levels(
+    table, adjusted = coefficient_rules.enforce_level_order(coefficient_rules.adjust_levels(
         table, [adjustment[name] for name in levels], policy.value("coefficients.decimals", on)))
+    clamped |= adjusted & stable  # a level adjustment that crosses the level above is clamped
     table = coefficient_rules.group_level_coefficients(
         table, catalogue.table["basic_group"].to_numpy(),
         policy.value("coefficients.basic_groups_same_price", on),
@@ -376,6 +377,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     # §7 rollout: cases of hospitals or groups not yet under DRG are paid by item
     paid_by_item = (np.zeros(n, dtype=bool) if cases.paid_by_item is None
                     else np.asarray(cases.paid_by_item, dtype=bool))
+    if cases.per_diem is not None:  # 按床日付费: its own stream, out of the DRG budget (§2.1)
+        paid_by_item = paid_by_item | np.asarray(cases.per_diem, dtype=bool)
     excluded = paid_by_item.copy()
     price_reference = None
     if method == "all_inclusive":
@@ -536,10 +539,17 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
                          "scheme budgets (budget.separate_schemes)",
                          "budget.by_scheme in a reform instead of --budget")
     given = policy.value("budget.by_scheme", on) or {}
+    if policy.value("budget.annual", on) is not None:
+        warnings.append("budget.annual is not used with separate scheme budgets; "
+                        "budget.by_scheme gives each scheme's (null: its own fund payments)")
+    first_warning = len(warnings)
     tables, summaries = [], {}
     for index, scheme in enumerate(SCHEMES):
         mask = cases.scheme == index
         if not mask.any():
+            if given.get(scheme):
+                warnings.append(f"budget.by_scheme.{scheme}: ¥{given[scheme]:,.2f} but no "
+                                f"{scheme} case in the table; that budget is not paid out")
             continue
         subset = cases_where(cases, mask)
         drg = mask & ~excluded
@@ -552,13 +562,22 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
         summary["budget_source"] = (f"budget.by_scheme.{scheme}" if given.get(scheme) is not None
                                     else f"fund payments of the settled {scheme} DRG cases "
                                     "(budget-neutral)")
+        # the caps and the year end are the hospital's, both schemes together (below): a scheme
+        # shows what it pays before them
+        summary["fund_payable_before_caps"] = round(float(table[
+            "fund_payable_before_caps"].sum()), 2)
+        summary.pop("totals", None)
         tables.append(table)
         summaries[scheme] = summary
+    warnings[first_warning:] = list(dict.fromkeys(warnings[first_warning:]))
     merged = tables[0].copy()
     for table in tables[1:]:
         for column in merged.columns:
             if column not in ("hospital_id", "hospital_level"):
                 merged[column] = merged[column] + table[column]
+    for column in merged.columns:  # yuan sums to the cent
+        if column not in ("hospital_id", "hospital_level", "cases", "points", "deducted_points"):
+            merged[column] = merged[column].round(2)
     # §2.7 caps on what the hospital settles, both schemes together (a surplus on one scheme is
     # not cut while the other runs at a loss); then the year end again
     receipts = np.sum([s.pop("_receipts_cents") for s in summaries.values()], axis=0)
@@ -725,10 +744,17 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         budgets = money_rules.monthly_budgets(by_month, shares)
         budget = (float(by_month[0]) if np.all(by_month == by_month[0])
                   else float(np.sum(budgets)))
+        if total_points <= 0:  # every case paid by item: no DRG points to share a budget over
+            if budget > 0:
+                warnings.append(f"no case is paid by DRG points ({len(cases):,} case(s), all "
+                                f"paid by item): the DRG budget of ¥{budget:,.2f} is not paid "
+                                "out")
+            budget, budgets = 0.0, np.zeros(MONTHS)
         budget_cents = int(to_cents(budget))
         month_value = money_rules.monthly_point_value(budgets, pre_points_hm.sum(axis=0))
-        annual_value = money_rules.annual_point_value(
+        annual_value = (money_rules.annual_point_value(
             float(np.sum(cases.cost[drg])), fund_drg, budget, total_points)
+            if total_points > 0 else 0.0)
         value_of_hospital_month = np.broadcast_to(month_value, (n_h, MONTHS))
         receipts = money_rules.hospital_receipts(hospital_points, annual_value, assessment)
         # deducted points are valued like the others and kept by the fund (§2.7)

@@ -15,10 +15,10 @@ DATA = Path(__file__).parent / "data" / "handmade"
 
 
 def test_cases_paid_by_item_are_the_rest_of_the_fund(tmp_path):
-    # the hand-made year with C7 (H2, RE19, fund 21,000 of cost 30,000) paid by item (§7):
+    # the hand-made year with C7 (H2, RE19, fund 27,300 of cost 39,000) paid by item (§7):
     # every other case is settled from the budget 165,400 (with caps H1 pays 67,200 and H2
-    # whatever the budget gives it), C7's fund share 21,000 is paid as billed; the DRG share is
-    # (fund payable − 21,000) ÷ fund payable.
+    # whatever the budget gives it), C7's fund share 27,300 is paid as billed; the DRG share is
+    # (fund payable − 27,300) ÷ fund payable.
     frame = pd.read_csv(DATA / "cases.csv", dtype=str, keep_default_na=False)
     frame["paid_by_item"] = (frame.case_id == "C7").map({True: "true", False: "false"})
     cases = tmp_path / "cases.csv"

@@ -77,3 +77,31 @@ def test_one_budget_for_two_schemes_is_refused(tmp_path, capsys):
     assert code == 2
     assert "--budget: one budget given, but the policy has separate scheme budgets" in \
         capsys.readouterr().err
+
+
+def test_a_scheme_paid_wholly_by_item_is_settled_as_billed(tmp_path, capsys):
+    # residents not yet under DRG (§7): their cases are paid their fund share as billed,
+    # 92,400; the employee budget 97,200 is shared as above (point value 180)
+    frame = pd.read_csv(DATA / "cases.csv", dtype=str, keep_default_na=False)
+    frame["scheme"] = ["职工" if case in EMPLOYEE else "居民" for case in frame.case_id]
+    frame["paid_by_item"] = ["false" if case in EMPLOYEE else "true" for case in frame.case_id]
+    cases = tmp_path / "cases.csv"
+    frame.to_csv(cases, index=False)
+    reform = tmp_path / "schemes.yaml"
+    reform.write_text("title: t\nchanges:\n  budget.separate_schemes: {2020-01-01: true}\n"
+                      "  budget.by_scheme: {2020-01-01: {employee: 97200, resident: 50000}}\n",
+                      "utf-8")
+    out = tmp_path / "out"
+    assert main(["settle", str(cases), "--catalogue", str(DATA / "catalogue.csv"), "--policy",
+                 str(DATA / "policy.yaml"), "--reform", str(reform), "--out", str(out),
+                 "--quiet"]) == 0
+    assert "the DRG budget of ¥50,000.00 is not paid out" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["schemes"]["employee"]["annual_point_value"] == pytest.approx(180)
+    assert summary["fund_paid_by_item"] == pytest.approx(92400)
+
+
+def test_budget_annual_is_named_when_schemes_are_separate(tmp_path, capsys):
+    code, _ = _settle(tmp_path, "  budget.annual: {2020-01-01: 250000}\n")
+    assert code == 0
+    assert "budget.annual is not used with separate scheme budgets" in capsys.readouterr().err
