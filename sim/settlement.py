@@ -480,6 +480,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
                                 patient_cash + other, warnings, assessment, rate_by_level)
     hospitals, summary = money
     summary.pop("_receipts_cents", None)
+    if assessment is not None and np.ndim(assessment) > 0:  # scored per hospital (§2.7, §4)
+        hospitals["assessment_coefficient"] = np.asarray(assessment, dtype=float)
     if cases.other_paid is not None:
         _split_other_payers(hospitals, summary, cases, patient_cash)
     hospitals.insert(3, "cmi", indicator_rules.case_mix_index(cases.hospital, base, n_h))

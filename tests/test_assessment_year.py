@@ -57,6 +57,8 @@ def test_the_scored_assessment_cuts_the_receipts_of_the_worse_hospital(tmp_path)
     assert table.loc["H1", "fund_payable_before_caps"] == pytest.approx(59160, abs=0.005)
     assert table.loc["H1", "fund_payable"] == pytest.approx(57760, abs=0.005)
     assert table.loc["H2", "fund_payable"] == pytest.approx(96800, abs=0.005)
+    # the coefficients are in the output: H1 at the floor 0.9, H2 1.0
+    assert table.assessment_coefficient.to_dict() == pytest.approx({"H1": 0.9, "H2": 1.0})
 
 
 def test_unscored_settle_is_unchanged(tmp_path):
