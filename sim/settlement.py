@@ -282,8 +282,10 @@ PER_MONTH = ("settlement.prepay_ratio", "settlement.monthly_shares",
              "settlement.whole_group_monthly_share", "budget.annual")
 # not read by settle: a model run applies them itself (audits by quarter, budget growth by month)
 NOT_SETTLED_HERE = ("audit.sample_rate", "audit.detection_probability", "audit.penalty_multiple",
-                    "budget.annual_growth")
+                    "budget.annual_growth", "review.submitted_share", "review.approved_share",
+                    "review.unreasonable_share")
 _WHY = {
+    "settlement.assessment_scored_in_settle": "the assessment is made once at year end (§2.7)",
     "settlement.advance_months": "the advance is paid in January (§2.6)",
     "settlement.surplus_cap": "a year-end cap on the year's totals (§2.7) has no per-month "
                               "reading",
@@ -292,6 +294,8 @@ _WHY = {
     "settlement.assessment_coefficient": "the assessment is applied once at year end (§2.7)",
     "settlement.assessment_readmission_weight": "the assessment is made once at year end (§2.7)",
     "settlement.assessment_floor": "the assessment is made once at year end (§2.7)",
+    **{f"settlement.assessment_{name}_weight": "the assessment is made once at year end (§2.7)"
+       for name in assessment_rules.INDICATORS},
     "pool.share": "the pool is one share of the year's allocations (§4)",
     "pool.incentive_coefficients": "the pool is shared out once at year end (§4)",
 }
