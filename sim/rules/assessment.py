@@ -10,7 +10,9 @@ the hospitals' values (each hospital counts once, as the bureau did with readmis
   region's mean CMI growth stands for the change in case mix, so only CMI growth beyond it counts;
 * ``referral_rate`` — higher is better: ``max(1 − value ÷ benchmark, 0)``.
 
-coefficient = clip(base − Σ weight × shortfall, floor, base). A weight of 0, an indicator not
+coefficient = clip(base − Σ weight × min(shortfall, 1), floor, base): an item never takes more
+than its weight (Zhejiang: "各细分项最高扣分额不得超过该细分项所赋分值", no item loses more than the
+score it is given). A weight of 0, an indicator not
 given (None) or a benchmark that is not positive and finite (for ratios) switches an indicator
 off; a hospital whose value is NaN (no cases, no last year) loses nothing for it.
 """
@@ -56,7 +58,7 @@ def coefficients(indicators: dict[str, np.ndarray | None], weights: dict[str, fl
             continue
         short = shortfall(name, indicators[name])
         if short is not None:
-            loss = loss + weight * short
+            loss = loss + weight * np.minimum(short, 1.0)  # an item loses at most its weight
     return np.clip(base - loss, floor, base)
 
 
