@@ -60,3 +60,32 @@ def test_extras_are_paid_after_the_quarter_in_a_month_without_cases(tmp_path):
     assert table.loc["H2", "monthly_prepaid"] == pytest.approx(52289.10, abs=0.005)
     assert table.loc["H2", "year_end_payment"] == pytest.approx(23044.23, abs=0.005)
     assert table.loc["H1", "monthly_prepaid"] == pytest.approx(40045.50, abs=0.005)
+
+
+def test_a_month_with_a_budget_but_no_cases(tmp_path):
+    """The hand-made year with shares 0.19 / 0.41 / 0.18 / 0.12 / 0.10 (May has a budget, no
+    case): April 0.12 × 165,400 = 19,848 over its 440 points (all H2's: C7 300, C8 at 70% 140),
+    so H2's April allocation is (19,848 − 31,500) × 0.9 = −10,486.80, plus C4's extras 16,374.60
+    -> 5,887.80; May's 16,540 has no points: no point value, nothing paid in May, and it reaches
+    the hospitals through the annual point value (still 160: the year's budget is unchanged).
+    H1 40,045.50 as in the hand-made year; H2 11,711.70 + 19,803.60 + 5,887.80 = 37,403.10;
+    H2's year end 96,800 − 37,403.10 − 21,466.67 = 37,930.23."""
+    (tmp_path / "shares.yaml").write_text("""title: a month with a budget and no cases
+changes:
+  settlement.monthly_shares:
+    2020-01-01: [0.19, 0.41, 0.18, 0.12, 0.10, 0, 0, 0, 0, 0, 0, 0]
+""", "utf-8")
+    out = tmp_path / "out"
+    assert main(["settle", str(HANDMADE / "cases.csv"), "--catalogue",
+                 str(HANDMADE / "catalogue.csv"), "--policy", str(HANDMADE / "policy.yaml"),
+                 "--reform", str(tmp_path / "shares.yaml"), "--budget", "165400",
+                 "--out", str(out), "--quiet", "--no-parquet"]) == 0
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["monthly_point_values"][4] is None
+    assert summary["monthly_payments"][4] == 0
+    assert summary["annual_point_value"] == pytest.approx(160)
+    table = pd.read_csv(out / "hospital_settlement.csv").set_index("hospital_id")
+    assert table.loc["H1", "monthly_prepaid"] == pytest.approx(40045.50, abs=0.005)
+    assert table.loc["H2", "monthly_prepaid"] == pytest.approx(37403.10, abs=0.005)
+    assert table.loc["H2", "year_end_payment"] == pytest.approx(37930.23, abs=0.005)
+    assert table.loc["H2", "fund_payable"] == pytest.approx(96800, abs=0.005)
