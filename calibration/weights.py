@@ -42,7 +42,6 @@ name.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,13 +52,20 @@ import pyarrow as pa
 import yaml
 
 from sim.errors import InputError, show
-from sim.inputs.catalogue import Catalogue, load_catalogue, write_catalogue
-from sim.inputs.citytables import drgsim_version
+from sim.inputs.catalogue import Catalogue, file_sha256, load_catalogue, write_catalogue
+from sim.inputs.citytables import card_written_by, drgsim_version
 from sim.inputs.extract import TableProblems
 from sim.inputs.policy import DEFAULT_LEVELS
 from sim.inputs.yamlfile import read_yaml
 from sim.rules import weights as rules
-from sim.store import check_output_file, git_revision, write_files_atomically
+from sim.store import (
+    check_errors_file,
+    check_output_file,
+    git_revision,
+    problems_listed,
+    write_errors,
+    write_files_atomically,
+)
 
 MIN_CASES = 30          # §1.2
 DECIMALS = 8            # §1.6 (and base points, §2.2)
@@ -96,14 +102,7 @@ def calibrated_by_drgsim(path: Path) -> bool:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
             break
-    card = path.with_name(name + ".source.yaml")
-    try:
-        if not card.is_file() or card.stat().st_size > 16 << 20:
-            return False
-        text = card.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return text.startswith(CARD_HEADER) and f"\ncatalogue: {name}\n" in text
+    return card_written_by(path.with_name(name + ".source.yaml"), CARD_HEADER, name)
 
 
 def check_outputs(out: Path, inputs: list[Path]) -> dict[str, Path]:
@@ -531,14 +530,6 @@ def calibrate_catalogue(data: CostData, catalogue: Catalogue, min_cases: int,
 
 
 # --------------------------------------------------------------------------- writing
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _money(value: float) -> float | None:
     return round(float(value), 2) if np.isfinite(value) else None
 
@@ -561,7 +552,7 @@ def source_card(result: WeightCalibration, inputs: dict[str, Path | None], out: 
         "written_by": f"drgsim {drgsim_version()} (calibration.weights, drgsim calibrate "
                       "weights)",
         "git_revision": git_revision(),
-        "inputs": {role: None if path is None else {"file": str(path), "sha256": _sha256(path)}
+        "inputs": {role: None if path is None else {"file": str(path), "sha256": file_sha256(path)}
                    for role, path in inputs.items()},
         "data_form": "aggregated (one row per group" + (" and level)" if result.levels else ")")
                      if aggregated else "one row per case",
@@ -781,7 +772,6 @@ def calibrate_weights(data_path: Path, catalogue_path: Path, out: Path,
     ``skip_bad_rows`` calibrates from the other rows and writes the bad ones, as read, to
     ``CAT.csv.rejected_rows.csv`` with the other files (a stale one from an earlier run is
     removed)."""
-    from sim.commands.settle import check_errors_file, whole_file_problem, write_errors
     from sim.inputs.extract import problems_frame
 
     inputs = [data_path, catalogue_path] + [p for p in (overrides_path, columns_path) if p]
@@ -797,17 +787,8 @@ def calibrate_weights(data_path: Path, catalogue_path: Path, out: Path,
 
         encoding = check_encoding(encoding)
     catalogue = load_catalogue(catalogue_path)
-    try:
+    with problems_listed(errors_path, data_path):
         data = read_cost_data(data_path, levels, encoding, columns_path, skip_bad_rows)
-    except TableProblems as refused:
-        if errors_path is not None:
-            write_errors(errors_path, refused.frame())
-            refused.errors_file = str(errors_path)
-        raise
-    except InputError as refused:  # a problem of the whole file is the one problem to list
-        if errors_path is not None and refused.file == str(data_path):
-            write_errors(errors_path, whole_file_problem(refused))
-        raise
     if data.aggregated and trim is not None and rules.Trim.parse(trim).method != "none":
         raise InputError("--trim", None, f"{trim} with aggregated data ({data_path} has one row "
                          "per group)", "--trim none, or one row per case to trim outliers")

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.inputs.catalogue import file_sha256
+from sim.inputs.extract import TableProblems
 
 PACKAGES = ("drgsim", "numpy", "pandas", "scipy", "pyarrow", "pyyaml", "mesa", "simpy",
             "matplotlib")
@@ -331,3 +333,58 @@ def _json_default(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
+
+
+# --------------------------------------------------------------------------- --errors FILE
+
+
+def check_errors_file(errors: Path, inputs: list[Path], out_folder: Path) -> None:
+    """``--errors FILE``: a CSV path drgsim may write (new, or an errors file it wrote before),
+    outside the output folder and not an input."""
+    check_output_file(errors, "--errors", inputs, ".csv", _errors_file_by_drgsim,
+                      "problem list")
+    target = Path(os.path.abspath(errors))
+    if out_folder == target or out_folder in target.parents:
+        raise InputError("--errors", None, f"{str(errors)!r} is inside the output folder "
+                         f"{str(out_folder)!r}", "a path outside --out (drgsim replaces the "
+                         "output folder as a whole)")
+
+
+def _errors_file_by_drgsim(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            first = handle.readline().strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first.split(",")[:1] == ["row"] and first.endswith(",problem,expected")
+
+
+@contextmanager
+def problems_listed(errors: Path | None, data_path: Path):
+    """Reading ``data_path``: when it is refused, every problem goes to ``errors`` (--errors)
+    before the one-line error is raised on — its rows, or the one whole-file problem."""
+    try:
+        yield
+    except TableProblems as refused:
+        if errors is not None:
+            write_errors(errors, refused.frame())
+            refused.errors_file = str(errors)
+        raise
+    except InputError as refused:
+        if errors is not None and refused.file == str(data_path):
+            write_errors(errors, whole_file_problem(refused))
+        raise
+
+
+def whole_file_problem(error: InputError):
+    """A whole-file problem (a missing column, an undecodable byte …) as the errors list."""
+    return pd.DataFrame([{"row": None, "line": None, "column": error.where or "",
+                          "field": "", "value": "", "problem": error.problem,
+                          "expected": error.expected or ""}])
+
+
+def write_errors(errors: Path, frame) -> None:
+    """Every problem, one row each (UTF-8 with BOM, so that Excel shows Chinese values)."""
+    write_files_atomically(
+        {errors: lambda path: frame.to_csv(path, index=False, encoding="utf-8-sig")},
+        "--errors")

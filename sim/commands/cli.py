@@ -112,15 +112,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="output folder: new, empty, or an earlier drgsim output")
     settle.add_argument("--no-parquet", action="store_true", help="write CSV only")
     settle.add_argument("--quiet", action="store_true", help="print only the summary line")
-    settle.add_argument("--encoding", metavar="NAME",
-                        help="encoding of a CSV case table (default: detected; e.g. gbk, utf-8)")
-    settle.add_argument("--columns", metavar="MAP.yaml",
-                        help="YAML {drgsim column: header in the file} for headers drgsim does "
-                             "not know")
-    settle.add_argument("--errors", metavar="FILE.csv",
-                        help="write every problem found in the case table to this CSV")
-    settle.add_argument("--skip-bad-rows", action="store_true",
-                        help="settle the good rows; put the others in rejected_rows.csv")
+    _reading_options(settle, "case table",
+                     "settle the good rows; put the others in rejected_rows.csv")
 
     params = commands.add_parser("params", help="print a policy's resolved parameter tree")
     params.add_argument("policy", help="policy YAML, or a shipped name")
@@ -165,17 +158,10 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument("--overrides", metavar="FILE",
                          help="YAML with expert weights (weights: {code: weight}, §1.4) and "
                               "designated groups priced below the minimum (designated: [codes])")
-    weights.add_argument("--encoding", metavar="NAME",
-                         help="text encoding of a CSV (default: detected; e.g. gbk)")
-    weights.add_argument("--columns", metavar="MAP.yaml",
-                         help="YAML mapping drgsim column names to the file's headers")
     weights.add_argument("--out", required=True, metavar="CAT",
                          help="catalogue CSV to write (a new file, or one this command wrote)")
-    weights.add_argument("--errors", metavar="FILE.csv",
-                         help="write every problem found in the cost data to this CSV")
-    weights.add_argument("--skip-bad-rows", action="store_true",
-                         help="calibrate from the good rows; list the others in the report and "
-                              "in CAT.csv.rejected_rows.csv")
+    _reading_options(weights, "cost data", "calibrate from the good rows; list the others in "
+                     "the report and in CAT.csv.rejected_rows.csv")
 
     run = commands.add_parser(
         "run", help="run the region model over several years under a policy",
@@ -234,6 +220,18 @@ def _parser() -> argparse.ArgumentParser:
     example.add_argument("--out", default=DEFAULT_OUT["example"], metavar="DIR")
     example.add_argument("--policy", default="point")
     return parser
+
+
+def _reading_options(parser: argparse.ArgumentParser, what: str, skip_help: str) -> None:
+    """How to read a bureau's table (sim.inputs.extract): encoding, column map, problems."""
+    parser.add_argument("--encoding", metavar="NAME",
+                        help=f"encoding of a CSV {what} (default: detected; e.g. gbk, utf-8)")
+    parser.add_argument("--columns", metavar="MAP.yaml",
+                        help="YAML {drgsim column: header in the file} for headers drgsim does "
+                             "not know")
+    parser.add_argument("--errors", metavar="FILE.csv",
+                        help=f"write every problem found in the {what} to this CSV")
+    parser.add_argument("--skip-bad-rows", action="store_true", help=skip_help)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,13 +11,18 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from sim.errors import InputError
 from sim.inputs.cases import load_cases
 from sim.inputs.catalogue import load_catalogue
-from sim.inputs.extract import TableProblems, problems_frame
+from sim.inputs.extract import problems_frame
 from sim.inputs.policy import load_policy
 from sim.settlement import Settlement, settle
-from sim.store import RunFolder, check_output_file, run_record, write_files_atomically
+from sim.store import (
+    RunFolder,
+    check_errors_file,
+    problems_listed,
+    run_record,
+    write_errors,
+)
 
 
 def settle_to_folder(cases_path: Path, catalogue_path: Path, policy_path: Path,
@@ -46,18 +51,9 @@ def settle_to_folder(cases_path: Path, catalogue_path: Path, policy_path: Path,
         policy = load_policy(policy_path, reforms)
         folder.check_inputs(policy.files)
         catalogue = load_catalogue(catalogue_path)
-        try:
+        with problems_listed(errors, cases_path):
             cases = load_cases(cases_path, catalogue, policy.levels, year, encoding=encoding,
                                columns=columns, skip_bad_rows=skip_bad_rows)
-        except TableProblems as refused:
-            if errors is not None:
-                write_errors(errors, refused.frame())
-                refused.errors_file = str(errors)
-            raise
-        except InputError as refused:  # a problem of the whole file is the one problem to list
-            if errors is not None and refused.file == str(cases_path):
-                write_errors(errors, whole_file_problem(refused))
-            raise
         bar.update(1)
         bar.set_postfix_str(f"settling {len(cases):,} cases")
         result = settle(cases, catalogue, policy, budget)
@@ -90,42 +86,3 @@ def settle_to_folder(cases_path: Path, catalogue_path: Path, policy_path: Path,
         path = folder.commit()
         bar.update(1)
     return result, path
-
-
-def check_errors_file(errors: Path, inputs: list[Path], out_folder: Path) -> None:
-    """``--errors FILE``: a CSV path drgsim may write (new, or an errors file it wrote before),
-    outside the output folder and not an input."""
-    import os
-
-    check_output_file(errors, "--errors", inputs, ".csv", _errors_file_by_drgsim,
-                      "problem list")
-    target = Path(os.path.abspath(errors))
-    if out_folder == target or out_folder in target.parents:
-        raise InputError("--errors", None, f"{str(errors)!r} is inside the output folder "
-                         f"{str(out_folder)!r}", "a path outside --out (drgsim replaces the "
-                         "output folder as a whole)")
-
-
-def _errors_file_by_drgsim(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            first = handle.readline().strip()
-    except (OSError, UnicodeDecodeError):
-        return False
-    return first.split(",")[:1] == ["row"] and first.endswith(",problem,expected")
-
-
-def whole_file_problem(error: InputError):
-    """A whole-file problem (a missing column, an undecodable byte …) as the errors list."""
-    import pandas as pd
-
-    return pd.DataFrame([{"row": None, "line": None, "column": error.where or "",
-                          "field": "", "value": "", "problem": error.problem,
-                          "expected": error.expected or ""}])
-
-
-def write_errors(errors: Path, frame) -> None:
-    """Every problem, one row each (UTF-8 with BOM, so that Excel shows Chinese values)."""
-    write_files_atomically(
-        {errors: lambda path: frame.to_csv(path, index=False, encoding="utf-8-sig")},
-        "--errors")

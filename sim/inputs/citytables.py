@@ -20,7 +20,6 @@ catalogue, with how a file other than a UTF-8 CSV was read (format, encoding, sh
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import re
 import string
@@ -35,7 +34,7 @@ import pyarrow.compute as pc
 import yaml
 
 from sim.errors import InputError, show
-from sim.inputs.catalogue import validate_catalogue, write_catalogue
+from sim.inputs.catalogue import file_sha256, validate_catalogue, write_catalogue
 from sim.inputs.extract import Extract, check_encoding, read_extract
 from sim.store import write_files_atomically
 
@@ -849,7 +848,7 @@ def source_card(report: ImportReport, source_path: str | Path, catalogue_name: s
     re-running an import reproduces the card exactly.
     """
     source_path = Path(source_path)
-    digest = hashlib.sha256(source_path.read_bytes()).hexdigest()
+    digest = file_sha256(source_path)
     card = {
         "source": {"file": source_path.name, "sha256": digest, **dict(report.reading)},
         "catalogue": catalogue_name,
@@ -900,13 +899,18 @@ def imported_by_drgsim(catalogue_path: Path) -> bool:
     if catalogue_path.name.endswith(".source.yaml"):
         card = catalogue_path
         catalogue_path = catalogue_path.with_name(catalogue_path.name[: -len(".source.yaml")])
+    return card_written_by(card, CARD_HEADER, catalogue_path.name)
+
+
+def card_written_by(card: Path, header: str, catalogue_name: str) -> bool:
+    """A source card that starts with ``header`` (the writer's mark) and names the catalogue."""
     try:
         if not card.is_file() or card.stat().st_size > 16 << 20:
             return False
         text = card.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return text.startswith(CARD_HEADER) and f"\ncatalogue: {catalogue_path.name}\n" in text
+    return text.startswith(header) and f"\ncatalogue: {catalogue_name}\n" in text
 
 
 def write_imported_catalogue(table: pd.DataFrame, report: ImportReport, source_path: Path,
