@@ -728,6 +728,8 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
     pre_points_hm = _per_hospital_month(cases, np.where(drg, pre_points, 0.0))
     cash_hm = _per_hospital_month(cases, np.where(drg, patient_cash, 0.0))
     extra_hm = _per_hospital_month(cases, extra)  # by the month the cases belong to
+    deducted_hm = (None if cases.deducted_points is None
+                   else _per_hospital_month(cases, cases.deducted_points))
 
     if method in POINT_FAMILY:
         fund_drg = float(np.sum(cases.fund_paid[drg]))
@@ -794,6 +796,10 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
 
     # §2.6 monthly payments; approved extras of quarter q paid with month 3(q+1), each at the
     # point value of its case's month (对应月月度点值)
+    # audit deductions of quarter q taken from month 3(q+1) at their cases' months' point
+    # values (Guigang 第十八条(三)(四)); the year end nets them in any case (§2.7)
+    deduction = (0.0 if deducted_hm is None else money_rules.monthly_deduction_value(
+        deducted_hm, value_of_hospital_month))
     allocation = money_rules.monthly_payment(
         np.nan_to_num(pre_points_hm), np.nan_to_num(value_of_hospital_month), cash_hm, prepay,
         approved_extra_value=money_rules.approved_extra_value(extra_hm,
@@ -805,6 +811,9 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
             allocation_cents / 100, policy.value("pool.share", on)))
         allocation_cents = allocation_cents - contribution_hm
         contribution_cents = contribution_hm.sum(axis=1)
+    deduction_hm = to_cents(deduction) if np.ndim(deduction) else np.zeros_like(allocation_cents)
+    allocation_cents = allocation_cents - deduction_hm  # after the pool: not shared into it
+    summary["monthly_deductions"] = (deduction_hm.sum(axis=0) / 100).tolist()
     item_hm = to_cents(_per_hospital_month(cases, np.where(excluded, cases.fund_paid, 0.0)))
     monthly_cents = allocation_cents.sum(axis=1) + item_hm.sum(axis=1)
     summary["monthly_payments"] = ((allocation_cents + item_hm).sum(axis=0) / 100).tolist()

@@ -141,8 +141,11 @@ def test_deducted_points_stay_with_the_fund(tmp_path):
     By hand:
       H1 receipts 550 × 160 = 88,000; fund before caps 88,000 − 25,800 = 62,200;
          self-pay cap 1,400 (unchanged) -> fund payable 60,800;
-         monthly 40,045.50 and advance 10,033.33 as in the year without deduction (the
-         deduction is taken at year end) -> year end 60,800 − 40,045.50 − 10,033.33 = 10,721.17
+         C9 is a March case: its 40 points are taken from April's payment (the month after
+         Q1's audit, 第十八条(四) "于审核次月扣减") at March's point value 82.7, without the
+         prepay ratio (第十八条(三) "-扣除点数×对应月月度点值"): 40 × 82.7 = 3,308.00;
+         monthly 40,045.50 − 3,308.00 = 36,737.50; advance 10,033.33 as before
+         -> year end 60,800 − 36,737.50 − 10,033.33 = 14,029.17
       H2 unchanged: 950 × 160 = 152,000, fund before caps and payable 96,800
       the fund keeps 40 × 160 = 6,400: 62,200 + 96,800 + 6,400 = 165,400 = the budget
     """
@@ -157,12 +160,14 @@ def test_deducted_points_stay_with_the_fund(tmp_path):
     assert summary["total_points"] == pytest.approx(1540)
     assert summary["annual_point_value"] == pytest.approx(160, abs=1e-9)
     assert summary["deducted_points_value"] == pytest.approx(6400, abs=0.005)
+    assert summary["monthly_deductions"][3] == pytest.approx(3308, abs=0.005)
+    assert sum(summary["monthly_deductions"]) == pytest.approx(3308, abs=0.005)
     table = pd.read_csv(out / "hospital_settlement.csv").set_index("hospital_id")
     expected = {
         "H1": dict(points=550, deducted_points=40, deducted_points_value=6400,
                    fund_payable_before_caps=62200, self_pay_cap_deduction=1400,
-                   fund_payable=60800, monthly_prepaid=40045.50, january_advance=10033.33,
-                   year_end_payment=10721.17),
+                   fund_payable=60800, monthly_prepaid=36737.50, january_advance=10033.33,
+                   year_end_payment=14029.17),
         "H2": dict(points=950, deducted_points=0, deducted_points_value=0,
                    fund_payable_before_caps=96800, fund_payable=96800),
     }

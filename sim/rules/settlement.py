@@ -61,6 +61,18 @@ def approved_extra_value(extra_points, month_point_value):
     return paid
 
 
+def monthly_deduction_value(deducted_points, month_point_value):
+    """§2.6, §2.8: audit deductions taken from the monthly payments. Guigang 第十八条(三)
+    "每月实际拨付医疗机构费用=… -扣除点数×对应月月度点值" and 第十八条(四) "经办机构同时需加强
+    对病例进行审核,并于审核次月扣减违规病例相应费用": the points deducted from a quarter's
+    cases (sample audits are quarterly, §2.8) are valued at the point value of each case's month
+    and taken, without the prepay ratio, from the payment of the month after the quarter;
+    fourth-quarter deductions are left to the year end (§2.7), which nets every deduction anyway
+    (a hospital's annual points are net of them). Same shapes and timing as
+    :func:`approved_extra_value`."""
+    return approved_extra_value(deducted_points, month_point_value)
+
+
 def annual_points(case_points, deducted_points):
     """§2.5, §2.7: the annual total points and each hospital's annual points.
 
