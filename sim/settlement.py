@@ -279,7 +279,9 @@ def rate_per_level(policy: Policy, on: dt.date, levels: tuple[str, ...],
 # settle reads is read once for the year, on 1 January, and a change inside the year is named
 # in a warning (:func:`mid_year_warnings`).
 PER_MONTH = ("settlement.prepay_ratio", "settlement.monthly_shares",
-             "settlement.whole_group_monthly_share", "budget.annual")
+             "settlement.whole_group_monthly_share", "budget.annual", "budget.by_scheme",
+             "budget.fund_total", "budget.carve_outs")
+BUDGETS = ("budget.annual", "budget.by_scheme", "budget.fund_total", "budget.carve_outs")
 # not read by settle: a model run applies them itself (audits by quarter, budget growth by month)
 NOT_SETTLED_HERE = ("audit.sample_rate", "audit.detection_probability", "audit.penalty_multiple",
                     "budget.annual_growth", "review.submitted_share", "review.approved_share",
@@ -307,7 +309,7 @@ def mid_year_warnings(policy: Policy, year: int, budget_given: bool = False) -> 
     a month, which take effect the month after (a month is settled with one value)."""
     lines = []
     for path in sorted(policy.parameters):
-        if path in NOT_SETTLED_HERE or (path == "budget.annual" and budget_given):
+        if path in NOT_SETTLED_HERE or (path in BUDGETS and budget_given):
             continue
         dates = policy.changes_in_year(path, year)
         if not dates:
@@ -325,6 +327,77 @@ def mid_year_warnings(policy: Policy, year: int, budget_given: bool = False) -> 
                      f"settled year {year}: {why}; the value in force on 1 January ({first}) is "
                      "used for the whole year")
     return lines
+
+
+def _from_fund_total(policy: Policy, year: int, month: int, scheme: str) -> float | None:
+    """A scheme's DRG budget in force in ``month`` (0–11) from ``budget.fund_total`` and
+    ``budget.carve_outs`` (§2.1, Guigang 第六条), or None where no fund total is given."""
+    if not policy.has("budget.fund_total"):
+        return None
+    on = dt.date(year, month + 1, 1)
+    total = (policy.value("budget.fund_total", on) or {}).get(scheme)
+    if total is None:
+        return None
+    items = ((policy.value("budget.carve_outs", on) or {}).get(scheme) or {})
+    budget = money_rules.drg_budget_from_fund(total, items.values())
+    if budget <= 0:
+        raise InputError("budget.carve_outs", f"scheme {scheme}, {year}-{month + 1:02d}",
+                         f"carve-outs of ¥{sum(items.values()):,.2f} leave a DRG budget of "
+                         f"¥{budget:,.2f} from a fund total of ¥{total:,.2f}",
+                         "carve-outs smaller than the scheme's budget.fund_total")
+    return budget
+
+
+def scheme_budgets_in_year(policy: Policy, year: int) -> dict[str, list[float | None]]:
+    """Each scheme's DRG budget in force in each month of ``year`` with separate scheme budgets
+    (§2.1): ``budget.by_scheme``, else ``budget.fund_total`` − ``budget.carve_outs``, else None
+    (budget-neutral in settle; last year's grown in model runs). Both given for one scheme in
+    one month is refused: one line naming them."""
+    by_scheme = policy.values_in_year("budget.by_scheme", year)
+    budgets: dict[str, list[float | None]] = {}
+    for scheme in SCHEMES:
+        months = []
+        for month in range(MONTHS):
+            given = (by_scheme[month] or {}).get(scheme)
+            derived = _from_fund_total(policy, year, month, scheme)
+            if given is not None and derived is not None:
+                raise InputError("budget.by_scheme", f"scheme {scheme}, {year}-{month + 1:02d}",
+                                 f"¥{given:,.2f} given while budget.fund_total − "
+                                 f"budget.carve_outs also gives ¥{derived:,.2f}",
+                                 "one of them (the other null)")
+            months.append(float(given) if given is not None else derived)
+        budgets[scheme] = months
+    return budgets
+
+
+def annual_budget_in_year(policy: Policy, year: int) -> tuple[list[float | None], str]:
+    """The one DRG budget in force in each month of ``year`` (§2.1) and its source:
+    ``budget.annual``, else both schemes' ``budget.fund_total`` − ``budget.carve_outs`` added
+    (one scheme's alone is refused: the other's part would be unknown), else None."""
+    annual = policy.values_in_year("budget.annual", year)
+    months, derived_used = [], False
+    for month in range(MONTHS):
+        parts = [_from_fund_total(policy, year, month, scheme) for scheme in SCHEMES]
+        given = [p for p in parts if p is not None]
+        if given and len(given) != len(SCHEMES):
+            missing = [s for s, p in zip(SCHEMES, parts, strict=True) if p is None]
+            raise InputError("budget.fund_total", f"{year}-{month + 1:02d}",
+                             f"given for one scheme only ({', '.join(missing)} null) while the "
+                             "schemes share one DRG budget",
+                             "a fund total for every scheme, or budget.separate_schemes: true")
+        if given and annual[month] is not None:
+            raise InputError("budget.annual", f"{year}-{month + 1:02d}",
+                             f"¥{annual[month]:,.2f} given while budget.fund_total − "
+                             f"budget.carve_outs also gives ¥{sum(given):,.2f}",
+                             "one of them (the other null)")
+        if given:
+            derived_used = True
+            months.append(round(sum(given), 2))
+        else:
+            months.append(None if annual[month] is None else float(annual[month]))
+    source = ("budget.fund_total − budget.carve_outs (Guigang 第六条)" if derived_used
+              else "budget.annual")
+    return months, source
 
 
 def monthly_shares_in_year(policy: Policy, year: int, spending: np.ndarray,
@@ -540,34 +613,37 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
         raise InputError(cases.source, "column scheme", "missing, but the policy has separate "
                          "scheme budgets (budget.separate_schemes)", "a scheme column "
                          "(employee/resident, 职工/居民) or budget.separate_schemes: false")
-    if budget_override is not None:
+    if budget_override is not None and not isinstance(budget_override, dict):
         raise InputError("--budget", None, "one budget given, but the policy has separate "
                          "scheme budgets (budget.separate_schemes)",
                          "budget.by_scheme in a reform instead of --budget")
-    given = policy.value("budget.by_scheme", on) or {}
-    if policy.value("budget.annual", on) is not None:
+    # each scheme's budget in force in each month: a model run passes them (a number or 12
+    # each); else budget.by_scheme or budget.fund_total − budget.carve_outs (Guigang 第六条)
+    given = (budget_override if budget_override is not None
+             else scheme_budgets_in_year(policy, cases.year))
+    if budget_override is None and policy.value("budget.annual", on) is not None:
         warnings.append("budget.annual is not used with separate scheme budgets; "
                         "budget.by_scheme gives each scheme's (null: its own fund payments)")
     first_warning = len(warnings)
     tables, summaries = [], {}
     for index, scheme in enumerate(SCHEMES):
         mask = cases.scheme == index
+        months = np.asarray([np.nan if v is None else v for v in np.broadcast_to(
+            np.asarray(given.get(scheme), dtype=object), (MONTHS,))], dtype=float)
         if not mask.any():
-            if given.get(scheme):
-                warnings.append(f"budget.by_scheme.{scheme}: ¥{given[scheme]:,.2f} but no "
+            if np.nansum(months) > 0:
+                warnings.append(f"{scheme} DRG budget of ¥{np.nanmax(months):,.2f} but no "
                                 f"{scheme} case in the table; that budget is not paid out")
             continue
         subset = cases_where(cases, mask)
         drg = mask & ~excluded
-        budget = given.get(scheme)
-        if budget is None:  # budget-neutral: the scheme's own DRG cases' fund payments
-            budget = float(np.sum(cases.fund_paid[drg]))
+        # budget-neutral in months without one: the scheme's own DRG cases' fund payments
+        budget = np.where(np.isnan(months), float(np.sum(cases.fund_paid[drg])), months)
         table, summary = _hospital_money(
             subset, policy, on, budget, case_class[mask], points[mask], extra[mask],
             excluded[mask], patient_cash[mask], warnings, assessment, rate_by_level)
-        summary["budget_source"] = (f"budget.by_scheme.{scheme}" if given.get(scheme) is not None
-                                    else f"fund payments of the settled {scheme} DRG cases "
-                                    "(budget-neutral)")
+        summary["budget_source"] = _scheme_budget_source(policy, cases.year, scheme, months,
+                                                         budget_override is not None)
         # the caps and the year end are the hospital's, both schemes together (below): a scheme
         # shows what it pays before them
         summary["fund_payable_before_caps"] = round(float(table[
@@ -600,6 +676,21 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
             self_pay_cap))
     before = to_cents(merged["fund_payable_before_caps"].to_numpy())
     payable = before - surplus_cut - self_pay_cut
+    # each scheme's fund payable after the caps (for the scheme's fund, BEHAVIOUR §7): a
+    # hospital's cut is shared between its schemes by their DRG cost there, to the cent
+    cut, left = surplus_cut + self_pay_cut, surplus_cut + self_pay_cut
+    for position, (scheme, table) in enumerate(zip(summaries, tables, strict=True)):
+        if position == len(summaries) - 1:
+            part = left
+        else:
+            cost = _cents_per_hospital(cases, cases.cost, drg & (cases.scheme
+                                                               == SCHEMES.index(scheme)))
+            part = np.floor(cut * np.divide(cost, drg_cost, out=np.zeros(n_h),
+                                            where=drg_cost > 0)).astype(np.int64)
+        left = left - part
+        summaries[scheme]["caps_deduction"] = int(part.sum()) / 100
+        summaries[scheme]["fund_payable"] = int(
+            to_cents(table["fund_payable_before_caps"].to_numpy()).sum() - part.sum()) / 100
     contribution = (to_cents(merged["pool_contribution"].to_numpy())
                     if "pool_contribution" in merged else np.zeros(n_h, dtype=np.int64))
     merged["fund_payable"] = payable / 100
@@ -630,6 +721,19 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
     summary["drg_share_of_fund"] = (total - summary["fund_paid_by_item"]) / total \
         if total > 0 else None
     return merged, summary
+
+
+def _scheme_budget_source(policy: Policy, year: int, scheme: str, months: np.ndarray,
+                          from_run: bool) -> str:
+    if from_run:
+        return "the model run's budget"
+    if np.isnan(months).all():
+        return f"fund payments of the settled {scheme} DRG cases (budget-neutral)"
+    named = (f"budget.by_scheme.{scheme}"
+             if any((v or {}).get(scheme) is not None
+                    for v in policy.values_in_year("budget.by_scheme", year))
+             else "budget.fund_total − budget.carve_outs (Guigang 第六条)")
+    return named if not np.isnan(months).any() else f"{named}, budget-neutral in months without one"
 
 
 def _split_other_payers(hospitals: pd.DataFrame, summary: dict, cases: CaseTable,
@@ -738,12 +842,12 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
             by_month = np.broadcast_to(np.asarray(budget_override, dtype=float), (MONTHS,))
             budget_source = "--budget"
         else:
-            given = policy.values_in_year("budget.annual", year)
+            given, named = annual_budget_in_year(policy, year)
             by_month = np.array([fund_drg if v is None else float(v) for v in given])
-            budget_source = ("budget.annual" if all(v is not None for v in given)
+            budget_source = (named if all(v is not None for v in given)
                              else "fund payments of the settled DRG cases (budget-neutral)"
                              if all(v is None for v in given) else
-                             "budget.annual, budget-neutral in months without one")
+                             f"{named}, budget-neutral in months without one")
         shares = monthly_shares_in_year(
             policy, year, np.bincount(cases.month[drg], weights=cases.fund_paid[drg],
                                       minlength=MONTHS), warnings)

@@ -60,6 +60,15 @@ def test_each_scheme_has_its_own_point_value(tmp_path):
     assert table.loc["H1", "surplus_cap_deduction"] == 0
     assert table.loc["H2", "fund_payable"] == pytest.approx(109600, abs=0.005)
     assert table.cases.sum() == 9
+    # each scheme's fund pays its part after the caps: H1's 1,400 is shared by its DRG cost,
+    # employee C1 + C3 + C9 = 72,000 of 86,000: floor(140,000 cents × 72/86) = 117,209 cents
+    # -> employee 97,200 − 1,172.09 = 96,027.91; resident 91,300 − 227.91 = 91,072.09
+    schemes = summary["schemes"]
+    assert schemes["employee"]["caps_deduction"] == pytest.approx(1172.09, abs=0.001)
+    assert schemes["employee"]["fund_payable"] == pytest.approx(96027.91, abs=0.001)
+    assert schemes["resident"]["fund_payable"] == pytest.approx(91072.09, abs=0.001)
+    assert round(schemes["employee"]["fund_payable"] + schemes["resident"]["fund_payable"],
+                 2) == summary["totals"]["fund_payable"] == pytest.approx(187100, abs=0.001)
 
 
 def test_a_null_scheme_budget_is_its_own_fund_payments(tmp_path):
@@ -105,3 +114,74 @@ def test_budget_annual_is_named_when_schemes_are_separate(tmp_path, capsys):
     code, _ = _settle(tmp_path, "  budget.annual: {2020-01-01: 250000}\n")
     assert code == 0
     assert "budget.annual is not used with separate scheme budgets" in capsys.readouterr().err
+
+
+# Carve-outs (§2.1, Guigang 第六条: DRG budget = the scheme's pooled-fund spending budget − the
+# items paid outside it). The budgets below are chosen to give back the numbers above.
+FUND_TOTALS = ("  budget.fund_total: {2020-01-01: {employee: 120000, resident: 100000}}\n"
+               "  budget.carve_outs: {2020-01-01: {employee: {per_diem: 15000, reserve: 7800},"
+               " resident: {outpatient: 8000.5, per_diem: 699.5}}}\n")
+
+
+def test_scheme_budgets_from_fund_totals_minus_carve_outs(tmp_path):
+    # employee 120,000 − 15,000 − 7,800 = 97,200; resident 100,000 − 8,000.50 − 699.50 = 91,300:
+    # the budgets of test_each_scheme_has_its_own_point_value, so the point values 180 and 170
+    code, out = _settle(tmp_path, FUND_TOTALS)
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    employee, resident = summary["schemes"]["employee"], summary["schemes"]["resident"]
+    assert employee["budget"] == pytest.approx(97200, abs=0.001)
+    assert resident["budget"] == pytest.approx(91300, abs=0.001)
+    assert employee["annual_point_value"] == pytest.approx(180)
+    assert resident["annual_point_value"] == pytest.approx(170)
+    assert "budget.fund_total − budget.carve_outs" in employee["budget_source"]
+
+
+def test_one_budget_from_both_schemes_fund_totals(tmp_path):
+    # one budget: (100,000 − 10,000) + (80,000 − 4,600) = 165,400, the hand-made year's budget:
+    # annual point value (270,000 − 189,000 + 165,400) / 1,540 = 160 (tests/test_handmade_year)
+    reform = tmp_path / "totals.yaml"
+    reform.write_text("title: fund totals\nchanges:\n"
+                      "  budget.fund_total: {2020-01-01: {employee: 100000, resident: 80000}}\n"
+                      "  budget.carve_outs: {2020-01-01: {employee: {pharmacy: 10000},"
+                      " resident: {pharmacy: 4600}}}\n", "utf-8")
+    out = tmp_path / "out"
+    assert main(["settle", str(DATA / "cases.csv"), "--catalogue", str(DATA / "catalogue.csv"),
+                 "--policy", str(DATA / "policy.yaml"), "--reform", str(reform), "--out",
+                 str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["budget"] == pytest.approx(165400, abs=0.001)
+    assert summary["annual_point_value"] == pytest.approx(160)
+    assert summary["budget_source"].startswith("budget.fund_total − budget.carve_outs")
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ("  budget.by_scheme: {2020-01-01: {employee: 97200, resident: null}}\n" + FUND_TOTALS,
+     "budget.by_scheme, scheme employee, 2023-01: ¥97,200.00 given while budget.fund_total "
+     "− budget.carve_outs also gives ¥97,200.00"),
+    ("  budget.fund_total: {2020-01-01: {employee: 20000, resident: null}}\n"
+     "  budget.carve_outs: {2020-01-01: {employee: {per_diem: 25000}}}\n",
+     "budget.carve_outs, scheme employee, 2023-01: carve-outs of ¥25,000.00 leave a DRG "
+     "budget of ¥-5,000.00"),
+    ("  budget.carve_outs: {2020-01-01: {employee: {per_diem: -5}}}\n",
+     "scheme employee, carve-out per_diem: value -5 is below the lower bound 0"),
+])
+def test_budgets_that_contradict_or_run_out_are_refused(tmp_path, capsys, changes, expected):
+    code, out = _settle(tmp_path, changes)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert expected in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_one_budget_needs_every_schemes_fund_total(tmp_path, capsys):
+    reform = tmp_path / "one.yaml"
+    reform.write_text("title: one scheme's total\nchanges:\n"
+                      "  budget.fund_total: {2020-01-01: {employee: 100000, resident: null}}\n",
+                      "utf-8")
+    code = main(["settle", str(DATA / "cases.csv"), "--catalogue", str(DATA / "catalogue.csv"),
+                 "--policy", str(DATA / "policy.yaml"), "--reform", str(reform), "--out",
+                 str(tmp_path / "out"), "--quiet"])
+    assert code == 2
+    assert ("budget.fund_total, 2023-01: given for one scheme only (resident null) while the "
+            "schemes share one DRG budget") in capsys.readouterr().err

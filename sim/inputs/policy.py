@@ -40,6 +40,7 @@ class Spec:
     kind: str  # number | integer | boolean | levels | number_or_levels | bands | months | hospitals
     #          | scheme_levels | trim (a §1.3 trimming rule: none, sd:K, pct:LO,HI)
     #          | codes (a list of group codes) | schemes (a number per scheme)
+    #          | carve_outs (per scheme, named yuan amounts)
     low: float | None = None
     high: float | None = None
     nullable: bool = False
@@ -93,6 +94,8 @@ SCHEMA: dict[str, Spec] = {
     "budget.annual_growth": Spec("number", -0.5, 1, methods=POINT_FAMILY),
     "budget.separate_schemes": Spec("boolean", methods=POINT_FAMILY),
     "budget.by_scheme": Spec("schemes", 0, 1e13, nullable=True, methods=POINT_FAMILY),
+    "budget.fund_total": Spec("schemes", 0, 1e13, nullable=True, methods=POINT_FAMILY),
+    "budget.carve_outs": Spec("carve_outs", 0, 1e13, nullable=True, methods=POINT_FAMILY),
     # rate method (§3)
     "rate.base_rate": Spec("number_or_levels", 0, 1e8, nullable=True, methods=RATE_FAMILY),
     "rate.adjustment": Spec("number", 0.01, 10, methods=RATE_FAMILY),  # 0 would pay nothing
@@ -223,6 +226,16 @@ def check_value(path: str, value: object, levels: tuple[str, ...],
                 _check_number(value[scheme], spec,
                               lambda problem, expected, sc=scheme: fail(f"scheme {sc}: {problem}",
                                                                         expected))
+    elif spec.kind == "carve_outs":
+        if (not isinstance(value, dict) or not value or not set(value) <= set(SCHEMES)
+                or not all(isinstance(items, dict) for items in value.values())):
+            fail(f"value {show(value)} is not a mapping of schemes to named amounts",
+                 "per scheme (" + ", ".join(SCHEMES) + ") a mapping of names to yuan, e.g. "
+                 "{employee: {per_diem: 12000000, reserve: 3000000}}")
+        for scheme, items in value.items():
+            for name, amount in items.items():
+                _check_number(amount, spec, lambda problem, expected, sc=scheme, nm=name: fail(
+                    f"scheme {sc}, carve-out {nm}: {problem}", expected))
     elif spec.kind == "codes":
         if not isinstance(value, list) or not value:
             fail(f"value {show(value)} is not a list of group codes",

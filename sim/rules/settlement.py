@@ -8,6 +8,19 @@ from __future__ import annotations
 import numpy as np
 
 
+def drg_budget_from_fund(fund_total, carve_outs):
+    """§2.1: a scheme's DRG budget = its planned pooled-fund spending − the carve-outs paid
+    outside the DRG budget. Guigang 第六条: "职工医保点数法付费drg预算总额=职工医保统筹基金支出
+    预算总额-门诊特殊慢性病(包括异地)统筹支出预算-按床日付费统筹支出预算-药店购药统筹支出预算-
+    普通住院期间特药单独核算支出预算-区外异地住院结算统筹支出预算-非drg试点医院普通住院结算统筹
+    支出预算-住院手工结算统筹支出预算-职工大病保险支出预算-年度预算调节金-法律法规规定的其他
+    支出预算" (residents likewise, outpatient pooling carved out too). ``carve_outs``: yuan
+    amounts (any names); the result in yuan, exact to the cent."""
+    cents = int(round(float(fund_total) * 100)) - sum(int(round(float(v) * 100))
+                                                      for v in carve_outs)
+    return cents / 100
+
+
 def monthly_budgets(annual_budget, monthly_shares):
     """§2.6: monthly budget = annual DRG budget × that month's share of last year's spending."""
     return annual_budget * np.asarray(monthly_shares, dtype=float)
