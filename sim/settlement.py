@@ -595,6 +595,19 @@ PER_CASE = ("patient", "hospital", "level", "group", "cost", "fund_paid", "patie
             "other_paid")
 
 
+def mean_point_value(summary: dict) -> float | None:
+    """A settled year's annual point value (§2.7); with separate scheme budgets the schemes'
+    values weighted by their total points (what a point was worth on average); None if none."""
+    if summary.get("annual_point_value") is not None:
+        return summary["annual_point_value"]
+    schemes = [s for s in (summary.get("schemes") or {}).values()
+               if s.get("annual_point_value") is not None and s.get("total_points")]
+    if not schemes:
+        return None
+    return (sum(s["annual_point_value"] * s["total_points"] for s in schemes)
+            / sum(s["total_points"] for s in schemes))
+
+
 def cases_where(cases: CaseTable, mask: np.ndarray) -> CaseTable:
     """The cases of ``mask``, with the same hospitals (per-hospital results line up)."""
     changes = {name: getattr(cases, name)[mask] for name in PER_CASE

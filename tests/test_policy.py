@@ -244,3 +244,13 @@ def test_params_command_rejects_bad_reform(tmp_path, capsys):
     assert main(["params", "rate", "--reform", str(reform)]) == 2
     err = capsys.readouterr().err
     assert "did you mean rate.base_rate?" in err and err.count("\n") == 1
+
+
+def test_amounts_in_exponent_notation_are_numbers(tmp_path):
+    # YAML 1.1 (PyYAML) reads 3e8 and 2.5e8 as text; people write amounts so
+    reform = _reform(tmp_path, """
+      budget.annual: {2020-01-01: 2.5e8, 2024-01-01: 3E8}
+    """)
+    policy = load_policy(shipped("policies", "point", ".yaml"), [reform])
+    assert policy.value("budget.annual", dt.date(2023, 1, 1)) == 250_000_000
+    assert policy.value("budget.annual", dt.date(2024, 1, 1)) == 300_000_000

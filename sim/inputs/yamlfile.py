@@ -43,6 +43,14 @@ _StrictLoader.yaml_implicit_resolvers = {
 }
 
 
+# YAML 1.2 numbers that YAML 1.1 (PyYAML) leaves as text: 3e8, 3.0e8, 1E-3 (no dot or no sign
+# in the exponent). People write amounts so; they are numbers.
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
 class _Duplicate(Exception):
     def __init__(self, key: object, line: int):
         self.key, self.line = key, line

@@ -1,9 +1,10 @@
 """The fund ledger per scheme (BEHAVIOUR §2, §7): contributions in, payments out, reserve.
 
 Yearly, on an accrual basis: revenue = insured × contribution per insured (growing);
-DRG spending = the fund's payable for the year's DRG cases, split between schemes by their share
-of the fund's claims; other spending = a share of revenue (§2.1 carve-outs: outpatient, chronic
-disease, drugs...). Months of reserve = accumulated balance ÷ average monthly spending.
+DRG spending = the fund's payable for the year's DRG cases: each scheme's own with separate
+scheme budgets (§2.1), else split between schemes by their share of the fund's claims; other
+spending = a share of revenue (§2.1 carve-outs: outpatient, chronic disease, drugs...).
+Months of reserve = accumulated balance ÷ average monthly spending.
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ class FundLedger:
                 * (1 + self.contribution_growth) ** years_from_start)
 
     def close_year(self, year: int, years_from_start: int, scale: float,
-                   drg_spending_by_scheme: np.ndarray) -> dict:
-        """Book one year; returns region totals (and keeps a row per scheme)."""
+                   drg_spending_by_scheme: np.ndarray, settled_schemes: dict | None = None
+                   ) -> dict:
+        """Book one year; returns region totals (and keeps a row per scheme). With separate
+        scheme budgets (§2.1) ``settled_schemes`` gives each scheme's settlement summary: its
+        DRG budget and annual point value join its row."""
         revenue = self.revenue(years_from_start, scale)
         other = revenue * self.non_drg_share
         spending = drg_spending_by_scheme + other
@@ -55,6 +59,10 @@ class FundLedger:
                 "fund_other_spending": other[index], "fund_spending": spending[index],
                 "fund_balance": balance[index], "accumulated_balance": self.accumulated[index],
                 "reserve_months": self.accumulated[index] / (spending[index] / 12),
+                **({} if settled_schemes is None else {
+                    "drg_budget": settled_schemes.get(scheme, {}).get("budget", np.nan),
+                    "annual_point_value": settled_schemes.get(scheme, {}).get(
+                        "annual_point_value") or np.nan}),
             })
         total_spending = spending.sum()
         return {

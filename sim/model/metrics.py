@@ -14,6 +14,7 @@ import pandas as pd
 from agents import bureau
 from agents.hospital import LEVERS
 from sim.inputs.region import LEVELS, Region
+from sim.settlement import mean_point_value
 
 YEARLY_COLUMNS = (
     "year", "admissions", "true_cmi", "coded_cmi", "upcoded_share", "upcoding_pressure",
@@ -76,9 +77,12 @@ class YearRecorder:
             "upcoded_share": float(np.mean(cases["upcoded"])),
             "upcoding_pressure": float(np.nanmean(pressure)) if np.isfinite(pressure).any()
             else 0.0,
-            "drg_budget": state.budget if state.budget is not None else np.nan,
+            "drg_budget": np.nan if state.budget is None else (
+                float(sum(state.budget.values())) if isinstance(state.budget, dict)
+                else float(state.budget)),
             **fund,
-            "annual_point_value": result.summary.get("annual_point_value") or np.nan,
+            # with separate scheme budgets, the schemes' values weighted by their points
+            "annual_point_value": mean_point_value(result.summary) or np.nan,
         }
         for index_level, name in enumerate(LEVELS):
             row[f"share_{name}"] = float(np.mean(level == index_level))

@@ -30,7 +30,6 @@ import pyarrow as pa
 from agents import bureau
 from agents import patients as patient_flow
 from agents.hospital import LEVERS, Hospital, Observation
-from sim.errors import InputError
 from sim.inputs.cases import REVIEW_NONE, REVIEW_SPECIAL, CaseTable
 from sim.inputs.catalogue import Catalogue
 from sim.inputs.policy import POINT_FAMILY, RATE_FAMILY, Policy, load_policy
@@ -41,11 +40,14 @@ from sim.model.streams import Streams
 from sim.resources import shipped
 from sim.rules import rate as rate_rules
 from sim.settlement import (
+    annual_budget_in_year,
     assessment_weights,
     budget_neutral_rates,
     coefficient_table,
+    mean_point_value,
     mid_year_warnings,
     rate_per_level,
+    scheme_budgets_in_year,
     scored_assessment,
     settle,
 )
@@ -68,22 +70,25 @@ class YearState:
     base_points: np.ndarray          # per group, from the year's catalogue
     coefficient: np.ndarray          # group × level, as the settlement will apply it
     point_value: np.ndarray          # expected yuan per point by level (nan under FFS)
-    budget: float | np.ndarray | None  # 12 values when it changes inside the year (issue 9)
+    # the DRG budget: a number, or 12 when it changes inside the year (issue 9); by scheme
+    # ({scheme: number or 12}) with budget.separate_schemes (§2.1)
+    budget: float | np.ndarray | dict | None
     neutral_rate: np.ndarray | None  # budget-neutral rate per level from last year (§1.5)
     covered_hospital: np.ndarray     # hospitals paid under DRG this year (§7 rollout)
     covered_group: np.ndarray        # groups paid under DRG in covered hospitals (§7)
 
 
-def _refuse_what_runs_cannot_do(policy: Policy, start_year: int, years: int) -> None:
-    """One line, before any work, for a policy the region model cannot run yet."""
-    if not policy.has("budget.separate_schemes"):
-        return
-    for year in range(start_year, start_year + years):
-        if policy.value("budget.separate_schemes", dt.date(year, 1, 1)):
-            raise InputError("budget.separate_schemes", str(year),
-                             "separate scheme budgets are settled by drgsim settle only; the "
-                             "region model runs one budget for both schemes (issue 9, feature a)",
-                             "budget.separate_schemes: false in drgsim run and compare")
+def budget_total(budget) -> float | None:
+    """The year's DRG budget in yuan: the mean of 12 months' budgets in force, schemes added."""
+    if budget is None:
+        return None
+    if isinstance(budget, dict):
+        return float(sum(np.mean(value) for value in budget.values()))
+    return float(np.mean(budget))
+
+
+def _one_or_twelve(months: list[float]) -> float | np.ndarray:
+    return months[0] if len(set(months)) == 1 else np.array(months)
 
 
 class RegionModel(mesa.Model):
@@ -98,7 +103,6 @@ class RegionModel(mesa.Model):
         self.policy = policy
         self.start_year = start_year
         self.years = years
-        _refuse_what_runs_cannot_do(policy, start_year, years)
         self.scale = scale
         self.region: Region = build_region(region_config, self.streams.sequence("region"))
         region = self.region
@@ -120,7 +124,8 @@ class RegionModel(mesa.Model):
         self.last_year: dict | None = None
         self.last_settlement = None
         self.assessment_last: dict | None = None  # last year's cost per case and CMI (§2.8)
-        self.budget: float | None = None
+        self.budget: float | np.ndarray | dict | None = None
+        self.last_scheme_spending: np.ndarray | None = None  # DRG fund payable by scheme
         self.warnings: list[str] = []  # dated values changed inside a year and not applied
         self.neutral_rate: np.ndarray | None = None
         self.ledger: FundLedger | None = None
@@ -179,18 +184,7 @@ class RegionModel(mesa.Model):
                                               scale=self.scale)
         base = np.round(catalogue.weights * 100, 8)
         coefficient = self._coefficients(catalogue, policy, on)
-        budget = None
-        if policy.method in POINT_FAMILY:
-            # the annual budget in force in each month (issue 9): a budget or a growth rate
-            # changed inside the year changes the months from then on; settle makes the year's
-            # budget the sum of the months' budgets (annual budget in force × month's share)
-            last = (self.budget if self.budget is not None or self.last_settlement is None
-                    else self.last_settlement.summary["totals"]["fund_payable"])
-            by_month = [float(fixed) if fixed is not None else bureau.next_budget(last, growth)
-                        for fixed, growth in zip(
-                            policy.values_in_year("budget.annual", year),
-                            policy.values_in_year("budget.annual_growth", year), strict=True)]
-            budget = by_month[0] if len(set(by_month)) == 1 else np.array(by_month)
+        budget = self._budget(policy, year) if policy.method in POINT_FAMILY else None
         covered_hospital, covered_group = self._rollout(policy, on)
         neutral_rate = None
         if policy.method in RATE_FAMILY and policy.value("rate.base_rate", on) is None:
@@ -199,9 +193,8 @@ class RegionModel(mesa.Model):
                 neutral_rate = self._neutral_rate(base, coefficient, covered_hospital,
                                                   covered_group)
         self.neutral_rate = neutral_rate
-        point_value = self._expected_point_value(
-            policy, on, base, coefficient, None if budget is None else float(np.mean(budget)),
-            neutral_rate)
+        point_value = self._expected_point_value(policy, on, base, coefficient,
+                                                 budget_total(budget), neutral_rate)
         self.state = YearState(year, year_index, policy, on, catalogue, base, coefficient,
                                point_value, budget, neutral_rate, covered_hospital,
                                covered_group)
@@ -209,6 +202,36 @@ class RegionModel(mesa.Model):
         self.cases = []
         if not burn_in:
             self._adapt_hospitals(year)
+
+    def _budget(self, policy: Policy, year: int) -> float | np.ndarray | dict:
+        """The DRG budget in force in each month of ``year`` (§2.1): one for both schemes, or
+        one per scheme with ``budget.separate_schemes`` (Guigang 第六条). A month's budget is
+        given (budget.annual / budget.by_scheme, or budget.fund_total − budget.carve_outs),
+        else last year's grown by that month's ``budget.annual_growth`` (issue 9: a budget or a
+        growth rate changed inside the year changes the months from then on; settle makes the
+        year's budget the sum of the months' budgets, annual budget in force × month's share).
+        Last year's is its budget, or, after fee-for-service or one budget, its DRG fund
+        payments (split between the schemes as they were paid)."""
+        growth = policy.values_in_year("budget.annual_growth", year)
+
+        def months(fixed: list, last: float) -> float | np.ndarray:
+            return _one_or_twelve([float(f) if f is not None else bureau.next_budget(last, g)
+                                   for f, g in zip(fixed, growth, strict=True)])
+
+        spent = self.last_scheme_spending
+        if policy.value("budget.separate_schemes", dt.date(year, 1, 1)):
+            fixed = scheme_budgets_in_year(policy, year)
+            if isinstance(self.budget, dict):
+                last = {s: float(self.budget[s]) for s in SCHEMES}
+            else:
+                total = self.budget if self.budget is not None else float(spent.sum())
+                last = {s: float(total) * spent[i] / max(float(spent.sum()), 1e-9)
+                        for i, s in enumerate(SCHEMES)}
+            return {s: months(fixed[s], last[s]) for s in SCHEMES}
+        fixed, _ = annual_budget_in_year(policy, year)
+        last = (budget_total(self.budget) if self.budget is not None
+                else self.last_settlement.summary["totals"]["fund_payable"])
+        return months(fixed, last)
 
     def _rollout(self, policy: Policy, on: dt.date) -> tuple[np.ndarray, np.ndarray]:
         """§7: hospitals under DRG (tertiary first, then by beds) and groups paid by DRG (the
@@ -263,9 +286,10 @@ class RegionModel(mesa.Model):
         if policy.method in RATE_FAMILY:
             rate, _ = rate_per_level(policy, on, LEVELS, lambda: neutral_rate)
             return rate_rules.rate_point_value(np.nan_to_num(rate))
-        if self.last_settlement is not None and self.last_settlement.summary.get(
-                "annual_point_value") is not None:
-            return np.full(len(LEVELS), self.last_settlement.summary["annual_point_value"])
+        last_value = (None if self.last_settlement is None
+                      else mean_point_value(self.last_settlement.summary))
+        if last_value is not None:
+            return np.full(len(LEVELS), last_value)
         last = self.last_year
         points = base[last["coded_group"]] * coefficient[last["coded_group"], last["level"]]
         value = (budget + last["patient_paid"].sum()) / np.nansum(points)
@@ -446,17 +470,28 @@ class RegionModel(mesa.Model):
         if state.policy.method != "ffs":
             self.warnings += mid_year_warnings(state.policy, state.year, budget_given=True)
         self.last_settlement = result
-        if isinstance(state.budget, np.ndarray):  # changed inside the year: the year's budget
+        by_scheme = result.summary.get("schemes")
+        if isinstance(state.budget, dict):  # the year's budget of each scheme (§2.1)
+            state.budget = self.budget = {s: by_scheme[s]["budget"] if s in by_scheme
+                                          else budget_total(state.budget[s]) for s in SCHEMES}
+        elif isinstance(state.budget, np.ndarray):  # changed inside the year: the year's budget
             state.budget = self.budget = result.summary["budget"]
-        scheme_share = np.bincount(cases["scheme"], weights=cases["fund_paid"],
-                                   minlength=len(SCHEMES)) / max(cases["fund_paid"].sum(), 1e-9)
-        drg_spending = result.summary["totals"]["fund_payable"] * scheme_share
+        if by_scheme is not None:  # each scheme's fund pays its own DRG cases
+            drg_spending = np.array([by_scheme[s]["fund_payable"] if s in by_scheme else 0.0
+                                     for s in SCHEMES])
+        else:  # one budget: split between the schemes by their share of the fund's claims
+            scheme_share = np.bincount(cases["scheme"], weights=cases["fund_paid"],
+                                       minlength=len(SCHEMES)) / max(cases["fund_paid"].sum(),
+                                                                     1e-9)
+            drg_spending = result.summary["totals"]["fund_payable"] * scheme_share
+        self.last_scheme_spending = drg_spending
         if self.ledger is None:  # after the burn-in: open the ledger with its reserve
             monthly = (self.ledger_revenue_estimate() * self.config["non_drg_spending_share"]
                        + drg_spending) / 12
             self.ledger = FundLedger.open(self.config, monthly)
         else:
-            fund = self.ledger.close_year(state.year, state.index - 1, self.scale, drg_spending)
+            fund = self.ledger.close_year(state.year, state.index - 1, self.scale, drg_spending,
+                                          by_scheme)
             self.recorder.year_rows(self, state, cases, result, fund)
         self.last_year = cases
 
@@ -482,7 +517,7 @@ class RegionModel(mesa.Model):
             died=np.zeros(n, bool),
             transferred_48h=np.zeros(n, bool), rehabilitation_or_tcm=np.zeros(n, bool),
             hospital_ids=region.hospital_ids, hospital_level=region.hospital_level,
-            levels=LEVELS, year=state.year, source="model",
+            levels=LEVELS, year=state.year, source="model", scheme=cases["scheme"],
             deducted_points=cases["deducted_points"],
             paid_by_item=~(state.covered_hospital[cases["hospital"]]
                            & state.covered_group[cases["coded_group"]]))
