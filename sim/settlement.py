@@ -454,8 +454,11 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     # §7 rollout: cases of hospitals or groups not yet under DRG are paid by item
     paid_by_item = (np.zeros(n, dtype=bool) if cases.paid_by_item is None
                     else np.asarray(cases.paid_by_item, dtype=bool))
-    if cases.per_diem is not None:  # 按床日付费: its own stream, out of the DRG budget (§2.1)
-        paid_by_item = paid_by_item | np.asarray(cases.per_diem, dtype=bool)
+    # 按床日付费 and 日间治疗(手术): their own streams, out of the DRG budget (§2.1; Guigang 第三条
+    # "按床日付费、按人头付费、日间治疗(手术)、项目付费等多元复合式", 第六条 carve-outs)
+    for stream in (cases.per_diem, cases.day_surgery):
+        if stream is not None:
+            paid_by_item = paid_by_item | np.asarray(stream, dtype=bool)
     excluded = paid_by_item.copy()
     price_reference = None
     if method == "all_inclusive":
@@ -592,7 +595,7 @@ PER_CASE = ("patient", "hospital", "level", "group", "cost", "fund_paid", "patie
             "self_pay", "unreasonable_cost", "length_of_stay", "admission_day", "discharge_day",
             "month", "review", "review_approved", "died", "transferred_48h",
             "rehabilitation_or_tcm", "deducted_points", "paid_by_item", "scheme", "per_diem",
-            "other_paid")
+            "day_surgery", "other_paid")
 
 
 def mean_point_value(summary: dict) -> float | None:

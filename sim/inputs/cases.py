@@ -11,9 +11,10 @@ field codes in :data:`ALIASES` are read as well, and ``--columns MAP.yaml`` maps
   codes 310/390); ``hospital_name``; ``hospital_grade`` (the sub-grade 甲/乙/丙, also read from a
   level written 三甲, 三级乙等 …); ``deducted_points`` (audit deductions, §2.7) and
   ``paid_by_item`` (cases outside DRG payment, §7); ``per_diem`` (per-diem stays, left out of
-  the 15-day readmission rate, §6); ``other_paid`` (other payers — serious-illness insurance,
-  medical assistance …; then fund_paid + patient_paid + other_paid = cost, and §2.7 counts them
-  with patients' cash).
+  the 15-day readmission rate, §6) and ``day_surgery`` (day surgery and day treatment, 日间手术/
+  日间治疗): both paid by their own streams, outside the DRG budget (§2.1); ``other_paid``
+  (other payers — serious-illness insurance, medical assistance …; then fund_paid +
+  patient_paid + other_paid = cost, and §2.7 counts them with patients' cash).
 
 Files, encodings, headers and value forms are read by :mod:`sim.inputs.extract`: CSV, Parquet or
 Excel; UTF-8, GBK/GB18030 or UTF-16; amounts such as ``1,996.34``; dates such as ``2024/3/5`` or
@@ -68,11 +69,12 @@ REQUIRED = ("case_id", "patient_id", "hospital_id", "hospital_level", "drg", "co
             "fund_paid", "patient_paid", "los_days", "discharge_date")
 OPTIONAL = ("admission_date", "self_pay", "unreasonable_cost", "review", "review_approved",
             "died", "transferred_48h", "rehabilitation_or_tcm", "scheme", "hospital_name",
-            "hospital_grade", "deducted_points", "paid_by_item", "per_diem", "other_paid")
+            "hospital_grade", "deducted_points", "paid_by_item", "per_diem", "day_surgery",
+            "other_paid")
 KNOWN = REQUIRED + OPTIONAL
 MONEY = ("cost", "fund_paid", "patient_paid", "self_pay", "unreasonable_cost", "other_paid")
 FLAGS = ("review_approved", "died", "transferred_48h", "rehabilitation_or_tcm", "paid_by_item",
-         "per_diem")
+         "per_diem", "day_surgery")
 DATES = ("discharge_date", "admission_date")
 REVIEWS = ("none", "special", "whole_group")
 REVIEW_NONE, REVIEW_SPECIAL, REVIEW_WHOLE_GROUP = range(3)
@@ -130,6 +132,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "deducted_points": ("扣减点数", "扣除点数"),
     "paid_by_item": ("按项目付费", "按项目结算"),
     "per_diem": ("按床日付费", "床日付费", "按床日"),
+    "day_surgery": ("日间手术", "日间治疗", "日间手术标志", "日间手术病例", "日间治疗(手术)"),
     # other payers (Guigang 第十九条(一): 职工大病保险、居民大病保险、医疗救助、公务员医疗补助…)
     "other_paid": ("其他资金支付", "其他基金支付", "其他支付", "大病保险支付", "医疗救助支付",
                    "公务员医疗补助", "大病保险", "医疗救助"),
@@ -182,6 +185,7 @@ class CaseTable:
     hospital_names: np.ndarray | None = None   # str per hospital, where the table has them
     hospital_grades: np.ndarray | None = None  # "A"/"B"/"C"/"" per hospital (甲/乙/丙)
     per_diem: np.ndarray | None = None         # per-diem stays (§6: not readmissions)
+    day_surgery: np.ndarray | None = None      # day surgery / treatment: its own stream (§2.1)
     other_paid: np.ndarray | None = None       # other payers: 大病保险, 医疗救助 … (§2.7)
     reading: dict = field(default_factory=dict)  # how the file was read (run record)
     rejected: pd.DataFrame | None = None       # rows set aside (skip_bad_rows), as read
@@ -534,6 +538,7 @@ def _validate(table: pa.Table, extract: Extract, problems: Problems, catalogue: 
         paid_by_item=flags["paid_by_item"] if "paid_by_item" in present else None,
         scheme=scheme, hospital_names=names, hospital_grades=grades,
         per_diem=flags["per_diem"] if "per_diem" in present else None,
+        day_surgery=flags["day_surgery"] if "day_surgery" in present else None,
         other_paid=money["other_paid"] if "other_paid" in present else None,
     )
 
