@@ -552,7 +552,7 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
             "readmission": indicators["readmission_15d_rate"].to_numpy(),
             "admissions_per_person": indicators["admissions_per_person"].to_numpy(),
             "self_pay_ratio": indicators["self_pay_ratio"].to_numpy()}, n_h, warnings)
-    if method in POINT_FAMILY and policy.value("budget.separate_schemes", on):
+    if _separate_schemes(cases, policy, on, warnings):
         money = _money_by_scheme(cases, policy, on, budget, case_class, points, extra, excluded,
                                  patient_cash + other, warnings, assessment, rate_by_level)
     else:
@@ -619,20 +619,50 @@ def cases_where(cases: CaseTable, mask: np.ndarray) -> CaseTable:
     return replace(cases, **changes)
 
 
+def _separate_schemes(cases: CaseTable, policy: Policy, on: dt.date,
+                      warnings: list[str]) -> bool:
+    """Whether the year is settled with separate scheme budgets (§2.1): the policy says so and
+    the case table says each case's scheme. A table without one is settled from one budget (the
+    schemes' budgets added), with a warning; unless the policy gives a scheme's budget as an
+    amount, which could not be paid to the right cases: then one line, nothing settled."""
+    if policy.method not in POINT_FAMILY or not policy.value("budget.separate_schemes", on):
+        return False
+    if cases.scheme is not None:
+        return True
+    if any(v is not None for v in (policy.value("budget.by_scheme", on) or {}).values()):
+        raise InputError(cases.source, "column scheme", "missing, but budget.by_scheme gives "
+                         "each scheme its own budget", "a scheme column (employee/resident, "
+                         "职工/居民, 险种类型 310/390) or budget.by_scheme: null")
+    warnings.append("the case table has no scheme column: both schemes are settled from one DRG "
+                    "budget (budget.separate_schemes needs each case's scheme, 险种类型)")
+    return False
+
+
 def _money_by_scheme(cases, policy, on, budget_override, case_class, points, extra, excluded,
                      patient_cash, warnings, assessment, rate_by_level):
     """§2.1 with separate scheme budgets (Guigang 第六条 "职工医保和居民医保的基金分别纳入drg总额
     预算"): each scheme's cases are paid from its own budget at its own point values, monthly and
     at year end (§2.6, §2.7); per hospital the two schemes' money is added up. Reference costs,
     coefficients and points are the same for both (one catalogue)."""
-    if cases.scheme is None:
-        raise InputError(cases.source, "column scheme", "missing, but the policy has separate "
-                         "scheme budgets (budget.separate_schemes)", "a scheme column "
-                         "(employee/resident, 职工/居民) or budget.separate_schemes: false")
+    given_as = None if budget_override is None else "the model run's budget"
     if budget_override is not None and not isinstance(budget_override, dict):
-        raise InputError("--budget", None, "one budget given, but the policy has separate "
-                         "scheme budgets (budget.separate_schemes)",
-                         "budget.by_scheme in a reform instead of --budget")
+        given_as = "--budget, shared by the schemes' DRG fund payments"
+        # one total (--budget): shared between the schemes by their DRG cases' fund payments,
+        # to the cent, so that each scheme keeps its own point value
+        drg = ~excluded
+        paid = np.array([np.sum(cases.fund_paid[drg & (cases.scheme == i)])
+                         for i in range(len(SCHEMES))])
+        total = np.asarray(budget_override, dtype=float)
+        parts = (np.outer(paid / paid.sum(), np.broadcast_to(total, (MONTHS,)))
+                 if paid.sum() > 0 else np.full((len(SCHEMES), MONTHS), np.nan))
+        budget_override = {scheme: parts[i] for i, scheme in enumerate(SCHEMES)}
+        if np.ndim(total) == 0 and paid.sum() > 0:
+            cents = allocate_cents(parts[:, 0], int(to_cents(total)))
+            budget_override = {scheme: cents[i] / 100 for i, scheme in enumerate(SCHEMES)}
+            warnings.append("one DRG budget given (--budget) for separate scheme budgets: "
+                            "shared by the schemes' DRG fund payments — " + ", ".join(
+                                f"{scheme} ¥{cents[i] / 100:,.2f}"
+                                for i, scheme in enumerate(SCHEMES)))
     # each scheme's budget in force in each month: a model run passes them (a number or 12
     # each); else budget.by_scheme or budget.fund_total − budget.carve_outs (Guigang 第六条)
     given = (budget_override if budget_override is not None
@@ -659,7 +689,7 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
             subset, policy, on, budget, case_class[mask], points[mask], extra[mask],
             excluded[mask], patient_cash[mask], warnings, assessment, rate_by_level)
         summary["budget_source"] = _scheme_budget_source(policy, cases.year, scheme, months,
-                                                         budget_override is not None)
+                                                         given_as)
         # the caps and the year end are the hospital's, both schemes together (below): a scheme
         # shows what it pays before them
         summary["fund_payable_before_caps"] = round(float(table[
@@ -740,9 +770,9 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
 
 
 def _scheme_budget_source(policy: Policy, year: int, scheme: str, months: np.ndarray,
-                          from_run: bool) -> str:
-    if from_run:
-        return "the model run's budget"
+                          given_as: str | None) -> str:
+    if given_as is not None:
+        return given_as
     if np.isnan(months).all():
         return f"fund payments of the settled {scheme} DRG cases (budget-neutral)"
     named = (f"budget.by_scheme.{scheme}"

@@ -81,11 +81,46 @@ def test_a_null_scheme_budget_is_its_own_fund_payments(tmp_path):
     assert summary["schemes"]["employee"]["budget"] == pytest.approx(96600)
 
 
-def test_one_budget_for_two_schemes_is_refused(tmp_path, capsys):
-    code, _ = _settle(tmp_path, "", "--budget", "165400")
-    assert code == 2
-    assert "--budget: one budget given, but the policy has separate scheme budgets" in \
+def test_one_budget_given_is_shared_by_the_schemes_fund_payments(tmp_path, capsys):
+    # --budget 165,400 with separate schemes: shared by the DRG fund payments 96,600 and
+    # 92,400 (of 189,000): employee 165,400 × 23/45 = 84,537.777... -> 84,537.78, resident
+    # 80,862.22 (to the cent, largest remainder); point values (138,000 − 96,600 + 84,537.78)
+    # / 770 and (132,000 − 92,400 + 80,862.22) / 770
+    code, out = _settle(tmp_path, "", "--budget", "165400")
+    assert code == 0
+    assert ("one DRG budget given (--budget) for separate scheme budgets: shared by the schemes' "
+            "DRG fund payments — employee ¥84,537.78, resident ¥80,862.22") in \
         capsys.readouterr().err
+    schemes = json.loads((out / "summary.json").read_text("utf-8"))["schemes"]
+    assert schemes["employee"]["budget"] == pytest.approx(84537.78, abs=0.001)
+    assert schemes["resident"]["budget"] == pytest.approx(80862.22, abs=0.001)
+    assert schemes["employee"]["annual_point_value"] == pytest.approx(125937.78 / 770)
+    assert schemes["resident"]["annual_point_value"] == pytest.approx(120462.22 / 770)
+
+
+def test_a_table_without_schemes_is_settled_from_one_budget(tmp_path, capsys):
+    # the hand-made year has no scheme column: one budget, as tests/test_handmade_year.py (160)
+    reform = tmp_path / "separate.yaml"
+    reform.write_text("title: t\nchanges:\n  budget.separate_schemes: {2020-01-01: true}\n",
+                      "utf-8")
+    out = tmp_path / "out"
+    assert main(["settle", str(DATA / "cases.csv"), "--catalogue", str(DATA / "catalogue.csv"),
+                 "--policy", str(DATA / "policy.yaml"), "--reform", str(reform), "--budget",
+                 "165400", "--out", str(out), "--quiet"]) == 0
+    assert "the case table has no scheme column: both schemes are settled from one DRG budget" \
+        in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["annual_point_value"] == pytest.approx(160)
+    # but scheme budgets given as amounts cannot be paid without knowing the schemes
+    reform.write_text("title: t\nchanges:\n  budget.separate_schemes: {2020-01-01: true}\n"
+                      "  budget.by_scheme: {2020-01-01: {employee: 97200, resident: null}}\n",
+                      "utf-8")
+    assert main(["settle", str(DATA / "cases.csv"), "--catalogue", str(DATA / "catalogue.csv"),
+                 "--policy", str(DATA / "policy.yaml"), "--reform", str(reform), "--out",
+                 str(tmp_path / "out2"), "--quiet"]) == 2
+    assert "column scheme: missing, but budget.by_scheme gives each scheme its own budget" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "out2").exists()
 
 
 def test_a_scheme_paid_wholly_by_item_is_settled_as_billed(tmp_path, capsys):
