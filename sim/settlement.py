@@ -296,6 +296,7 @@ _WHY = {
     "settlement.assessment_coefficient": "the assessment is applied once at year end (§2.7)",
     "settlement.assessment_readmission_weight": "the assessment is made once at year end (§2.7)",
     "settlement.assessment_floor": "the assessment is made once at year end (§2.7)",
+    "settlement.assessment_ceiling": "the assessment is made once at year end (§2.7)",
     **{f"settlement.assessment_{name}_weight": "the assessment is made once at year end (§2.7)"
        for name in assessment_rules.INDICATORS},
     "pool.share": "the pool is one share of the year's allocations (§4)",
@@ -1021,16 +1022,19 @@ def scored_assessment(policy: Policy, on: dt.date, indicators: dict, n_hospitals
                       warnings: list[str] | None = None) -> np.ndarray:
     """Each hospital's assessment coefficient (§2.7 考核系数, §2.8, §6) by
     :func:`sim.rules.assessment.coefficients` from ``settlement.assessment_coefficient`` (the
-    base), ``settlement.assessment_floor`` and the weights; an indicator with a weight but no
+    base), ``settlement.assessment_floor``, ``settlement.assessment_ceiling`` (rewards above the
+    base when it is higher) and the weights; an indicator with a weight but no
     values is skipped, and named in ``warnings``."""
     weights = assessment_weights(policy, on)
     skipped = [name for name, weight in weights.items() if weight and indicators.get(name) is None]
     if skipped and warnings is not None:
         warnings.append(f"assessment: {', '.join(skipped)} not scored (growth needs last year's "
                         "figures, referrals a column the case table does not have)")
+    ceiling = (policy.value("settlement.assessment_ceiling", on)
+               if policy.has("settlement.assessment_ceiling") else None)
     return assessment_rules.coefficients(
         indicators, weights, policy.value("settlement.assessment_floor", on),
-        policy.value("settlement.assessment_coefficient", on), n_hospitals)
+        policy.value("settlement.assessment_coefficient", on), n_hospitals, ceiling)
 
 
 def pool_incentive(policy: Policy, on: dt.date, cases: CaseTable, assessment,

@@ -9,14 +9,20 @@ Indicators by hand (benchmark = mean of the two hospitals):
   admissions per person: H1 4 cases / 3 patients = 4/3, H2 5/5 = 1; benchmark 7/6;
     H1 (4/3)/(7/6) - 1 = 1/7 -> 0.5/7 = 0.0714
   self-pay ratio: H1 10,000 / 86,000, H2 0; benchmark half of H1's; H1 2 - 1 = 1 -> 0.1
-  H1: 1 - 0.1 - 0.0714 - 0.1 = 0.729 -> floor 0.9; H2 loses nothing: 1.0
+  H1: 1 - 0.1 - 0.0714 - 0.1 = 0.729 -> floor 0.9
+  H2 is better than the benchmark on all three, and Zhejiang's 考核奖罚点数 reward it (ceiling
+    1.1): readmission 0/0.125 - 1 = -1 -> +0.1; admissions per person 1/(7/6) - 1 = -1/7 ->
+    +0.0714; self-pay 0 - 1 = -1 -> +0.1; 1 + 0.2714 -> ceiling 1.1 (without rewards: 1.0)
 Point method: H1's receipts, points x annual point value = fund payable before caps 68,600 +
   patients' cash 25,800 = 94,400, become 0.9 x 94,400 = 84,960: before caps 84,960 - 25,800 =
-  59,160, less the self-pay cap's 10,000 - 10% x 86,000 = 1,400: 57,760 (was 67,200); H2 keeps
-  96,800.
+  59,160, less the self-pay cap's 10,000 - 10% x 86,000 = 1,400: 57,760 (was 67,200); H2's
+  receipts 96,800 + 55,200 = 152,000 become 1.1 x 152,000 = 167,200: fund 167,200 - 55,200 =
+  112,000 (under the 30% surplus cap of its cost 184,000). The fund pays what the receipts say:
+  59,160 + 112,000 = 171,160 before caps, above the budget 165,400 (rewards outweigh penalties).
 Pool (d): receipts are not cut; the pool 5,129.70 is shared by contribution x coefficient:
-  H1 2,224.75 x 0.9 = 2,002.275, H2 2,904.95 x 1 = 2,904.95 (sum 4,907.225);
-  H1 2,002.275 / 4,907.225 x 5,129.70 = 2,093.05; H2 5,129.70 - 2,093.05 = 3,036.65.
+  H1 2,224.75 x 0.9 = 2,002.275, H2 2,904.95 x 1.1 = 3,195.445 (sum 5,197.72);
+  H1 2,002.275 / 5,197.72 x 5,129.70 = 1,976.07; H2 5,129.70 - 1,976.07 = 3,153.63.
+  (Without rewards, H2 at 1.0: 2,093.05 and 3,036.65.)
 """
 
 from __future__ import annotations
@@ -56,9 +62,10 @@ def test_the_scored_assessment_cuts_the_receipts_of_the_worse_hospital(tmp_path)
     table = _settle(tmp_path, "point")
     assert table.loc["H1", "fund_payable_before_caps"] == pytest.approx(59160, abs=0.005)
     assert table.loc["H1", "fund_payable"] == pytest.approx(57760, abs=0.005)
-    assert table.loc["H2", "fund_payable"] == pytest.approx(96800, abs=0.005)
-    # the coefficients are in the output: H1 at the floor 0.9, H2 1.0
-    assert table.assessment_coefficient.to_dict() == pytest.approx({"H1": 0.9, "H2": 1.0})
+    assert table.loc["H2", "fund_payable"] == pytest.approx(112000, abs=0.005)
+    assert table.fund_payable_before_caps.sum() == pytest.approx(171160, abs=0.005)
+    # the coefficients are in the output: H1 at the floor 0.9, H2 rewarded to the ceiling 1.1
+    assert table.assessment_coefficient.to_dict() == pytest.approx({"H1": 0.9, "H2": 1.1})
 
 
 def test_unscored_settle_is_unchanged(tmp_path):
@@ -69,6 +76,6 @@ def test_unscored_settle_is_unchanged(tmp_path):
 
 def test_the_score_shares_out_the_pool(tmp_path):
     table = _settle(tmp_path, "pool")
-    assert table.loc["H1", "pool_payout"] == pytest.approx(2093.05, abs=0.005)
-    assert table.loc["H2", "pool_payout"] == pytest.approx(3036.65, abs=0.005)
+    assert table.loc["H1", "pool_payout"] == pytest.approx(1976.07, abs=0.005)
+    assert table.loc["H2", "pool_payout"] == pytest.approx(3153.63, abs=0.005)
     assert table.fund_payable.tolist() == pytest.approx([67200, 96800], abs=0.005)

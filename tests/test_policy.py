@@ -235,7 +235,8 @@ def test_every_schema_path_is_shipped_somewhere():
 def test_params_command_prints_units_and_references(capsys):
     assert main(["params", "point", "--date", "2023-01-01"]) == 0
     out = capsys.readouterr().out
-    assert "prepay_ratio: 0.9  [share]  (POLICY_RULES §2.6 (at least 90%))" in out
+    assert ("prepay_ratio: 0.9  [share]  (POLICY_RULES §2.6; Guigang 第十八条: "
+            "月度预付比例原则上不低于月度应预付金额的90%,其余部分作为服务质量保证金)") in out
     assert "high_multiple_bands: ≤100: 3; ≤200: 2.5; ≤300: 2; ≤500: 1.5; above: 1.3" in out
 
 

@@ -41,6 +41,9 @@ parameters:
     monthly_shares:
       values:
         2020-01-01: [0.19, 0.41, 0.18, 0.22, 0, 0, 0, 0, 0, 0, 0, 0]
+    assessment_scored_in_settle:  # the shipped pool scores; here the pool's mechanics alone
+      values:
+        2020-01-01: false
 {extra}""", "utf-8")
     out = tmp_path / "out"
     assert main(["settle", str(DATA / "cases.csv"), "--catalogue", str(DATA / "catalogue.csv"),

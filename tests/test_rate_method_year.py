@@ -76,8 +76,9 @@ def test_the_audits_low_cost_case_is_paid_weight_times_rate(tmp_path):
 
 
 # The hand-made year of tests/test_handmade_year.py under the shipped rate policy at a fixed
-# rate of ¥10,000 (100 yuan a point), coefficients from the catalogue, basic groups paid by level
-# (rate.yaml), groups with one case unstable (coefficient 1):
+# rate of ¥10,000 (100 yuan a point), with coefficients switched on (the shipped Yunnan policy
+# pays none beyond the level's rate: tests/test_seed_policies.py), coefficients from the
+# catalogue, basic groups paid by level (rate.yaml), groups with one case unstable (coefficient 1):
 #   C1 H1 ES25 secondary 80 × 1.0 = 80        C2 H2 ES25 tertiary 80 × 1.1 = 88
 #   C3 H1 FM13 secondary 200 × 0.9 = 180      C4 H2 FM13 tertiary 200 × 1.1 = 220 (no extra)
 #   C5 H2 FM15 tertiary 150 × 1.1 = 165 (not low)   C6 H1 FM15 secondary 150 × 1.0 = 150
@@ -97,6 +98,7 @@ def test_the_audits_low_cost_case_is_paid_weight_times_rate(tmp_path):
 RATE_10000 = """title: a rate of 10,000
 changes:
   rate.base_rate: {2020-01-01: 10000}
+  rate.use_coefficients: {2020-01-01: true}
 """
 
 

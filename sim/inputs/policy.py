@@ -82,6 +82,7 @@ SCHEMA: dict[str, Spec] = {
     "settlement.monthly_shares": Spec("months", 0, 1, nullable=True, methods=SETTLED),
     "settlement.assessment_readmission_weight": Spec("number", 0, 10, methods=SETTLED),
     "settlement.assessment_floor": Spec("number", 0, 2, methods=SETTLED),
+    "settlement.assessment_ceiling": Spec("number", 0, 2, methods=SETTLED),
     # the scored assessment's other indicators (§2.8, §6; sim.rules.assessment)
     "settlement.assessment_admissions_per_person_weight": Spec("number", 0, 10, methods=SETTLED),
     "settlement.assessment_self_pay_ratio_weight": Spec("number", 0, 10, methods=SETTLED),

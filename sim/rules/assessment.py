@@ -15,6 +15,12 @@ than its weight (Zhejiang: "各细分项最高扣分额不得超过该细分项�
 score it is given). A weight of 0, an indicator not
 given (None) or a benchmark that is not positive and finite (for ratios) switches an indicator
 off; a hospital whose value is NaN (no cases, no last year) loses nothing for it.
+
+Rewards (Zhejiang 建立考核奖罚点数管理机制: reward *and* penalty points) are the mirror image: with
+a ``ceiling`` above the base, a hospital better than the benchmark gains weight × min(−deviation,
+1) on that item — at most the item's weight, as it loses at most its weight — and the
+coefficient is clip(base + Σ item points, floor, ceiling) (:func:`item_points`). A ceiling at
+(or below) the base gives no reward points, the rule above unchanged.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ HIGHER_BETTER = ("referral_rate",)
 INDICATORS = HIGHER_WORSE + GROWTH + HIGHER_BETTER
 
 
-def shortfall(name: str, values) -> np.ndarray | None:
-    """Each hospital's shortfall on one indicator (see module text); None when it cannot be
-    scored (no finite values, or a ratio benchmark that is not positive)."""
+def deviation(name: str, values) -> np.ndarray | None:
+    """Each hospital's signed deviation from the benchmark on one indicator, positive when worse
+    (the shortfall of the module text before it is floored at 0), negative when better; 0 for a
+    hospital whose value is NaN; None when the indicator cannot be scored (no finite values, or a
+    ratio benchmark that is not positive)."""
     values = np.asarray(values, dtype=float)
     finite = np.isfinite(values)
     if not finite.any():
@@ -43,23 +51,44 @@ def shortfall(name: str, values) -> np.ndarray | None:
         excess = 1.0 - values / benchmark
     else:
         excess = values / benchmark - 1.0
-    return np.maximum(np.where(finite, excess, 0.0), 0.0)
+    return np.where(finite, excess, 0.0)
+
+
+def shortfall(name: str, values) -> np.ndarray | None:
+    """Each hospital's shortfall on one indicator (see module text): its deviation where worse
+    than the benchmark, else 0; None when it cannot be scored."""
+    signed = deviation(name, values)
+    return None if signed is None else np.maximum(signed, 0.0)
+
+
+def item_points(signed_deviation, weight: float, rewards: bool) -> np.ndarray:
+    """One item's reward (+) or penalty (−) in coefficient units (Zhejiang 考核奖罚点数, §2.8):
+    −weight × min(deviation, 1) where worse than the benchmark (an item loses at most its weight,
+    各细分项最高扣分额不得超过该细分项所赋分值); with ``rewards``, +weight × min(−deviation, 1)
+    where better (it gains at most its weight), else 0."""
+    signed = np.asarray(signed_deviation, dtype=float)
+    penalty = weight * np.minimum(np.maximum(signed, 0.0), 1.0)
+    reward = weight * np.minimum(np.maximum(-signed, 0.0), 1.0) if rewards else 0.0
+    return reward - penalty
 
 
 def coefficients(indicators: dict[str, np.ndarray | None], weights: dict[str, float],
-                 floor: float, base: float, n_hospitals: int) -> np.ndarray:
-    """The assessment coefficient of each hospital (see module text)."""
+                 floor: float, base: float, n_hospitals: int,
+                 ceiling: float | None = None) -> np.ndarray:
+    """The assessment coefficient of each hospital (see module text): clip(base + Σ item points,
+    floor, ceiling), rewards counted only when ``ceiling`` is above ``base`` (None: the base)."""
     unknown = set(weights) - set(INDICATORS)
     if unknown:
         raise ValueError(f"unknown assessment indicator(s): {sorted(unknown)}")
-    loss = np.zeros(n_hospitals)
+    rewards = ceiling is not None and ceiling > base
+    net = np.zeros(n_hospitals)
     for name, weight in weights.items():
         if not weight or indicators.get(name) is None:
             continue
-        short = shortfall(name, indicators[name])
-        if short is not None:
-            loss = loss + weight * np.minimum(short, 1.0)  # an item loses at most its weight
-    return np.clip(base - loss, floor, base)
+        signed = deviation(name, indicators[name])
+        if signed is not None:
+            net = net + item_points(signed, weight, rewards)
+    return np.clip(base + net, floor, ceiling if rewards else base)
 
 
 def growth(this_year, last_year) -> np.ndarray:
