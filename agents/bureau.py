@@ -22,6 +22,7 @@ import numpy as np
 from sim.inputs.catalogue import Catalogue, validate_catalogue
 from sim.inputs.policy import Policy
 from sim.inputs.region import LEVELS, Region
+from sim.rules import alliances as alliance_rules
 from sim.rules import assessment as assessment_rules
 from sim.rules import indicators as indicator_rules
 from sim.rules import weights as weight_rules
@@ -86,13 +87,18 @@ def expected_net_upcoding_gain(price_gap: np.ndarray, sample_rate: float,
 
 
 def assessment_indicators(cases: dict, base_points: np.ndarray, last: dict | None,
-                          weights: dict[str, float], n_hospitals: int) -> tuple[dict, dict]:
+                          weights: dict[str, float], n_hospitals: int,
+                          alliance_of: np.ndarray | None = None) -> tuple[dict, dict]:
     """The bureau's yearly assessment (§2.8, §6; scored by :mod:`sim.rules.assessment`): the
     indicators of each hospital from the year's cases, and this year's cost per case and CMI
     (``last`` next year, for the growth indicators). The readmission rate is the share of a
-    hospital's cases followed by a readmission within 15 days; the referral rate the share of its
-    cases referred to it (up or down); the CMI is from the coded groups' base points. Indicators
-    with no weight are not computed (None)."""
+    hospital's cases followed by a readmission within 15 days; the CMI is from the coded groups'
+    base points. The referral rate is Guigang 第二十一条's "紧密型县域医共体双向转诊率" when the
+    region has county alliances (``alliance_of``, each hospital's alliance or −1): referrals
+    between members of one alliance, both ways and at both ends, per case treated
+    (:func:`sim.rules.alliances.within_alliance_referral_rate`; hospitals outside every alliance
+    are not scored on it); without alliances, the share of a hospital's cases referred to it (up
+    or down). Indicators with no weight are not computed (None)."""
     hospital = cases["hospital"]
     count = np.maximum(np.bincount(hospital, minlength=n_hospitals), 1)
 
@@ -109,7 +115,10 @@ def assessment_indicators(cases: dict, base_points: np.ndarray, last: dict | Non
     if "self_pay_ratio" in wanted:
         indicators["self_pay_ratio"] = indicator_rules.self_pay_ratio(
             hospital, cases["self_pay"], cases["cost"], n_hospitals)
-    if "referral_rate" in wanted:
+    if "referral_rate" in wanted and alliance_of is not None and np.any(alliance_of >= 0):
+        indicators["referral_rate"] = alliance_rules.within_alliance_referral_rate(
+            hospital, cases["referred_from"], alliance_of, n_hospitals)
+    elif "referral_rate" in wanted:
         indicators["referral_rate"] = per_case(cases["referred_up"] | cases["referred_down"])
     for name, key in (("cost_per_case_growth", "cost_per_case"), ("cmi_growth", "cmi")):
         if name in wanted and last is not None:

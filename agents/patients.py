@@ -100,6 +100,7 @@ class Choice:
     referred_up: np.ndarray
     referred_down: np.ndarray
     refused: np.ndarray
+    referred_from: np.ndarray  # the hospital that referred the episode last (−1: not referred)
 
 
 def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: np.ndarray,
@@ -112,13 +113,16 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
     efficiency × cost cutting). ``refuse_probability(case_index, hospital)`` gives, for the cases
     offered to a hospital, the chance it refuses them (selection lever × expected loss).
     A refused basic case at a secondary or tertiary hospital is referred down when a lower-level
-    hospital is reachable; other refused cases go to their next choice.
+    hospital is reachable; other refused cases go to their next choice. ``referred_from`` is the
+    hospital that referred an episode: the first choice that could not treat it (up), or the
+    hospital that referred it down (the later of the two when both happen).
     """
     n = len(episodes)
     choice = np.full(n, -1, dtype=np.int64)
     referred_up = np.zeros(n, dtype=bool)
     referred_down = np.zeros(n, dtype=bool)
     refused = np.zeros(n, dtype=bool)
+    referred_from = np.full(n, -1, dtype=np.int64)
     behaviour = region.config["behaviour"]["choice"]
     level_preference = np.asarray(behaviour["level"], dtype=float)
     levels = region.hospital_level
@@ -145,6 +149,7 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
         best_capable = np.argmax(capable_utility, axis=1)
         up = ~capable[np.arange(len(rows)), first]
         pick = np.where(up, best_capable, first)
+        origin = np.where(up, candidates[first], -1)
         # refusal of expected losses (selection lever), then down-referral of basic cases
         refuse = rng_admission.random(len(rows)) < refuse_probability(rows, candidates[pick])
         if refuse.any():
@@ -157,17 +162,19 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
             alternative = np.where(down, np.argmax(lower, axis=1), np.argmax(without, axis=1))
             alternative_ok = np.isfinite(without.max(axis=1))
             moved = refuse & alternative_ok
+            origin = np.where(down & moved, candidates[pick], origin)
             pick = np.where(moved, alternative, pick)
             refused[rows] = moved
             referred_down[rows] = down & moved
         choice[rows] = candidates[pick]
         referred_up[rows] = up
+        referred_from[rows] = origin
     # capacity: bed-days beyond what is left this month go to the next capable choice
     over, stay = _over_capacity(choice, episodes, capacity_left, rng_admission, region)
     if over.any():
         refused |= over
         choice = _reassign(region, episodes, choice, over, stay, capacity_left)
-    return Choice(choice, referred_up, referred_down, refused)
+    return Choice(choice, referred_up, referred_down, refused, referred_from)
 
 
 def _over_capacity(choice, episodes, capacity_left, rng, region):

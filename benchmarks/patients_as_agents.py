@@ -89,6 +89,7 @@ class Patient(mesa.Agent):
         model.patient_counter += 1
         self.scheme = scheme
         self.referred_up = self.referred_down = self.refused = False
+        self.referred_from = -1  # the hospital that referred the episode last (§2.8)
         if hospital < 0:  # a new episode: county, family, severity rank, need
             self.induced = False
             county_cdf, family_cdf = tables["county_cdf"], tables["family_cdf"]
@@ -141,6 +142,7 @@ class Patient(mesa.Agent):
         pick = first
         if candidates[first][1] < min_level:        # beyond capability: refer up
             self.referred_up = True
+            self.referred_from = candidates[first][0]
             pick = max(capable)[1]
         hospital, level = candidates[pick][0], candidates[pick][1]
         # refusal of an expected loss (selection lever), then down-referral of a basic case
@@ -151,6 +153,7 @@ class Patient(mesa.Agent):
             if without:
                 lower = [entry for entry in without if candidates[entry[1]][1] < level]
                 if static["basic"][group] and lower:
+                    self.referred_from = hospital
                     pick = max(lower)[1]
                     self.referred_down = True
                 else:
@@ -221,7 +224,8 @@ class Patient(mesa.Agent):
             hospital, level, scheme, group, higher if upcoded else group, cost,
             round(cost - patient_paid, 2), patient_paid, self_pay, float(stay), upcoded,
             readmitted, follow_up, self.induced and first, self.referred_up and first,
-            self.referred_down and first, self.refused and first, discharge, self.patient))
+            self.referred_down and first, self.refused and first,
+            self.referred_from if first else -1, discharge, self.patient))
 
 
 RECORD_FIELDS = (("hospital", np.int64), ("level", np.int64), ("scheme", np.int64),
@@ -229,7 +233,8 @@ RECORD_FIELDS = (("hospital", np.int64), ("level", np.int64), ("scheme", np.int6
                  ("fund_paid", float), ("patient_paid", float), ("self_pay", float),
                  ("length_of_stay", float), ("upcoded", bool), ("readmitted", bool),
                  ("follow_up", bool), ("induced", bool), ("referred_up", bool),
-                 ("referred_down", bool), ("refused", bool), ("discharge_day", float),
+                 ("referred_down", bool), ("refused", bool), ("referred_from", np.int64),
+                 ("discharge_day", float),
                  ("patient", np.int64))
 
 

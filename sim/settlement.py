@@ -32,10 +32,12 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.errors import InputError
+from sim.inputs.alliances import Alliance, indexed, parse_alliances
 from sim.inputs.cases import REVIEW_SPECIAL, REVIEW_WHOLE_GROUP, SCHEMES, CaseTable
 from sim.inputs.catalogue import Catalogue, code_list
 from sim.inputs.policy import POINT_FAMILY, Policy
 from sim.rules import all_inclusive as inclusive_rules
+from sim.rules import alliances as alliance_rules
 from sim.rules import assessment as assessment_rules
 from sim.rules import classes as class_rules
 from sim.rules import coefficients as coefficient_rules
@@ -60,6 +62,7 @@ class Settlement:
     indicators: pd.DataFrame
     summary: dict
     warnings: list[str] = field(default_factory=list)
+    alliances: pd.DataFrame | None = None  # one row per county alliance (§2.8), if any
 
 
 @dataclass
@@ -301,6 +304,8 @@ _WHY = {
        for name in assessment_rules.INDICATORS},
     "pool.share": "the pool is one share of the year's allocations (§4)",
     "pool.incentive_coefficients": "the pool is shared out once at year end (§4)",
+    "alliances.members": "an alliance is accounted for the whole year (§2.8)",
+    "alliances.package_to_lead": "an alliance is accounted for the whole year (§2.8)",
 }
 
 
@@ -427,7 +432,8 @@ def monthly_shares_in_year(policy: Policy, year: int, spending: np.ndarray,
 
 def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
            budget=None, assessment: np.ndarray | None = None,
-           neutral_rate: np.ndarray | None = None) -> Settlement:
+           neutral_rate: np.ndarray | None = None,
+           alliances: tuple[Alliance, ...] = ()) -> Settlement:
     """Settle ``cases`` (one year) under ``policy``.
 
     ``budget`` overrides ``budget.annual``: a number, or 12 (the annual budget in force in each
@@ -439,7 +445,9 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     ``neutral_rate`` (one per level; a model run passes last year's) replaces the budget-neutral
     rates computed from the settled cases where ``rate.base_rate`` is null. With no
     ``assessment`` and ``settlement.assessment_scored_in_settle`` true, each hospital is scored
-    from the settled year's indicators (:func:`scored_assessment`).
+    from the settled year's indicators (:func:`scored_assessment`). ``alliances`` (a model
+    run's region alliances) are the county alliances when the policy's ``alliances.members`` is
+    null (:func:`alliances_in_force`); they change no amount (:func:`alliance_packages`).
     """
     on = dt.date(cases.year, 1, 1)
     method = policy.method
@@ -567,6 +575,9 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         _split_other_payers(hospitals, summary, cases, patient_cash)
     hospitals.insert(3, "cmi", indicator_rules.case_mix_index(cases.hospital, base, n_h))
     _describe_hospitals(hospitals, cases)
+    in_force, source = alliances_in_force(policy, on, alliances)
+    alliance_table = (alliance_packages(hospitals, in_force, source, policy, on, cases.source,
+                                        summary, warnings) if in_force else None)
     if cases.scheme is not None:
         case_points.insert(1, "scheme", pd.Categorical.from_codes(cases.scheme, SCHEMES))
     if cases.source != "model":  # a case is its hospital's case number (case_id per hospital)
@@ -589,7 +600,7 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         "mean_cost_all_drg_cases": mean_cost_all,
         "warnings": warnings,
     })
-    return Settlement(case_points, hospitals, indicators, summary, warnings)
+    return Settlement(case_points, hospitals, indicators, summary, warnings, alliance_table)
 
 
 PER_CASE = ("patient", "hospital", "level", "group", "cost", "fund_paid", "patient_paid",
@@ -1053,6 +1064,86 @@ def pool_incentive(policy: Policy, on: dt.date, cases: CaseTable, assessment,
         warnings.append(f"pool.incentive_coefficients names hospital(s) without cases: "
                         f"{', '.join(map(str, unknown[:5]))}")
     return np.array([coefficients.get(h, 1.0) for h in cases.hospital_ids])
+
+
+def alliances_in_force(policy: Policy, on: dt.date, region_alliances: tuple[Alliance, ...] = ()
+                       ) -> tuple[tuple[Alliance, ...], str | None]:
+    """The county alliances of the year (§2.8) and where they come from: the policy's
+    ``alliances.members`` when it names any, else the region's (model runs), else none."""
+    named = parse_alliances(policy.value("alliances.members", on)) \
+        if policy.has("alliances.members") else ()
+    if named:
+        return named, "policy alliances.members"
+    if region_alliances:
+        return tuple(region_alliances), "region file (alliances)"
+    return (), None
+
+
+def locate_alliances(alliances: tuple[Alliance, ...], hospital_ids, policy: Policy,
+                     source: str | None, cases_source: str, warnings: list[str]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Each hospital's alliance (−1: none) and each alliance's lead (a hospital index) among
+    ``hospital_ids``; a lead that is not among them is an error (its package would go nowhere),
+    members that are not are named in a warning and left out (no cases, nothing to account)."""
+    alliance_of, lead, missing = indexed(alliances, hospital_ids)
+    file = (policy.parameters["alliances.members"].file
+            if source and source.startswith("policy") else "region file")
+    for alliance, where in zip(alliances, lead, strict=True):
+        if where < 0:
+            raise InputError(file, f"alliances.members, alliance {alliance.name}",
+                             f"lead {alliance.lead} has no cases in {cases_source}",
+                             "a lead hospital among the hospital_id values settled")
+    if missing:
+        warnings.append(f"alliances ({source}) name hospital(s) without cases, left out: "
+                        f"{', '.join(missing[:5])}" + (f" and {len(missing) - 5} more"
+                                                        if len(missing) > 5 else ""))
+    return alliance_of, lead
+
+
+# the hospital table's amounts that a package sums (§2.8), where present
+PACKAGE_COLUMNS = ("cost", "patient_paid", "other_paid", "ffs_fund_paid",
+                   "fund_payable_before_caps", "surplus_cap_deduction", "self_pay_cap_deduction",
+                   "deducted_points_value", "fund_payable", "monthly_prepaid", "january_advance",
+                   "year_end_payment", "pool_contribution", "pool_payout", "fund_received")
+
+
+def alliance_packages(hospitals: pd.DataFrame, alliances: tuple[Alliance, ...], source: str,
+                      policy: Policy, on: dt.date, cases_source: str, summary: dict,
+                      warnings: list[str]) -> pd.DataFrame:
+    """County alliances (§2.8; Guigang 第八条 "各成员单位drg付费等进行单独核算,经牵头医疗机构提出,
+    医保经办机构可统一打包支付给牵头医疗机构"): every member keeps the amounts it was settled
+    (separate accounting); ``hospitals`` gains ``alliance`` (its alliance's name, empty for
+    none) and ``paid_to`` (the hospital its money is paid to: the lead with
+    ``alliances.package_to_lead``, else itself); returns one row per alliance with its package
+    — each amount the sum of its members' to the cent (:func:`sim.rules.alliances.
+    package_cents`) — and puts the same under ``summary["alliances"]``."""
+    ids = hospitals["hospital_id"].astype(str).to_numpy()
+    alliance_of, lead = locate_alliances(alliances, ids, policy, source, cases_source, warnings)
+    package_to_lead = bool(policy.value("alliances.package_to_lead", on))
+    names = np.array([a.name for a in alliances] + [None], dtype=object)
+    hospitals.insert(hospitals.columns.get_loc("hospital_level") + 1, "alliance",
+                     names[alliance_of])
+    hospitals["paid_to"] = ids[alliance_rules.paid_to(alliance_of, lead, package_to_lead)]
+    table = pd.DataFrame({
+        "alliance": [a.name for a in alliances],
+        "lead": [a.lead for a in alliances],
+        "members": [";".join(ids[alliance_of == index]) for index in range(len(alliances))],
+        "paid_to": [a.lead if package_to_lead else None for a in alliances],
+        "cases": np.bincount(alliance_of[alliance_of >= 0],
+                             weights=hospitals["cases"].to_numpy()[alliance_of >= 0],
+                             minlength=len(alliances)).astype(np.int64),
+        "points": np.bincount(alliance_of[alliance_of >= 0],
+                              weights=hospitals["points"].to_numpy()[alliance_of >= 0],
+                              minlength=len(alliances)),
+    })
+    for column in PACKAGE_COLUMNS:
+        if column in hospitals:
+            table[column] = alliance_rules.package_cents(
+                to_cents(hospitals[column].to_numpy()), alliance_of, len(alliances)) / 100
+    summary["alliances"] = {
+        "source": source, "package_to_lead": package_to_lead,
+        "packages": table.replace({np.nan: None}).to_dict(orient="records")}
+    return table
 
 
 def _totals(table: pd.DataFrame) -> dict:

@@ -349,6 +349,11 @@ def _print_settlement(result, folder: Path, seconds: float, quiet: bool = False)
     totals = summary["totals"]
     print(f"Fund pays ¥{totals['fund_payable']:,.2f} against ¥{totals['ffs_fund_paid']:,.2f} "
           f"fee-for-service ({totals['fund_payable'] - totals['ffs_fund_paid']:+,.2f})")
+    for package in (summary.get("alliances") or {}).get("packages", []):  # §2.8
+        print(f"Alliance {package['alliance']} (lead {package['lead']}, "
+              f"{len(package['members'].split(';'))} members): fund payable "
+              f"¥{package['fund_payable']:,.2f}, year end ¥{package['year_end_payment']:,.2f}, "
+              f"paid to {package['paid_to'] or 'each member'}")
 
 
 def command_params(args: argparse.Namespace) -> int:

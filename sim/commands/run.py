@@ -9,16 +9,18 @@ import datetime as dt
 import time
 from pathlib import Path
 
+from sim.inputs.alliances import as_mapping
 from sim.inputs.policy import check_in_force, load_policy
 from sim.inputs.region import catalogue_path, check_scale, load_region_config, use_catalogue
 from sim.model.calendar import run_calendar
 from sim.model.model import RegionModel
 from sim.report.charts import run_charts
 from sim.resources import resolve
+from sim.settlement import alliances_in_force
 from sim.store import RunFolder, run_record
 
 TABLES = ("monthly", "yearly", "yearly_by_level", "hospital_yearly", "fund_by_scheme",
-          "pressure_by_level_mdc")
+          "pressure_by_level_mdc", "alliance_yearly")  # the last only with county alliances
 
 
 def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: int,
@@ -56,13 +58,18 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
                         "catalogue": {"path": str(catalogue_file),
                                       "from": "--catalogue" if catalogue is not None
                                       else "region"},
-                        "years": years, "start_year": start_year, "scale": scale},
+                        "years": years, "start_year": start_year, "scale": scale,
+                        # county alliances (§2.8) of the region; a policy's replace them
+                        "region_alliances": as_mapping(model.region.alliances),
+                        "alliances_from": alliances_in_force(
+                            policy, dt.date(start_year, 1, 1), model.region.alliances)[1]},
             seeds={"root": seed, "streams": "SeedSequence(entropy=root, spawn_key=(stream, "
                                             "year, month))"},
             extra={"kind": "run", "seconds": round(seconds, 2), "warnings": warnings},
         )
         for name in TABLES:
-            folder.write_table(name, tables[name])
+            if name in tables:
+                folder.write_table(name, tables[name])
         folder.write_json("run_record.json", record)
         if charts:
             run_charts(tables, folder.path("charts"))

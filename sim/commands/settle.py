@@ -74,6 +74,8 @@ def settle_to_folder(cases_path: Path, catalogue_path: Path, policy_path: Path,
         folder.write_table("case_points", result.case_points, parquet)
         folder.write_table("hospital_settlement", result.hospitals, parquet)
         folder.write_table("hospital_indicators", result.indicators, parquet)
+        if result.alliances is not None:  # county alliances and their packages (§2.8)
+            folder.write_table("alliance_settlement", result.alliances, parquet)
         folder.write_json("summary.json", result.summary)
         if cases.rejected is not None:
             cases.rejected.to_csv(folder.path("rejected_rows.csv"), index=False,

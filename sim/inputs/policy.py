@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, show
+from sim.inputs.alliances import check_alliances
 from sim.inputs.yamlfile import read_yaml
 from sim.rules.weights import Trim
 
@@ -41,6 +42,7 @@ class Spec:
     #          | scheme_levels | trim (a §1.3 trimming rule: none, sd:K, pct:LO,HI)
     #          | codes (a list of group codes) | schemes (a number per scheme)
     #          | carve_outs (per scheme, named yuan amounts)
+    #          | alliances (county alliances: {name: {lead, members}}, sim.inputs.alliances)
     low: float | None = None
     high: float | None = None
     nullable: bool = False
@@ -67,6 +69,9 @@ SCHEMA: dict[str, Spec] = {
                               warn_text="§2.8 asks for at least 10% of records"),
     "audit.detection_probability": Spec("number", 0, 1),
     "audit.penalty_multiple": Spec("number", 0, None),
+    # county alliances (§2.8; Guigang 第八条): separate accounting, a package to the lead
+    "alliances.members": Spec("alliances", nullable=True),
+    "alliances.package_to_lead": Spec("boolean"),
     # money flow and year end (§2.6, §2.7)
     "settlement.prepay_ratio": Spec("number", 0, 1, methods=SETTLED, warn_below=0.90,
                                     warn_text="§2.6 asks for a prepay ratio of at least 90%"),
@@ -247,6 +252,8 @@ def check_value(path: str, value: object, levels: tuple[str, ...],
         if len(set(value)) != len(value):
             twice = next(code for code in value if value.count(code) > 1)
             fail(f"code {show(twice)} is listed twice", "each group code once")
+    elif spec.kind == "alliances":
+        check_alliances(value, fail)
     elif spec.kind == "trim":
         try:
             Trim.parse(value) if isinstance(value, str) else Trim.parse("?")

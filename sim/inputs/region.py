@@ -4,7 +4,9 @@
 ``build_region`` turns it into arrays: per group (true weight, family, severity rank, next-higher
 sibling for upcoding, lowest level able to treat it, basic flag), per family (incidence
 probability, number of severity ranks), per hospital (county, level, beds, ownership,
-efficiency, coding capacity), per county (population share, distances, candidate hospitals).
+efficiency, coding capacity), per county (population share, distances, candidate hospitals),
+and the county alliances (紧密型县域医共体, §2.8) the optional ``alliances`` section names
+(:func:`check_alliance_section`, :func:`region_alliances`).
 The family incidence exponent is solved so that the true case-mix index is 1 (§6 CMI), unless the
 file fixes it. Hospital attributes are drawn from a ``region`` random stream.
 """
@@ -19,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import InputError, show
+from sim.inputs.alliances import EXPECTED as ALLIANCE_EXPECTED
+from sim.inputs.alliances import Alliance, check_alliances, parse_alliances
 from sim.inputs.catalogue import Catalogue, code_list, load_catalogue
 from sim.inputs.yamlfile import read_yaml
 from sim.resources import resolve
@@ -61,6 +65,7 @@ class Region:
     # money
     base_cost: np.ndarray          # yuan per weight unit by level (calibrated in the burn-in)
     case_mix_exponent: float
+    alliances: tuple[Alliance, ...] = ()  # county alliances of the region file (§2.8)
 
     @property
     def n_hospitals(self) -> int:
@@ -68,8 +73,12 @@ class Region:
 
     @cached_property
     def hospital_ids(self) -> np.ndarray:
-        return np.array([f"{LEVELS[lv][0].upper()}{i + 1:04d}"
-                         for i, lv in enumerate(self.hospital_level)])
+        return hospital_ids_of(self.hospital_level)
+
+
+def hospital_ids_of(hospital_level) -> np.ndarray:
+    """Hospital ids: the level's initial and the hospital's number (P0001, S0061, T0076 …)."""
+    return np.array([f"{LEVELS[lv][0].upper()}{i + 1:04d}" for i, lv in enumerate(hospital_level)])
 
 
 # --------------------------------------------------------------------------- schema
@@ -117,6 +126,7 @@ REGION_SCHEMA: dict = {
     "capability_max_weight": {level: _number(0, infinite=True) for level in LEVELS},
     "severity": {"two_ranks": Field("numbers", 0, 1), "three_ranks": Field("numbers", 0, 1)},
     "case_mix_exponent": _number(-2, 8, nullable=True),
+    "alliances": Field("any", optional=True, nullable=True),  # check_alliance_section
     "behaviour": {
         "efficiency_sd": _number(0, 2), "cost_sd": _number(0, 2),
         "choice_set": {"outside_secondary": _number(0), "outside_tertiary": _number(0)},
@@ -365,6 +375,8 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
                          "hospital", "a hospital in every populated county, or secondary or "
                          "tertiary hospitals elsewhere with behaviour.choice_set.outside_* > 0")
 
+    check_alliance_section(config, file, n_counties)
+
     try:
         catalogue = catalogue_path(config, path)
     except InputError as error:
@@ -380,6 +392,110 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
                          f"region's catalogue {catalogue.name}: {code_list(missing)}",
                          "codes of groups in the catalogue (drop them, or name a catalogue "
                          "that has them)")
+
+
+def hospital_layout(config: dict, n_counties: int) -> tuple[np.ndarray, np.ndarray]:
+    """County and level of each hospital, in the order :func:`build_region` numbers them."""
+    county, level = [], []
+    for level_index, name in enumerate(LEVELS):
+        for c, count in enumerate(per_county(config["hospitals"][name], n_counties)):
+            county += [c] * int(count)
+            level += [level_index] * int(count)
+    return np.array(county, dtype=np.int64), np.array(level, dtype=np.int64)
+
+
+BY_COUNTY_EXPECTED = ("county names (or numbers when counties have no names), each once, each "
+                      "with a secondary or tertiary hospital to lead")
+
+
+def _alliance_counties(section: dict, counties: dict, n_counties: int, file: str) -> list[int]:
+    """The county numbers of ``alliances.by_county``."""
+    names = counties.get("names")
+    chosen = section.get("by_county") or []
+    if not isinstance(chosen, list):
+        raise InputError(file, "alliances.by_county", f"value {show(chosen)}", BY_COUNTY_EXPECTED)
+    numbers = []
+    for county in chosen:
+        if names and isinstance(county, str) and county in names:
+            number = names.index(county)
+        elif (not names and _is_number(county) and county == int(county)
+              and 0 <= county < n_counties):
+            number = int(county)
+        else:
+            known = (", ".join(names) if names else f"0 to {n_counties - 1}")
+            raise InputError(file, "alliances.by_county", f"county {show(county)} is not a "
+                             f"county of the region ({known})", BY_COUNTY_EXPECTED)
+        if number in numbers:
+            raise InputError(file, "alliances.by_county", f"county {show(county)} is listed "
+                             "twice", BY_COUNTY_EXPECTED)
+        numbers.append(number)
+    return numbers
+
+
+def check_alliance_section(config: dict, file: str, n_counties: int) -> None:
+    """The optional ``alliances`` section (county alliances, 紧密型县域医共体, §2.8):
+    ``by_county`` (one alliance per county named: led by its secondary or tertiary hospital
+    with the most beds, with the county's primary hospitals as members) and ``named``
+    (``{name: {lead, members}}`` of the region's hospital ids, as ``alliances.members`` in a
+    policy); no hospital in two alliances, so a named alliance takes no hospital of a county
+    in ``by_county``."""
+    section = config.get("alliances")
+    if section is None:
+        return
+    if not isinstance(section, dict) or not set(section) <= {"by_county", "named"}:
+        raise InputError(file, "alliances", f"value {show(section)}",
+                         "a mapping with by_county (a list of counties) and/or named "
+                         "({name: {lead, members}})")
+    counties = _alliance_counties(section, config["counties"], n_counties, file)
+    county, level = hospital_layout(config, n_counties)
+    names = config["counties"].get("names")
+    for number in counties:
+        if not np.any((county == number) & (level > 0)):
+            raise InputError(file, "alliances.by_county", f"county "
+                             f"{show(names[number] if names else number)} has no secondary or "
+                             "tertiary hospital to lead an alliance", BY_COUNTY_EXPECTED)
+
+    def fail(problem: str, expected: str) -> None:
+        raise InputError(file, "alliances.named", problem, expected)
+
+    named = section.get("named")
+    check_alliances(named, fail)
+    ids = hospital_ids_of(level)
+    position = {h: i for i, h in enumerate(ids)}
+    for alliance in parse_alliances(named):
+        if alliance.name in {names[c] if names else f"county_{c}" for c in counties}:
+            fail(f"alliance {alliance.name}: the name of a by_county alliance",
+                 "names other than the counties of by_county")
+        for member in alliance.members:
+            if member not in position:
+                fail(f"alliance {alliance.name}: hospital {member} is not a hospital of the "
+                     f"region (ids {ids[0]} to {ids[-1]})", ALLIANCE_EXPECTED)
+            home = int(county[position[member]])
+            if home in counties:
+                fail(f"alliance {alliance.name}: hospital {member} is in county "
+                     f"{show(names[home] if names else home)}, which has its own alliance "
+                     "(by_county)", "no hospital in two alliances")
+
+
+def region_alliances(config: dict, county: np.ndarray, level: np.ndarray,
+                     beds: np.ndarray) -> tuple[Alliance, ...]:
+    """The alliances of a checked region (:func:`check_alliance_section`): per county of
+    ``by_county`` (named after the county), lead = the county's secondary or tertiary hospital
+    with the most beds (the lower number on a tie), members = the lead and the county's primary
+    hospitals; then the ``named`` ones as given."""
+    section = config.get("alliances") or {}
+    counties_config = config["counties"]
+    names = counties_config.get("names")
+    n_counties = len(county_distances(counties_config))
+    ids = hospital_ids_of(level)
+    alliances = []
+    for number in _alliance_counties(section, counties_config, n_counties, "region"):
+        leads = np.flatnonzero((county == number) & (level > 0))
+        lead = leads[np.argmax(beds[leads])]  # first of the largest
+        primary = np.flatnonzero((county == number) & (level == 0))
+        alliances.append(Alliance(names[number] if names else f"county_{number}",
+                                  str(ids[lead]), (str(ids[lead]), *map(str, ids[primary]))))
+    return tuple(alliances) + parse_alliances(section.get("named"))
 
 
 def use_catalogue(config: dict, region_path: Path, argument: str
@@ -588,4 +704,5 @@ def build_region(config: dict, seed_sequence: np.random.SeedSequence,
         hospital_coding_capacity=coding_capacity,
         county_share=county_shares(counties, n_counties),
         distance_km=distance, candidates=candidates, base_cost=cost_targets.copy(),
-        case_mix_exponent=float(exponent))
+        case_mix_exponent=float(exponent),
+        alliances=region_alliances(config, county, level, beds))

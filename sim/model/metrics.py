@@ -33,6 +33,7 @@ class YearRecorder:
         self.by_level: list[dict] = []
         self.by_hospital: list[dict] = []
         self.pressure_cells: list[pd.DataFrame] = []
+        self.by_alliance: list[pd.DataFrame] = []
         self.mdc = region.catalogue.table["mdc"].to_numpy()
 
     def month_row(self, state, month: int, chunk: dict) -> dict:
@@ -149,6 +150,8 @@ class YearRecorder:
                                    minlength=n_h)
         ids = region.hospital_ids
         levers = model.levers()
+        alliance = (hospitals["alliance"].to_numpy() if "alliance" in hospitals
+                    else None)  # county alliances (§2.8): who belongs and who is paid
         for h in range(n_h):
             self.by_hospital.append({
                 "year": state.year, "hospital_id": ids[h],
@@ -166,7 +169,28 @@ class YearRecorder:
                 "upcoded_share": float(per["upcoded"][h] / safe[h]),
                 "readmission_15d_rate": float(per["readmitted"][h] / safe[h]),
                 **{lever: float(levers[lever][h]) for lever in LEVERS},
+                **({} if alliance is None else {"alliance": alliance[h],
+                                                "paid_to": hospitals["paid_to"].iloc[h]}),
             })
+        if result.alliances is not None:
+            self.by_alliance.append(self._alliance_rows(state.year, cases, result.alliances))
+
+    def _alliance_rows(self, year: int, cases: dict, packages: pd.DataFrame) -> pd.DataFrame:
+        """The settlement's alliance packages (§2.8) with the referrals between members of each
+        alliance (Guigang 第二十一条 双向转诊: up and down, counted once per referral)."""
+        ids = self.region.hospital_ids
+        alliance_of = np.full(len(ids), -1, dtype=np.int64)
+        position = {h: i for i, h in enumerate(ids)}
+        for index, members in enumerate(packages["members"]):
+            alliance_of[[position[h] for h in members.split(";")]] = index
+        origin = cases["referred_from"]
+        home = alliance_of[cases["hospital"]]
+        within = (origin >= 0) & (home >= 0) & (alliance_of[np.maximum(origin, 0)] == home)
+        table = packages.copy()
+        table.insert(0, "year", year)
+        table.insert(table.columns.get_loc("points") + 1, "referrals_within",
+                     np.bincount(home[within], minlength=len(table)))
+        return table
 
     def _pressure_by_level_mdc(self, year, level, true_group, pressure) -> None:
         """Upcoding pressure by hospital level × MDC: mean net gain over upcodable cases."""
@@ -193,4 +217,6 @@ class YearRecorder:
             "hospital_yearly": pd.DataFrame(self.by_hospital),
             "fund_by_scheme": pd.DataFrame(model.ledger.rows),
             "pressure_by_level_mdc": pd.concat(self.pressure_cells, ignore_index=True),
+            **({"alliance_yearly": pd.concat(self.by_alliance, ignore_index=True)}
+               if self.by_alliance else {}),
         }

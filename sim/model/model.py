@@ -40,10 +40,12 @@ from sim.model.streams import Streams
 from sim.resources import shipped
 from sim.rules import rate as rate_rules
 from sim.settlement import (
+    alliances_in_force,
     annual_budget_in_year,
     assessment_weights,
     budget_neutral_rates,
     coefficient_table,
+    locate_alliances,
     mean_point_value,
     mid_year_warnings,
     rate_per_level,
@@ -55,7 +57,7 @@ from sim.settlement import (
 CASE_COLUMNS = ("hospital", "level", "scheme", "true_group", "coded_group", "cost", "fund_paid",
                 "patient_paid", "self_pay", "length_of_stay", "month", "upcoded", "readmitted",
                 "follow_up", "induced", "referred_up", "referred_down", "refused",
-                "discharge_day", "patient")
+                "referred_from", "discharge_day", "patient")
 
 
 @dataclass
@@ -129,6 +131,25 @@ class RegionModel(mesa.Model):
         self.warnings: list[str] = []  # dated values changed inside a year and not applied
         self.neutral_rate: np.ndarray | None = None
         self.ledger: FundLedger | None = None
+        self._check_alliances()
+
+    def _check_alliances(self) -> None:
+        """Before any work: the policy's alliances (§2.8) name hospitals of the region (a lead
+        that is not one is an error, other members a warning) in every year of the run."""
+        for year in range(self.start_year, self.start_year + self.years):
+            alliances, source = alliances_in_force(self.policy, dt.date(year, 1, 1),
+                                                   self.region.alliances)
+            if alliances:
+                locate_alliances(alliances, self.region.hospital_ids, self.policy, source,
+                                 f"the region {self.region.title!r}", self.warnings)
+        self.warnings = list(dict.fromkeys(self.warnings))
+
+    def alliance_of(self, policy: Policy, on: dt.date) -> np.ndarray | None:
+        """Each hospital's county alliance in force (−1: none), or None without alliances."""
+        alliances, _ = alliances_in_force(policy, on, self.region.alliances)
+        if not alliances:
+            return None
+        return locate_alliances(alliances, self.region.hospital_ids, policy, None, "", [])[0]
 
     # ------------------------------------------------------------------ levers
     def levers(self) -> dict[str, np.ndarray]:
@@ -406,6 +427,9 @@ class RegionModel(mesa.Model):
             "referred_up": np.concatenate([flags["referred_up"], np.zeros(m - n, bool)]),
             "referred_down": np.concatenate([flags["referred_down"], np.zeros(m - n, bool)]),
             "refused": np.concatenate([flags["refused"], np.zeros(m - n, bool)]),
+            # the hospital that referred the case (−1: none), for the alliance indicator (§2.8)
+            "referred_from": np.concatenate([choice.referred_from,
+                                             np.full(m - len(episodes), -1, dtype=np.int64)]),
             "discharge_day": all_discharge,
             "patient": np.concatenate([patient, patient[follow]]),
             "deducted_points": np.zeros(m),
@@ -460,13 +484,14 @@ class RegionModel(mesa.Model):
         # indicators against last year's cost per case and CMI
         indicators, self.assessment_last = bureau.assessment_indicators(
             cases, state.base_points, self.assessment_last,
-            assessment_weights(state.policy, state.on), region.n_hospitals)
+            assessment_weights(state.policy, state.on), region.n_hospitals,
+            self.alliance_of(state.policy, state.on))
         if state.policy.method != "ffs":
             assessment = scored_assessment(state.policy, state.on, indicators,
                                            region.n_hospitals)
         table = self._case_table(cases)
         result = settle(table, state.catalogue, state.policy, state.budget, assessment,
-                        neutral_rate=state.neutral_rate)
+                        neutral_rate=state.neutral_rate, alliances=region.alliances)
         if state.policy.method != "ffs":
             self.warnings += mid_year_warnings(state.policy, state.year, budget_given=True)
         self.last_settlement = result
