@@ -22,13 +22,16 @@ from sim.inputs.extract import header_key, parse_amounts, parse_dates
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "extract"
 CATALOGUE = ROOT / "scenarios" / "catalogues" / "guangxi_2022.csv"
+ONE_BUDGET = Path(__file__).parent / "data" / "reforms" / "one_budget.yaml"
 MONEY = ["cost", "patient_paid", "ffs_fund_paid", "fund_payable", "monthly_prepaid",
          "january_advance", "year_end_payment", "points"]
 
 
 def _settle(cases: Path, out: Path, *extra: str) -> int:
+    # one budget for both schemes: the twins carry a scheme column the plain example lacks
     return main(["settle", str(cases), "--catalogue", str(CATALOGUE), "--policy", "point",
-                 "--out", str(out), "--quiet", "--no-parquet", *extra])
+                 "--reform", str(ONE_BUDGET), "--out", str(out), "--quiet", "--no-parquet",
+                 *extra])
 
 
 def _hospitals(out: Path) -> pd.DataFrame:

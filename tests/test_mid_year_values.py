@@ -177,7 +177,8 @@ def test_a_reform_dated_mid_year_changes_that_year_in_the_model(tmp_path):
         "outliers.low_multiple": {"2023-07-01": 0.4}}}), "utf-8")
     config, _ = load_region_config("default")
     runs = {}
-    for name, reforms in (("baseline", []), ("reform", [reform])):
+    one = Path(__file__).parent / "data" / "reforms" / "one_budget.yaml"
+    for name, reforms in (("baseline", [one]), ("reform", [one, reform])):
         policy = load_policy(shipped("policies", "point", ".yaml"), reforms)
         runs[name] = run_calendar(RegionModel(config, policy, years=1, seed=3, scale=0.05),
                                   progress=False)
