@@ -530,9 +530,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     # patients' cash: as billed, except the all-inclusive price's patient share (§5)
     patient_cash = cases.patient_paid.copy()
     if method == "all_inclusive":
-        fund_share = _level_values(policy.value("all_inclusive.fund_share", on), levels)
         price = points / 100.0 * rate_by_level[level]
-        _, patient_part = inclusive_rules.split_price(price, fund_share[level])
+        _, patient_part = inclusive_rules.split_price(price, _price_fund_share(cases, policy, on))
         patient_cash = np.where(excluded, cases.patient_paid, patient_part)
 
     case_points = pd.DataFrame({
@@ -629,6 +628,23 @@ def cases_where(cases: CaseTable, mask: np.ndarray) -> CaseTable:
                if getattr(cases, name) is not None}
     changes["case_id"] = cases.case_id.filter(pa.array(mask))
     return replace(cases, **changes)
+
+
+def _price_fund_share(cases: CaseTable, policy: Policy, on: dt.date) -> np.ndarray:
+    """§5: the fund's share of each case's all-inclusive price. Fujian "由统筹基金和个人按规定比例
+    分担" (the usual ratio): ``all_inclusive.fund_share`` by level, or, null, the case's scheme's
+    ratio at its level (``patients.reimbursement_ratio``), which needs the scheme of each case."""
+    given = policy.value("all_inclusive.fund_share", on)
+    if given is not None:
+        return _level_values(given, cases.levels)[cases.level]
+    if cases.scheme is None:
+        raise InputError(cases.source, "column scheme", "missing, but all_inclusive.fund_share "
+                         "is null (each scheme's reimbursement ratio shares the price)",
+                         "a scheme column (employee/resident, 职工/居民, 险种类型 310/390) or "
+                         "all_inclusive.fund_share by level")
+    ratio = policy.value("patients.reimbursement_ratio", on)
+    table = np.array([[ratio[scheme][lv] for lv in cases.levels] for scheme in SCHEMES])
+    return table[cases.scheme, cases.level]
 
 
 def _separate_schemes(cases: CaseTable, policy: Policy, on: dt.date,

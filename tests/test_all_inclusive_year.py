@@ -70,3 +70,32 @@ def test_the_price_is_split_between_fund_and_patient(settled):
     # 0.65, so the patients pay 0.35 × 1,771.42857 = 620.00 each; T3, T4 by item: their own
     # patient shares 6,000 + 2,100. Patients' cash at HT = 620.00 × 2 + 8,100 = 9,340.00
     assert hospitals.loc["HT", "patient_paid"] == pytest.approx(9340.00, abs=0.011)
+
+
+def test_a_null_fund_share_splits_the_price_by_each_schemes_ratio(tmp_path, capsys):
+    # Fujian "由统筹基金和个人按规定比例分担": with all_inclusive.fund_share null the price is
+    # shared by the case's scheme's ratio at its level (patients.reimbursement_ratio, tertiary:
+    # employee 0.85, resident 0.62). T1 employee pays 0.15 × 1,771.42857 = 265.71; T2 resident
+    # 0.38 × 1,771.42857 = 673.14 (each case to the cent); T3, T4 by item 8,100: HT patients'
+    # cash 265.71 + 673.14 + 8,100 = 9,038.85
+    cases = CASES.replace("los_days,discharge_date,died\n", "los_days,discharge_date,died,scheme\n")
+    rows = cases.splitlines()
+    rows[1:] = [row + (",职工" if row.startswith("T1") else ",居民") for row in rows[1:]]
+    reform = REFORM + "  all_inclusive.fund_share: {2020-01-01: null}\n"
+    for name, text in (("catalogue.csv", CATALOGUE), ("cases.csv", "\n".join(rows) + "\n"),
+                       ("reform.yaml", reform)):
+        (tmp_path / name).write_text(text, "utf-8")
+    out = tmp_path / "out"
+    args = ["settle", str(tmp_path / "cases.csv"), "--catalogue", str(tmp_path / "catalogue.csv"),
+            "--policy", "all_inclusive", "--reform", str(tmp_path / "reform.yaml"), "--out",
+            str(out), "--quiet", "--no-parquet"]
+    assert main(args) == 0
+    hospitals = pd.read_csv(out / "hospital_settlement.csv").set_index("hospital_id")
+    assert hospitals.loc["HT", "patient_paid"] == pytest.approx(9038.85, abs=0.001)
+    # without a scheme column the ratio cannot be chosen: one line, nothing written
+    (tmp_path / "cases.csv").write_text(CASES, "utf-8")
+    args[args.index("--out") + 1] = str(tmp_path / "out2")
+    assert main(args) == 2
+    assert "column scheme: missing, but all_inclusive.fund_share is null" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "out2").exists()

@@ -111,7 +111,7 @@ SCHEMA: dict[str, Spec] = {
     "pool.share": Spec("number", 0, 0.5, methods=("pool",)),
     "pool.incentive_coefficients": Spec("hospitals", 0, 2, nullable=True, methods=("pool",)),
     # all-inclusive price (§5)
-    "all_inclusive.fund_share": Spec("levels", 0, 1, methods=("all_inclusive",)),
+    "all_inclusive.fund_share": Spec("levels", 0, 1, nullable=True, methods=("all_inclusive",)),
     "all_inclusive.short_stay_days": Spec("number", 0, None, methods=("all_inclusive",)),
     "all_inclusive.long_stay_days": Spec("number", 0, None, methods=("all_inclusive",)),
     "all_inclusive.low_price_multiple": Spec("number", 0, 1, methods=("all_inclusive",)),
