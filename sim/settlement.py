@@ -342,9 +342,13 @@ def _from_fund_total(policy: Policy, year: int, month: int, scheme: str) -> floa
         return None
     on = dt.date(year, month + 1, 1)
     total = (policy.value("budget.fund_total", on) or {}).get(scheme)
-    if total is None:
-        return None
     items = ((policy.value("budget.carve_outs", on) or {}).get(scheme) or {})
+    if total is None:
+        if items:  # carve-outs of nothing would silently do nothing
+            raise InputError("budget.carve_outs", f"scheme {scheme}, {year}-{month + 1:02d}",
+                             "given without a budget.fund_total for the scheme to take them "
+                             "from", "the scheme's budget.fund_total, or no carve-outs for it")
+        return None
     budget = money_rules.drg_budget_from_fund(total, items.values())
     if budget <= 0:
         raise InputError("budget.carve_outs", f"scheme {scheme}, {year}-{month + 1:02d}",
@@ -570,6 +574,8 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     summary.pop("_receipts_cents", None)
     if assessment is not None and np.ndim(assessment) > 0:  # scored per hospital (§2.7, §4)
         hospitals["assessment_coefficient"] = np.asarray(assessment, dtype=float)
+        if "assessment_applied" in summary:  # rewards scaled to fit the budget (§2.1)
+            hospitals["assessment_applied"] = summary.pop("assessment_applied")
     if cases.other_paid is not None:
         _split_other_payers(hospitals, summary, cases, patient_cash)
     hospitals.insert(3, "cmi", indicator_rules.case_mix_index(cases.hospital, base, n_h))
@@ -672,32 +678,7 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
     预算"): each scheme's cases are paid from its own budget at its own point values, monthly and
     at year end (§2.6, §2.7); per hospital the two schemes' money is added up. Reference costs,
     coefficients and points are the same for both (one catalogue)."""
-    given_as = None if budget_override is None else "the model run's budget"
-    if budget_override is not None and not isinstance(budget_override, dict):
-        given_as = "--budget, shared by the schemes' DRG fund payments"
-        # one total (--budget): shared between the schemes by their DRG cases' fund payments,
-        # to the cent, so that each scheme keeps its own point value
-        drg = ~excluded
-        paid = np.array([np.sum(cases.fund_paid[drg & (cases.scheme == i)])
-                         for i in range(len(SCHEMES))])
-        total = np.asarray(budget_override, dtype=float)
-        parts = (np.outer(paid / paid.sum(), np.broadcast_to(total, (MONTHS,)))
-                 if paid.sum() > 0 else np.full((len(SCHEMES), MONTHS), np.nan))
-        budget_override = {scheme: parts[i] for i, scheme in enumerate(SCHEMES)}
-        if np.ndim(total) == 0 and paid.sum() > 0:
-            cents = allocate_cents(parts[:, 0], int(to_cents(total)))
-            budget_override = {scheme: cents[i] / 100 for i, scheme in enumerate(SCHEMES)}
-            warnings.append("one DRG budget given (--budget) for separate scheme budgets: "
-                            "shared by the schemes' DRG fund payments — " + ", ".join(
-                                f"{scheme} ¥{cents[i] / 100:,.2f}"
-                                for i, scheme in enumerate(SCHEMES)))
-    # each scheme's budget in force in each month: a model run passes them (a number or 12
-    # each); else budget.by_scheme or budget.fund_total − budget.carve_outs (Guigang 第六条)
-    given = (budget_override if budget_override is not None
-             else scheme_budgets_in_year(policy, cases.year))
-    if budget_override is None and policy.value("budget.annual", on) is not None:
-        warnings.append("budget.annual is not used with separate scheme budgets; "
-                        "budget.by_scheme gives each scheme's (null: its own fund payments)")
+    given, given_as = _scheme_budgets(cases, policy, budget_override, excluded, warnings)
     first_warning = len(warnings)
     tables, summaries = [], {}
     for index, scheme in enumerate(SCHEMES):
@@ -752,6 +733,7 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
     payable = before - surplus_cut - self_pay_cut
     # each scheme's fund payable after the caps (for the scheme's fund, BEHAVIOUR §7): a
     # hospital's cut is shared between its schemes by their DRG cost there, to the cent
+    # (assumed: Guigang gives no split)
     cut, left = surplus_cut + self_pay_cut, surplus_cut + self_pay_cut
     for position, (scheme, table) in enumerate(zip(summaries, tables, strict=True)):
         if position == len(summaries) - 1:
@@ -781,9 +763,15 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
                "budget_source": "by scheme (budget.separate_schemes)",
                "annual_point_value": None,
                "total_points": float(sum(s["total_points"] for s in summaries.values())),
-               "monthly_point_values": None,
+               # the month's point value of the schemes together: their budgets over their
+               # pre-review points (each scheme's own values are under "schemes")
+               "monthly_point_values": _pooled_month_values(summaries),
+               "monthly_budgets": np.sum([s["monthly_budgets"] for s in summaries.values()],
+                                         axis=0).tolist(),
                "monthly_payments": np.sum([s["monthly_payments"] for s in summaries.values()],
                                           axis=0).tolist(),
+               "monthly_deductions": np.sum([s["monthly_deductions"]
+                                             for s in summaries.values()], axis=0).tolist(),
                "deducted_points_value": round(sum(s.get("deducted_points_value", 0.0)
                                                   for s in summaries.values()), 2),
                "fund_paid_by_item": round(sum(s["fund_paid_by_item"]
@@ -795,6 +783,71 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
     summary["drg_share_of_fund"] = (total - summary["fund_paid_by_item"]) / total \
         if total > 0 else None
     return merged, summary
+
+
+def _scheme_budgets(cases: CaseTable, policy: Policy, budget_override, excluded: np.ndarray,
+                    warnings: list[str]) -> tuple[dict, str | None]:
+    """Each scheme's DRG budget in force in each month (NaN or None: budget-neutral) and where
+    it came from. A model run passes them (a number or 12 each). One total — ``--budget``, or
+    ``budget.annual`` under separate schemes — is shared between the schemes by their DRG cases'
+    fund payments (to the cent for one amount), so that each keeps its own point value; else
+    ``budget.by_scheme`` or ``budget.fund_total`` − ``budget.carve_outs`` (Guigang 第六条)."""
+    if isinstance(budget_override, dict):
+        return budget_override, "the model run's budget"
+    year = cases.year
+    if budget_override is not None:
+        total, name = np.broadcast_to(np.asarray(budget_override, dtype=float), (MONTHS,)), \
+            "--budget"
+        own = {scheme: [None] * MONTHS for scheme in SCHEMES}
+    else:
+        own = scheme_budgets_in_year(policy, year)
+        annual = annual_shared_by_schemes(policy, year)
+        if all(v is None for v in annual):
+            return own, None
+        total = np.array([np.nan if v is None else v for v in annual], dtype=float)
+        name = "budget.annual"
+    drg = ~excluded
+    paid = np.array([np.sum(cases.fund_paid[drg & (cases.scheme == i)])
+                     for i in range(len(SCHEMES))])
+    share = paid / paid.sum() if paid.sum() > 0 else np.full(len(SCHEMES), 1 / len(SCHEMES))
+    given = {scheme: [own[scheme][m] if np.isnan(total[m]) else total[m] * share[i]
+                      for m in range(MONTHS)] for i, scheme in enumerate(SCHEMES)}
+    if not np.isnan(total).any() and np.all(total == total[0]):
+        cents = allocate_cents(share * total[0], int(to_cents(total[0])))
+        given = {scheme: cents[i] / 100 for i, scheme in enumerate(SCHEMES)}
+        warnings.append(f"one DRG budget given ({name}) for separate scheme budgets: shared by "
+                        "the schemes' DRG fund payments — " + ", ".join(
+                            f"{scheme} ¥{cents[i] / 100:,.2f}"
+                            for i, scheme in enumerate(SCHEMES)))
+    return given, f"{name}, shared by the schemes' DRG fund payments"
+
+
+def annual_shared_by_schemes(policy: Policy, year: int) -> list[float | None]:
+    """``budget.annual`` in force in each month of ``year`` under separate scheme budgets: one
+    total for both schemes, to be shared between them; refused in a month where a scheme's own
+    budget (``budget.by_scheme``, ``budget.fund_total``) is given too."""
+    annual = policy.values_in_year("budget.annual", year)
+    own = scheme_budgets_in_year(policy, year)
+    for month, value in enumerate(annual):
+        if value is not None and any(own[scheme][month] is not None for scheme in SCHEMES):
+            raise InputError("budget.annual", f"{year}-{month + 1:02d}",
+                             f"¥{value:,.2f} given while the schemes have their own budgets "
+                             "(budget.by_scheme or budget.fund_total)",
+                             "one of them (the other null)")
+    return annual
+
+
+def _pooled_month_values(summaries: dict) -> list[float | None]:
+    """Σ monthly budget ÷ Σ pre-review points over the schemes (points = budget ÷ value), by
+    month; None in a month without points in any scheme."""
+    budgets = np.array([s["monthly_budgets"] for s in summaries.values()], dtype=float)
+    values = np.array([[np.nan if v is None else v for v in s["monthly_point_values"]]
+                       for s in summaries.values()], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        points = np.where(np.isfinite(values) & (values > 0), budgets / values, 0.0)
+        pooled = np.where(points.sum(axis=0) > 0, np.where(points > 0, budgets, 0.0).sum(axis=0)
+                          / points.sum(axis=0), np.nan)
+    return [None if np.isnan(v) else float(v) for v in pooled]
 
 
 def _scheme_budget_source(policy: Policy, year: int, scheme: str, months: np.ndarray,
@@ -942,6 +995,12 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
             float(np.sum(cases.cost[drg])), fund_drg, budget, total_points)
             if total_points > 0 else 0.0)
         value_of_hospital_month = np.broadcast_to(month_value, (n_h, MONTHS))
+        if np.ndim(assessment) > 0 and np.any(np.asarray(assessment) > 1.0):
+            # reward points inside the budget: paid out of what the penalties keep (§2.1)
+            scored = np.asarray(assessment, dtype=float)
+            assessment = assessment_rules.rewards_within_budget(
+                money_rules.hospital_receipts(hospital_points, annual_value, 1.0), scored)
+            summary["assessment_applied"] = assessment.tolist()
         receipts = money_rules.hospital_receipts(hospital_points, annual_value, assessment)
         # deducted points are valued like the others and kept by the fund (§2.7)
         kept = money_rules.hospital_receipts(deducted, annual_value, assessment)

@@ -16,9 +16,11 @@ Indicators by hand (benchmark = mean of the two hospitals):
 Point method: H1's receipts, points x annual point value = fund payable before caps 68,600 +
   patients' cash 25,800 = 94,400, become 0.9 x 94,400 = 84,960: before caps 84,960 - 25,800 =
   59,160, less the self-pay cap's 10,000 - 10% x 86,000 = 1,400: 57,760 (was 67,200); H2's
-  receipts 96,800 + 55,200 = 152,000 become 1.1 x 152,000 = 167,200: fund 167,200 - 55,200 =
-  112,000 (under the 30% surplus cap of its cost 184,000). The fund pays what the receipts say:
-  59,160 + 112,000 = 171,160 before caps, above the budget 165,400 (rewards outweigh penalties).
+  receipts 96,800 + 55,200 = 152,000 would become 1.1 x 152,000 = 167,200, but the budget is
+  fixed (Guigang 第五条 以收定支): rewards are paid out of what the penalties keep, H1's
+  0.1 x 94,400 = 9,440, against H2's claim 0.1 x 152,000 = 15,200: H2 applied 1 + 0.1 x
+  9,440 / 15,200 = 1.0621053, receipts 152,000 + 9,440 = 161,440, fund 161,440 - 55,200 =
+  106,240. Before caps 59,160 + 106,240 = 165,400 = the budget.
 Pool (d): receipts are not cut; the pool 5,129.70 is shared by contribution x coefficient:
   H1 2,224.75 x 0.9 = 2,002.275, H2 2,904.95 x 1.1 = 3,195.445 (sum 5,197.72);
   H1 2,002.275 / 5,197.72 x 5,129.70 = 1,976.07; H2 5,129.70 - 1,976.07 = 3,153.63.
@@ -62,10 +64,13 @@ def test_the_scored_assessment_cuts_the_receipts_of_the_worse_hospital(tmp_path)
     table = _settle(tmp_path, "point")
     assert table.loc["H1", "fund_payable_before_caps"] == pytest.approx(59160, abs=0.005)
     assert table.loc["H1", "fund_payable"] == pytest.approx(57760, abs=0.005)
-    assert table.loc["H2", "fund_payable"] == pytest.approx(112000, abs=0.005)
-    assert table.fund_payable_before_caps.sum() == pytest.approx(171160, abs=0.005)
-    # the coefficients are in the output: H1 at the floor 0.9, H2 rewarded to the ceiling 1.1
+    assert table.loc["H2", "fund_payable"] == pytest.approx(106240, abs=0.005)
+    assert table.fund_payable_before_caps.sum() == pytest.approx(165400, abs=0.005)
+    # the coefficients are in the output: H1 at the floor 0.9, H2 scored at the ceiling 1.1
+    # and paid 1 + 0.1 × 9,440 / 15,200 inside the budget
     assert table.assessment_coefficient.to_dict() == pytest.approx({"H1": 0.9, "H2": 1.1})
+    assert table.assessment_applied.to_dict() == pytest.approx({"H1": 0.9,
+                                                                "H2": 1 + 0.1 * 9440 / 15200})
 
 
 def test_unscored_settle_is_unchanged(tmp_path):

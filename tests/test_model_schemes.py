@@ -96,3 +96,22 @@ def test_fund_totals_minus_carve_outs_are_the_scheme_budgets(tmp_path):
     assert (schemes["resident"]["budget"] / schemes["resident"]["total_points"]
             > schemes["employee"]["budget"] / schemes["employee"]["total_points"])
     assert schemes["resident"]["annual_point_value"] > schemes["employee"]["annual_point_value"]
+
+
+def test_budget_annual_is_both_schemes_total_in_a_run(tmp_path):
+    # under separate schemes budget.annual is the schemes' total, shared as last year's DRG
+    # payments were (the burn-in year's): the two budgets add up to it
+    model = run(tmp_path, SEPARATE + "  budget.annual: {2020-01-01: 3.0e7}\n")
+    schemes = model.last_settlement.summary["schemes"]
+    assert schemes["employee"]["budget"] + schemes["resident"]["budget"] == pytest.approx(
+        3.0e7, abs=0.02)
+    assert 0 < schemes["employee"]["budget"] < schemes["resident"]["budget"]
+
+
+def test_a_budget_given_twice_is_refused_before_the_run(tmp_path):
+    from sim.errors import InputError
+    with pytest.raises(InputError, match="budget.annual, 2023-01: .* given while the schemes "
+                                         "have their own budgets"):
+        run(tmp_path, SEPARATE + "  budget.annual: {2020-01-01: 3.0e7}\n"
+                                 "  budget.by_scheme: {2020-01-01: {employee: 1.0e7, "
+                                 "resident: null}}\n")

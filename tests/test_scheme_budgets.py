@@ -145,10 +145,35 @@ def test_a_scheme_paid_wholly_by_item_is_settled_as_billed(tmp_path, capsys):
     assert summary["fund_paid_by_item"] == pytest.approx(92400)
 
 
-def test_budget_annual_is_named_when_schemes_are_separate(tmp_path, capsys):
-    code, _ = _settle(tmp_path, "  budget.annual: {2020-01-01: 250000}\n")
+def test_budget_annual_is_the_schemes_total_shared_by_their_fund_payments(tmp_path, capsys):
+    # budget.annual 188,500 with separate schemes: employee 188,500 × 96,600 / 189,000 =
+    # 96,344.444... -> 96,344.44, resident 92,155.56; point values (138,000 − 96,600 +
+    # 96,344.44) / 770 and (132,000 − 92,400 + 92,155.56) / 770
+    code, out = _settle(tmp_path, "  budget.annual: {2020-01-01: 188500}\n")
     assert code == 0
-    assert "budget.annual is not used with separate scheme budgets" in capsys.readouterr().err
+    assert ("one DRG budget given (budget.annual) for separate scheme budgets: shared by the "
+            "schemes' DRG fund payments — employee ¥96,344.44, resident ¥92,155.56") in \
+        capsys.readouterr().err
+    schemes = json.loads((out / "summary.json").read_text("utf-8"))["schemes"]
+    assert schemes["employee"]["annual_point_value"] == pytest.approx(137744.44 / 770)
+    assert schemes["resident"]["annual_point_value"] == pytest.approx(131755.56 / 770)
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ("  budget.annual: {2020-01-01: 188500}\n"
+     "  budget.by_scheme: {2020-01-01: {employee: 97200, resident: null}}\n",
+     "budget.annual, 2023-01: ¥188,500.00 given while the schemes have their own budgets"),
+    ("  budget.by_scheme: {2020-01-01: {employee: 97200, resident: null}}\n"
+     "  budget.carve_outs: {2020-01-01: {resident: {per_diem: 1000}}}\n",
+     "budget.carve_outs, scheme resident, 2023-01: given without a budget.fund_total for the "
+     "scheme to take them from"),
+])
+def test_a_budget_given_twice_or_carve_outs_of_nothing_are_refused(tmp_path, capsys, changes,
+                                                                   expected):
+    code, out = _settle(tmp_path, changes)
+    assert code == 2
+    assert expected in capsys.readouterr().err
+    assert not out.exists()
 
 
 # Carve-outs (§2.1, Guigang 第六条: DRG budget = the scheme's pooled-fund spending budget − the

@@ -208,15 +208,17 @@ def test_the_default_scored_assessment_lands_between_floor_and_base(tmp_path):
 
 
 # --------------------------------------------------------------------------- Zhejiang rewards
-def test_zhejiang_rewards_above_base_and_the_fund_pays_the_receipts(tmp_path):
+def test_zhejiang_rewards_above_base_are_paid_inside_the_budget(tmp_path):
     """Zhejiang 考核奖罚点数 with the fragment's weights (readmission 0.1, admissions per person
     0.5, self-pay 0.1: all self-pay 0, benchmark 0 -> not scored), ceiling 1.1:
       readmission deviations 0.25 ÷ 1/3 − 1 = −0.25 (H1, H2), +0.5 (H3) -> +0.025, −0.05;
       admissions per person 4/3, 4/3, 2 (mean 14/9): −1/7, −1/7, +2/7 -> +0.5/7, −1/7.
       H1 = H2 = 1 + 0.025 + 0.0714286 = 1.09642857; H3 = 1 − 0.05 − 0.142857 -> floor 0.9.
-    Receipts 40,000 × coefficient: 43,857.142857 twice and 36,000 = 123,714.29, more than the
-    budget 84,000 + cash 36,000: the fund pays what the receipts say, 123,714.29 − 36,000 =
-    87,714.29 to the cent; per hospital monthly + advance + year end = fund payable."""
+    Receipts at 1: 40,000 each. The budget is fixed (Guigang 第五条 以收定支): rewards are paid
+    out of what the penalties keep, H3's 40,000 × 0.1 = 4,000, against claims of 2 × 40,000 ×
+    0.09642857 = 7,714.29: each reward × 4,000 / 7,714.29, so H1 = H2 = 1.05 applied. Receipts
+    42,000 + 42,000 + 36,000 = 120,000 = budget 84,000 + cash 36,000: the fund pays 84,000 to the
+    cent (30,000, 30,000, 24,000); per hospital monthly + advance + year end = fund payable."""
     policy = tmp_path / "zhejiang.yaml"
     policy.write_text(f"title: point with the Zhejiang assessment\nextends: ["
                       f"{shipped('policies', 'point', '.yaml')}, "
@@ -226,9 +228,10 @@ def test_zhejiang_rewards_above_base_and_the_fund_pays_the_receipts(tmp_path):
     reward = 1 + 0.1 * 0.25 + 0.5 / 7
     assert hospitals.assessment_coefficient.tolist() == pytest.approx([reward, reward, 0.9],
                                                                       abs=1e-12)
-    assert _cents(hospitals.fund_payable_before_caps) == 8771429
+    assert hospitals.assessment_applied.tolist() == pytest.approx([1.05, 1.05, 0.9], abs=1e-12)
+    assert _cents(hospitals.fund_payable_before_caps) == 8400000
     assert hospitals.fund_payable_before_caps.tolist() == pytest.approx(
-        [31857.14, 31857.14, 24000], abs=0.011)
+        [30000, 30000, 24000], abs=0.001)
     for _, row in hospitals.iterrows():
         assert (round(row.monthly_prepaid * 100) + round(row.january_advance * 100)
                 + round(row.year_end_payment * 100)) == round(row.fund_payable * 100)

@@ -327,6 +327,10 @@ def _print_settlement(result, folder: Path, seconds: float, quiet: bool = False)
             f"{summary['year']}, {summary['method']} method")
     if value is not None:
         line += f"; budget ¥{summary['budget']:,.2f}; annual point value ¥{value:.6f}"
+    for scheme, own in (summary.get("schemes") or {}).items():  # separate budgets (§2.1)
+        if own.get("annual_point_value") is not None:
+            line += (f"; {scheme} budget ¥{own['budget']:,.2f}, annual point value "
+                     f"¥{own['annual_point_value']:.6f}")
     if summary.get("rate_by_level"):
         line += "; rate per weight unit " + ", ".join(
             f"{name} ¥{rate:,.2f}" for name, rate in summary["rate_by_level"].items()) + (
@@ -430,9 +434,11 @@ def command_run(args: argparse.Namespace) -> int:
     yearly = tables["yearly"]
     print(f"{policy.title}: {args.years} years from {args.start_year}, seed {args.seed} -> "
           f"{folder} ({seconds:.1f} s)")
+    # each scheme's fund as it is (§2.1, BEHAVIOUR §7), beside the pooled one
     columns = ["year", "admissions", "true_cmi", "coded_cmi", "upcoded_share",
                "annual_point_value", "fund_drg_spending", "fund_balance", "reserve_months",
-               "share_tertiary", "readmission_15d_rate", "hospitals_in_deficit"]
+               "reserve_months_employee", "reserve_months_resident", "share_tertiary",
+               "readmission_15d_rate", "hospitals_in_deficit"]
     import pandas as pd
 
     with pd.option_context("display.width", 200, "display.max_columns", 20,

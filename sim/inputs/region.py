@@ -107,7 +107,13 @@ REGION_SCHEMA: dict = {
     "catalogue": Field("text"),
     "basic_groups": {"source": Field("text", optional=True), "codes": Field("texts")},
     "schemes": {scheme: {"insured": _number(0), "contribution_per_insured": _number(0),
-                         "admission_rate": _number(0, 1)} for scheme in SCHEMES},
+                         "admission_rate": _number(0, 1),
+                         # the scheme's fund (sim.model.fund): its own settings where given
+                         "fund_balance": _number(optional=True),
+                         "initial_reserve_months": _number(0, 600, optional=True),
+                         "non_drg_spending_share": _number(0, 1, optional=True)}
+                for scheme in SCHEMES},
+    "reserve_warning_months": _number(0, 600, optional=True),
     "self_pay_share": _number(0, 1),
     "non_drg_spending_share": _number(0, 1),
     "contribution_growth": _number(-0.5, 1),

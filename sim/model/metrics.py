@@ -115,6 +115,8 @@ class YearRecorder:
                 month_row["monthly_point_value"] = monthly_values[m]
                 month_row["monthly_budget"] = monthly_budgets[m]
                 month_row["drg_prepaid"] = monthly_paid[m]
+                for scheme, own in (result.summary.get("schemes") or {}).items():
+                    month_row[f"monthly_point_value_{scheme}"] = own["monthly_point_values"][m]
 
         for index_level, name in enumerate(LEVELS):
             mask = level == index_level

@@ -34,7 +34,7 @@ from sim.inputs.cases import REVIEW_NONE, REVIEW_SPECIAL, CaseTable
 from sim.inputs.catalogue import Catalogue
 from sim.inputs.policy import POINT_FAMILY, RATE_FAMILY, Policy, load_policy
 from sim.inputs.region import LEVELS, SCHEMES, Region, build_region
-from sim.model.fund import FundLedger
+from sim.model.fund import RESERVE_WARNING_MONTHS, FundLedger, reserve_warnings
 from sim.model.metrics import YearRecorder
 from sim.model.streams import Streams
 from sim.resources import shipped
@@ -42,6 +42,7 @@ from sim.rules import rate as rate_rules
 from sim.settlement import (
     alliances_in_force,
     annual_budget_in_year,
+    annual_shared_by_schemes,
     assessment_weights,
     budget_neutral_rates,
     coefficient_table,
@@ -89,6 +90,18 @@ def budget_total(budget) -> float | None:
     return float(np.mean(budget))
 
 
+def _check_budgets(policy: Policy, start_year: int, years: int) -> None:
+    """Contradicting budgets (§2.1) refused in one line before any work: a budget given two
+    ways for the same month, or carve-outs without a fund total."""
+    if not policy.has("budget.separate_schemes"):
+        return
+    for year in range(start_year, start_year + years):
+        if policy.value("budget.separate_schemes", dt.date(year, 1, 1)):
+            annual_shared_by_schemes(policy, year)
+        else:
+            annual_budget_in_year(policy, year)
+
+
 def _one_or_twelve(months: list[float]) -> float | np.ndarray:
     return months[0] if len(set(months)) == 1 else np.array(months)
 
@@ -106,6 +119,7 @@ class RegionModel(mesa.Model):
         self.start_year = start_year
         self.years = years
         self.scale = scale
+        _check_budgets(policy, start_year, years)
         self.region: Region = build_region(region_config, self.streams.sequence("region"))
         region = self.region
         self.hospitals = [Hospital(self, i, int(region.hospital_level[i]),
@@ -240,14 +254,20 @@ class RegionModel(mesa.Model):
                                    for f, g in zip(fixed, growth, strict=True)])
 
         spent = self.last_scheme_spending
+        share = spent / max(float(spent.sum()), 1e-9)  # last year's split of the DRG payments
         if policy.value("budget.separate_schemes", dt.date(year, 1, 1)):
-            fixed = scheme_budgets_in_year(policy, year)
+            # a scheme's own budget; else budget.annual (one total) shared as last year's
+            # payments were; else last year's grown
+            own = scheme_budgets_in_year(policy, year)
+            annual = annual_shared_by_schemes(policy, year)
+            fixed = {s: [own[s][m] if own[s][m] is not None or annual[m] is None
+                         else annual[m] * share[i] for m in range(12)]
+                     for i, s in enumerate(SCHEMES)}
             if isinstance(self.budget, dict):
                 last = {s: float(self.budget[s]) for s in SCHEMES}
             else:
-                total = self.budget if self.budget is not None else float(spent.sum())
-                last = {s: float(total) * spent[i] / max(float(spent.sum()), 1e-9)
-                        for i, s in enumerate(SCHEMES)}
+                total = budget_total(self.budget) if self.budget is not None else spent.sum()
+                last = {s: float(total) * share[i] for i, s in enumerate(SCHEMES)}
             return {s: months(fixed[s], last[s]) for s in SCHEMES}
         fixed, _ = annual_budget_in_year(policy, year)
         last = (budget_total(self.budget) if self.budget is not None
@@ -511,13 +531,15 @@ class RegionModel(mesa.Model):
             drg_spending = result.summary["totals"]["fund_payable"] * scheme_share
         self.last_scheme_spending = drg_spending
         if self.ledger is None:  # after the burn-in: open the ledger with its reserve
-            monthly = (self.ledger_revenue_estimate() * self.config["non_drg_spending_share"]
-                       + drg_spending) / 12
-            self.ledger = FundLedger.open(self.config, monthly)
+            self.ledger = FundLedger.open(self.config, self.ledger_revenue_estimate(),
+                                          drg_spending, self.scale)
         else:
             fund = self.ledger.close_year(state.year, state.index - 1, self.scale, drg_spending,
                                           by_scheme)
             self.recorder.year_rows(self, state, cases, result, fund)
+            if state.index == self.years:  # the last year: say where a scheme's reserve fails
+                self.warnings += reserve_warnings(self.ledger.rows, self.config.get(
+                    "reserve_warning_months", RESERVE_WARNING_MONTHS))
         self.last_year = cases
 
     def ledger_revenue_estimate(self) -> np.ndarray:

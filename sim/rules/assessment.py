@@ -91,6 +91,23 @@ def coefficients(indicators: dict[str, np.ndarray | None], weights: dict[str, fl
     return np.clip(base + net, floor, ceiling if rewards else base)
 
 
+def rewards_within_budget(receipts_at_one, coefficients) -> np.ndarray:
+    """§2.1, §2.7 under a global budget: the coefficients actually applied when reward points
+    lift some above 1. The budget is fixed (Guigang 第五条 以收定支、收支平衡; 第十九条(一) knows
+    only 年度考核扣除费用, a deduction), so rewards are paid out of what the penalties keep:
+    each reward (c − 1) is scaled by f = min(1, Σ r × max(1 − c, 0) ÷ Σ r × max(c − 1, 0)), r a
+    hospital's receipts at coefficient 1; penalties stand as scored. The fund then pays at most
+    the budget (plus patients' cash), and exactly it when the penalties cover the rewards."""
+    receipts = np.asarray(receipts_at_one, dtype=float)
+    c = np.asarray(coefficients, dtype=float)
+    kept = float(np.sum(receipts * np.maximum(1.0 - c, 0.0)))
+    claimed = float(np.sum(receipts * np.maximum(c - 1.0, 0.0)))
+    if claimed <= 0:
+        return c
+    factor = min(1.0, kept / claimed)
+    return np.where(c > 1.0, 1.0 + (c - 1.0) * factor, c)
+
+
 def growth(this_year, last_year) -> np.ndarray:
     """this year ÷ last year − 1 per hospital (NaN where last year is missing or not positive)."""
     this_year, last_year = np.asarray(this_year, float), np.asarray(last_year, float)
