@@ -162,12 +162,16 @@ def test_the_report_is_self_contained_and_in_chinese(built):
     assert "<details>" in page and "sha256" in page and "git_revision" in page
 
 
-def test_headline_shows_the_four_numbers_of_comparison_json_with_intervals(built):
+def test_headline_shows_the_numbers_of_comparison_json_with_intervals(built):
+    # four numbers and each scheme's months of reserve (issue 10)
     folder, _ = built
     comparison = load_comparison(folder)
     page = html_of(folder)
     numbers = comparison.meta["headline"]["审计比例提高"]
-    assert len(re.findall(r'class="card( noise)?"', page)) == 4 * len(comparison.reforms)
+    assert len(re.findall(r'class="card( noise)?( warn)?"', page)) == 6 * len(comparison.reforms)
+    assert "居民医保基金累计结余可支付月数" in page and "职工医保基金累计结余可支付月数" in page
+    resident = numbers["reserve_months_resident"]
+    assert quantities("zh", "months", [resident["baseline"]], decimals=1)[0] in page
     gap = numbers["upcoding_gap"]
     shown = quantities("zh", "cmi", [gap["mean"], gap["p5"], gap["p95"]], signed=True,
                        decimals=3)

@@ -464,7 +464,9 @@ def command_compare(args: argparse.Namespace) -> int:
         for key, name in (("fund_balance", "fund balance, yuan"),
                           ("annual_point_value", "point value, yuan"),
                           ("upcoding_gap", "upcoding gap (coded - true CMI)"),
-                          ("basic_share_lower_levels", "basic cases at lower levels, share")):
+                          ("basic_share_lower_levels", "basic cases at lower levels, share"),
+                          ("reserve_months_employee", "employee fund, months of reserve"),
+                          ("reserve_months_resident", "resident fund, months of reserve")):
             value = numbers[key]
             print(f"    {name}: {value['mean']:+,.4g} [{value['p5']:+,.4g}, "
                   f"{value['p95']:+,.4g}]")

@@ -25,6 +25,7 @@ from sim.errors import InputError
 from sim.inputs.policy import Policy, check_in_force, load_policy
 from sim.inputs.region import catalogue_path, check_scale, load_region_config, use_catalogue
 from sim.inputs.yamlfile import read_yaml
+from sim.model.fund import RESERVE_WARNING_MONTHS, reserve_warnings
 from sim.resources import resolve
 
 RAW_TABLES = ("yearly", "yearly_by_level", "hospital_yearly", "monthly",
@@ -237,8 +238,33 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
         "years": years, "start_year": start_year, "scale": scale,
         "interval": [LOW, HIGH],
         "differing_parameters": differing_parameters(scenarios, start_year, years),
+        "reserve_warning_months": config.get("reserve_warning_months", RESERVE_WARNING_MONTHS),
     }
+    # each scheme's reserve, scenario by scenario (mean over replications), against the
+    # threshold bureaus watch (BEHAVIOUR §7; sim.model.fund.reserve_warnings)
+    meta["reserve_alerts"] = reserve_alerts(raw["fund_by_scheme"], scenarios,
+                                            meta["reserve_warning_months"])
+    meta["warnings"] = warnings + [f"{a['scenario']}: {a['text']}" for a in meta["reserve_alerts"]]
     return raw, summaries, scenarios, meta
+
+
+def reserve_alerts(fund: pd.DataFrame, scenarios: list[Scenario], threshold: float
+                   ) -> list[dict]:
+    """Per scenario and scheme whose mean months of reserve fall under ``threshold`` (or whose
+    reserve is exhausted) in some year: the scenario, the scheme, the first year and the line
+    :func:`sim.model.fund.reserve_warnings` gives for the mean ledger."""
+    alerts = []
+    means = fund.groupby(["scenario", "year", "scheme"], sort=False)[
+        ["accumulated_balance", "reserve_months"]].mean().reset_index()
+    for scenario in scenarios:
+        rows = means[means["scenario"] == scenario.label].to_dict("records")
+        for line in reserve_warnings(rows, threshold):
+            scheme = line.split(" fund:")[0]
+            low = min(r["year"] for r in rows
+                      if r["scheme"] == scheme and r["reserve_months"] < threshold)
+            alerts.append({"scenario": scenario.label, "scheme": scheme, "year": int(low),
+                           "text": line})
+    return alerts
 
 
 def headline(summaries: dict, meta: dict, scenario_label: str) -> dict[str, dict]:
@@ -258,6 +284,9 @@ def headline(summaries: dict, meta: dict, scenario_label: str) -> dict[str, dict
                 "p95": float(row["difference_p95"]), "baseline": float(row["baseline_mean"])}
 
     return {"fund_balance": pick("fund_balance"),
+            # each scheme's fund as it is (§2.1; issue 10): months of reserve by scheme
+            "reserve_months_employee": pick("reserve_months_employee"),
+            "reserve_months_resident": pick("reserve_months_resident"),
             "annual_point_value": pick("annual_point_value"),
             "upcoding_gap": pick("upcoding_gap"),
             "basic_share_lower_levels": pick("basic_share_lower_levels"),

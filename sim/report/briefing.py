@@ -34,7 +34,10 @@ from sim.report.labels import LANGS, LEVELS, check_lang, level_name, number, qua
 
 HEADLINE = (("fund_balance", "money", 1.0, None), ("annual_point_value", "point", 1.0, None),
             ("upcoding_gap", "cmi", 1.0, 3), ("basic_share_lower_levels", "share_points_short",
-                                              100.0, None))
+                                              100.0, None),
+            # each scheme's fund as it is (§2.1; issue 10)
+            ("reserve_months_employee", "months", 1.0, 1),
+            ("reserve_months_resident", "months", 1.0, 1))
 LEVELS_TOP_DOWN = tuple(reversed(LEVELS))
 
 
@@ -319,8 +322,13 @@ def headline_html(comparison: Comparison, lang: str) -> str:
                             value=baseline_shown(lang, key, stat["baseline"]))
                 noise = is_noise(stat)
             caveat = f'<div class="caveat">{escape(text(lang, "noise"))}</div>' if noise else ""
+            alert = reserve_alert(comparison, reform, key, lang)
+            if alert is not None:  # a scheme's reserve under the threshold: a flagged card
+                caveat += f'<div class="alert">{escape(alert)}</div>'
+            flag = " noise" if noise else ""
+            flag += " warn" if alert is not None else ""
             cards.append(
-                f'<div class="card{" noise" if noise else ""}">'
+                f'<div class="card{flag}">'
                 f'<div class="metric">{escape(text(lang, key))}</div>'
                 f'<div class="value">{escape(value)}</div>'
                 f'<div class="interval">{escape(shown_interval)}</div>{caveat}'
@@ -330,14 +338,33 @@ def headline_html(comparison: Comparison, lang: str) -> str:
     return f'<section id="headline">{"".join(parts)}</section>'
 
 
+def reserve_alert(comparison: Comparison, reform: str, key: str, lang: str) -> str | None:
+    """For a scheme's reserve card: a line when that scheme's months of reserve fall under the
+    threshold (or run out) under the reform or the baseline (``comparison.json``
+    ``reserve_alerts``), else None."""
+    if not key.startswith("reserve_months_"):
+        return None
+    scheme = key.removeprefix("reserve_months_")
+    meta = comparison.meta
+    alerts = [a for a in meta.get("reserve_alerts") or []
+              if a["scheme"] == scheme and a["scenario"] in (reform, meta.get("baseline"))]
+    if not alerts:
+        return None
+    first = min(alerts, key=lambda a: a["year"])
+    return text(lang, "reserve_alert", threshold=f"{meta.get('reserve_warning_months', 6):g}",
+                year=first["year"], scenario=comparison.name(first["scenario"], lang))
+
+
 def baseline_shown(lang: str, key: str, value: float) -> str:
     """The baseline level of a headline number (a share is shown in per cent)."""
     if not math.isfinite(value):
         return "–"
     if key == "basic_share_lower_levels":
         return f"{number(value * 100, 1)}%"
-    kind = {"fund_balance": "money", "annual_point_value": "point", "upcoding_gap": "cmi"}[key]
-    return quantities(lang, kind, [value], decimals=3 if kind == "cmi" else None)[0]
+    kind = {"fund_balance": "money", "annual_point_value": "point", "upcoding_gap": "cmi",
+            "reserve_months_employee": "months", "reserve_months_resident": "months"}[key]
+    return quantities(lang, kind, [value], decimals=3 if kind == "cmi" else 1
+                      if kind == "months" else None)[0]
 
 
 def charts_html(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
@@ -453,6 +480,8 @@ h3 { font-size: 16px; margin: 18px 0 8px; }
 .card { border: 1px solid #d0d7de; border-left: 5px solid #3a7ca5; border-radius: 6px;
   padding: 10px 12px; background: #f8fafc; }
 .card.noise { border-left-color: #b0b0b0; background: #f4f4f4; color: #666; }
+.card.warn { border-left-color: #d1495b; background: #fff3f3; }
+.card .alert { color: #a4161a; font-weight: bold; font-size: 12px; margin-top: 4px; }
 .metric { font-size: 13px; font-weight: 600; min-height: 2.6em; }
 .value { font-size: 21px; font-weight: 700; margin: 4px 0; }
 .interval, .base, .caveat { font-size: 12px; }

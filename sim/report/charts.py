@@ -13,6 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.model.fund import RESERVE_WARNING_MONTHS  # noqa: E402
+
 STYLE = {
     "figure.figsize": (7.0, 4.0), "figure.dpi": 110, "axes.spines.top": False,
     "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9,
@@ -32,7 +34,8 @@ def _save(figure, data: pd.DataFrame, folder: Path, name: str) -> Path:
 
 
 def run_charts(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
-    """Fund balance and reserve months, point value, coded vs true CMI, admissions by level."""
+    """Fund balance and reserve months (pooled, and by scheme), point value, coded vs true CMI,
+    admissions by level."""
     yearly, by_level = tables["yearly"], tables["yearly_by_level"]
     paths = []
     with plt.rc_context(STYLE):
@@ -48,6 +51,27 @@ def run_charts(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
         figure.legend(loc="upper left", bbox_to_anchor=(0.1, 0.9))
         paths.append(_save(figure, yearly[["year", "fund_balance", "accumulated_balance",
                                            "reserve_months"]], folder, "fund_balance"))
+
+        # each scheme's fund as it is (§2.1; issue 10): months of reserve by scheme and pooled,
+        # against the 6-month threshold (sim.model.fund)
+        fund = tables["fund_by_scheme"]
+        figure, axis = plt.subplots()
+        for scheme, colour in (("employee", "#3a7ca5"), ("resident", "#d1495b")):
+            own = fund[fund["scheme"] == scheme]
+            axis.plot(own["year"], own["reserve_months"], marker="o", color=colour,
+                      label=f"{scheme} fund")
+        axis.plot(yearly["year"], yearly["reserve_months"], marker="o", color="#666666",
+                  linestyle="--", label="pooled")
+        axis.axhline(RESERVE_WARNING_MONTHS, color="#a4161a", linewidth=0.8, linestyle=":",
+                     label=f"{RESERVE_WARNING_MONTHS:g} months")
+        axis.axhline(0, color="#333333", linewidth=0.6)
+        axis.set_ylabel("months of reserve")
+        axis.set_xticks(sorted(fund["year"].unique()))
+        axis.set_title("Each scheme's fund: months of reserve")
+        axis.legend()
+        paths.append(_save(figure, fund[["year", "scheme", "fund_revenue", "fund_spending",
+                                         "fund_balance", "accumulated_balance",
+                                         "reserve_months"]], folder, "fund_by_scheme"))
 
         figure, axis = plt.subplots()
         monthly = tables["monthly"]

@@ -62,6 +62,9 @@ TEXT: dict[str, dict[str, str]] = {
         "annual_point_value": "年度点值",
         "upcoding_gap": "高编码差距（编码CMI − 真实CMI）",
         "basic_share_lower_levels": "基础病组在一、二级医院的占比",
+        "reserve_months_employee": "职工医保基金累计结余可支付月数",
+        "reserve_months_resident": "居民医保基金累计结余可支付月数",
+        "reserve_alert": "警示：{scenario}下{year}年起可支付月数低于{threshold}个月",
         # assumptions
         "assumptions_text": "每次重复中，基线和各改革方案使用同一组随机数（共同随机数），"
                             "两者之差即改革的效应，而不是随机波动。区间为各次重复之间的第5至第95百分位数；重复次数较少时，"
@@ -177,6 +180,9 @@ TEXT: dict[str, dict[str, str]] = {
         "annual_point_value": "Annual point value",
         "upcoding_gap": "Upcoding gap (coded − true CMI)",
         "basic_share_lower_levels": "Basic-group cases at primary and secondary hospitals",
+        "reserve_months_employee": "Employee fund: months of reserve",
+        "reserve_months_resident": "Resident fund: months of reserve",
+        "reserve_alert": "Warning: under {threshold} months of reserve from {year} ({scenario})",
         "assumptions_text": "In each replication the baseline and every reform use the same random "
                             "numbers (common random numbers), so their difference is the reform's "
                             "effect, not noise. Intervals are the 5th–95th percentile across "
