@@ -126,8 +126,12 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
     behaviour = region.config["behaviour"]["choice"]
     level_preference = np.asarray(behaviour["level"], dtype=float)
     levels = region.hospital_level
+    self_pay_share = region.config["self_pay_share"]
+    # episodes by county once (a stable sort), not one full scan per county
+    order = np.argsort(episodes.county, kind="stable")
+    bounds = np.searchsorted(episodes.county[order], np.arange(len(region.candidates) + 1))
     for county, candidates in enumerate(region.candidates):
-        rows = np.flatnonzero(episodes.county == county)
+        rows = order[bounds[county]:bounds[county + 1]]
         if len(rows) == 0:
             continue
         noise = rng_choice.gumbel(size=(len(rows), len(candidates)))
@@ -135,8 +139,13 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
         severity = region.rank[group] - 1
         level = levels[candidates]
         cost = episodes.need[rows, None] * expected_cost_factor[candidates][None, :]
-        pay = out_of_pocket(cost, episodes.scheme[rows, None], level[None, :], deductible, ratio,
-                            region.config["self_pay_share"])
+        # out_of_pocket with the scheme × level tables gathered per candidate first (a row
+        # take instead of a rows × candidates fancy index); the same numbers
+        scheme = episodes.scheme[rows]
+        covered = cost * (1 - self_pay_share)
+        fund = (np.maximum(covered - deductible[:, level][scheme], 0.0)
+                * ratio[:, level][scheme])
+        pay = cost - fund
         utility = (level_preference[level][None, :]
                    + behaviour["severity_level"] * severity[:, None] * level[None, :]
                    - behaviour["distance_per_km"] * region.distance_km[county,
@@ -144,28 +153,28 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
                                                                            candidates]][None, :]
                    - behaviour["out_of_pocket_per_1000"] * pay / 1000.0 + noise)
         first = np.argmax(utility, axis=1)
-        capable = region.min_level[group][:, None] <= level[None, :]
-        capable_utility = np.where(capable, utility, -np.inf)
-        best_capable = np.argmax(capable_utility, axis=1)
-        up = ~capable[np.arange(len(rows)), first]
-        pick = np.where(up, best_capable, first)
+        needed = region.min_level[group]
+        up = needed > level[first]  # the first choice cannot treat the case
+        pick = first.copy()
+        if up.any():  # the best capable choice, for those rows only
+            pick[up] = np.argmax(np.where(needed[up][:, None] <= level[None, :], utility[up],
+                                          -np.inf), axis=1)
         origin = np.where(up, candidates[first], -1)
         # refusal of expected losses (selection lever), then down-referral of basic cases
         refuse = rng_admission.random(len(rows)) < refuse_probability(rows, candidates[pick])
         if refuse.any():
-            without = capable_utility.copy()
-            without[np.arange(len(rows)), pick] = -np.inf
-            lower = np.where(level[None, :] < level[pick][:, None], without, -np.inf)
+            at = np.flatnonzero(refuse)
+            without = np.where(needed[at][:, None] <= level[None, :], utility[at], -np.inf)
+            without[np.arange(len(at)), pick[at]] = -np.inf
+            lower = np.where(level[None, :] < level[pick[at]][:, None], without, -np.inf)
             has_lower = np.isfinite(lower.max(axis=1))
-            basic = region.basic[group]
-            down = refuse & basic & has_lower
+            down = region.basic[group[at]] & has_lower
             alternative = np.where(down, np.argmax(lower, axis=1), np.argmax(without, axis=1))
-            alternative_ok = np.isfinite(without.max(axis=1))
-            moved = refuse & alternative_ok
-            origin = np.where(down & moved, candidates[pick], origin)
-            pick = np.where(moved, alternative, pick)
-            refused[rows] = moved
-            referred_down[rows] = down & moved
+            moved = np.isfinite(without.max(axis=1))
+            origin[at] = np.where(down & moved, candidates[pick[at]], origin[at])
+            pick[at] = np.where(moved, alternative, pick[at])
+            refused[rows[at]] = moved
+            referred_down[rows[at]] = down & moved
         choice[rows] = candidates[pick]
         referred_up[rows] = up
         referred_from[rows] = origin
