@@ -26,15 +26,22 @@ class FundLedger:
     rows: list[dict] = field(default_factory=list)
 
     @classmethod
-    def open(cls, config: dict, initial_monthly_spending: np.ndarray) -> FundLedger:
+    def open(cls, config: dict, initial_monthly_spending: np.ndarray,
+             scale: float = 1.0) -> FundLedger:
+        """The ledger after the burn-in: a scheme's accumulated balance is its
+        ``schemes.<scheme>.fund_balance`` (yuan, × the run's scale) where the region gives one,
+        else ``initial_reserve_months`` of its spending."""
         schemes = config["schemes"]
+        given = np.array([np.nan if schemes[s].get("fund_balance") is None
+                          else schemes[s]["fund_balance"] * scale for s in SCHEMES])
         return cls(
             insured=np.array([schemes[s]["insured"] for s in SCHEMES], dtype=float),
             contribution=np.array([schemes[s]["contribution_per_insured"] for s in SCHEMES],
                                   dtype=float),
             contribution_growth=config["contribution_growth"],
             non_drg_share=config["non_drg_spending_share"],
-            accumulated=initial_monthly_spending * config["initial_reserve_months"],
+            accumulated=np.where(np.isnan(given), initial_monthly_spending
+                                 * config["initial_reserve_months"], given),
         )
 
     def revenue(self, years_from_start: int, scale: float) -> np.ndarray:

@@ -513,7 +513,7 @@ class RegionModel(mesa.Model):
         if self.ledger is None:  # after the burn-in: open the ledger with its reserve
             monthly = (self.ledger_revenue_estimate() * self.config["non_drg_spending_share"]
                        + drg_spending) / 12
-            self.ledger = FundLedger.open(self.config, monthly)
+            self.ledger = FundLedger.open(self.config, monthly, self.scale)
         else:
             fund = self.ledger.close_year(state.year, state.index - 1, self.scale, drg_spending,
                                           by_scheme)
