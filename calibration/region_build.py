@@ -326,10 +326,10 @@ def build(cases_path: Path, catalogue_arg: str, hospitals_path: Path | None,
     default, _ = load_region_config("default")
     catalogue_file = resolve(catalogue_arg, "catalogues", ".csv")
     catalogue = load_catalogue(catalogue_file)
-    cases = load_cases(cases_path, catalogue, DEFAULT_LEVELS, year, encoding=encoding,
-                       columns=columns)
     listed = read_hospital_list(hospitals_path, encoding) if hospitals_path else None
     insured_given = read_insured(insured_path) if insured_path else None
+    cases = load_cases(cases_path, catalogue, DEFAULT_LEVELS, year, encoding=encoding,
+                       columns=columns)
     data = cases_path.name
     sources: dict[str, str] = {}
     assumed: list[str] = []
@@ -345,7 +345,7 @@ def build(cases_path: Path, catalogue_arg: str, hospitals_path: Path | None,
         if (where < 0).any():
             missing = cases.hospital_ids[where < 0]
             row = int(np.flatnonzero(cases.hospital == np.flatnonzero(where < 0)[0])[0])
-            raise InputError(str(cases_path), f"row {row + 1}, column hospital_id",
+            raise InputError(str(cases_path), f"case {cases.case_id[row]}, column hospital_id",
                              f"hospital {show(str(missing[0]))} is not in the hospital list "
                              f"{hospitals_path} ({len(missing):,} such hospital(s))",
                              "every hospital of the cases in the hospital list")
