@@ -71,7 +71,9 @@ def draw_episodes(region: Region, expected: np.ndarray, rng: np.random.Generator
     ranks = region.family_ranks[family]
     severity_draw = rng.random(n)
     rank = np.zeros(n, dtype=np.int64)
-    split = np.unique(ranks[ranks > 1])
+    if region.family_rank_shares is not None:  # a built region: each family's measured shares
+        rank = measured_ranks(region, family, age, severity_draw)
+    split = np.unique(ranks[ranks > 1]) if region.family_rank_shares is None else ()
     for a in range(counts.shape[1]):
         for k in split:
             mask = (age == a) & (ranks == k)
@@ -82,6 +84,30 @@ def draw_episodes(region: Region, expected: np.ndarray, rng: np.random.Generator
     sd = region.config["behaviour"]["cost_sd"]
     need = region.weight[group] * rng.lognormal(-sd * sd / 2, sd, n)
     return Episodes(scheme=scheme, age=age, county=county, group=group, need=need)
+
+
+def measured_ranks(region: Region, family: np.ndarray, age: np.ndarray,
+                   draw: np.ndarray) -> np.ndarray:
+    """Severity rank (0 = lowest) of each episode from its family's measured rank shares
+    (``family_incidence`` of a built region), with the age group's log-odds shift per rank."""
+    shares = region.family_rank_shares[family]
+    shift = np.asarray(region.config["age_groups"]["severity_shift"], dtype=float)[age]
+    odds = shares * np.exp(shift[:, None] * np.arange(shares.shape[1])[None, :])
+    cumulative = np.cumsum(odds, axis=1)
+    cumulative /= cumulative[:, -1:]
+    rank = (draw[:, None] >= cumulative).sum(axis=1)
+    return np.minimum(rank, region.family_ranks[family] - 1)
+
+
+def systematic_utility(choice: dict, level: np.ndarray, severity: np.ndarray,
+                       distance: np.ndarray, pay: np.ndarray) -> np.ndarray:
+    """Episodes × candidates utility before the random taste (BEHAVIOUR §5): preference for the
+    level (more for severe cases), distance and out-of-pocket cost (``behaviour.choice``)."""
+    preference = np.asarray(choice["level"], dtype=float)
+    return (preference[level][None, :]
+            + choice["severity_level"] * severity[:, None] * level[None, :]
+            - choice["distance_per_km"] * distance[None, :]
+            - choice["out_of_pocket_per_1000"] * pay / 1000.0)
 
 
 def out_of_pocket(cost, scheme, level, deductible, ratio, self_pay_share):
@@ -124,7 +150,6 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
     refused = np.zeros(n, dtype=bool)
     referred_from = np.full(n, -1, dtype=np.int64)
     behaviour = region.config["behaviour"]["choice"]
-    level_preference = np.asarray(behaviour["level"], dtype=float)
     levels = region.hospital_level
     self_pay_share = region.config["self_pay_share"]
     # episodes by county once (a stable sort), not one full scan per county
@@ -146,12 +171,10 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
         fund = (np.maximum(covered - deductible[:, level][scheme], 0.0)
                 * ratio[:, level][scheme])
         pay = cost - fund
-        utility = (level_preference[level][None, :]
-                   + behaviour["severity_level"] * severity[:, None] * level[None, :]
-                   - behaviour["distance_per_km"] * region.distance_km[county,
-                                                                       region.hospital_county[
-                                                                           candidates]][None, :]
-                   - behaviour["out_of_pocket_per_1000"] * pay / 1000.0 + noise)
+        distance = region.distance_km[county, region.hospital_county[candidates]]
+        utility = systematic_utility(behaviour, level, severity, distance, pay) + noise
+        if region.hospital_attraction is not None:  # a built region: volumes as measured
+            utility += region.hospital_attraction[candidates][None, :]
         first = np.argmax(utility, axis=1)
         needed = region.min_level[group]
         up = needed > level[first]  # the first choice cannot treat the case

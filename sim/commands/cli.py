@@ -1,4 +1,5 @@
-"""The ``drgsim`` command line: settle a year, show parameters, import catalogues, run the example.
+"""The ``drgsim`` command line: settle a year, show parameters, import catalogues, build regions,
+run the example.
 
 Every user error prints one line ``drgsim: error: <file>, <where>: <problem>; expected <...>``
 and exits with code 2; no traceback and no partial output. Argument errors are one line too (the
@@ -163,6 +164,40 @@ def _parser() -> argparse.ArgumentParser:
     _reading_options(weights, "cost data", "calibrate from the good rows; list the others in "
                      "the report and in CAT.csv.rejected_rows.csv")
 
+    region = commands.add_parser("region", help="region tools")
+    region_commands = region.add_subparsers(dest="region_command", required=True,
+                                            metavar="ACTION")
+    builder = region_commands.add_parser(
+        "build", help="a region file from a year of discharges, the hospital list and the "
+                      "insured",
+        description="Measure a region from a bureau's data: hospitals, volumes, cost per case "
+                    "and case mix, incidence by family and severity, scheme mix, counties. "
+                    "Writes REGION.yaml (every value marked measured or assumed in its "
+                    "`sources`) with REGION.hospitals.csv and REGION.families.csv beside it; "
+                    "run it with `drgsim run REGION.yaml`.")
+    builder.add_argument("--cases", required=True, metavar="CASES",
+                         help="a year of discharges, as for drgsim settle (CSV, Parquet or "
+                              "Excel; English or Chinese headers)")
+    builder.add_argument("--catalogue", required=True, metavar="CAT",
+                         help="the catalogue of the cases' groups: a file or a shipped name")
+    builder.add_argument("--hospitals", metavar="HOSPITALS.csv",
+                         help="the hospital list: hospital_id, name, level, county, beds, "
+                              "ownership [, lat, lon] (医院编码, 等级, 所在区县, 床位数, 公立/民营 "
+                              "…); without it: one county, beds from bed-days (assumed)")
+    builder.add_argument("--insured", metavar="INSURED.yaml",
+                         help="{employee: {insured, contribution_per_insured, fund_balance}, "
+                              "resident: {...}}; without it: insured from the default "
+                              "admission rates (assumed)")
+    builder.add_argument("--title", help="the region's title (default: from the cases file)")
+    builder.add_argument("--out", required=True, metavar="REGION.yaml",
+                         help="region file to write (new, or one drgsim region build wrote); "
+                              "its two tables go beside it")
+    builder.add_argument("--encoding", metavar="NAME",
+                         help="encoding of CSV inputs (default: detected; e.g. gbk, utf-8)")
+    builder.add_argument("--columns", metavar="MAP.yaml",
+                         help="YAML {drgsim column: header in the file} for case-table headers "
+                              "drgsim does not know")
+
     run = commands.add_parser(
         "run", help="run the region model over several years under a policy",
         description="Simulate hospitals and patients responding to a payment policy, month by "
@@ -241,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     commands = {"settle": command_settle, "params": command_params,
                 "catalogue": command_catalogue_import, "calibrate": command_calibrate,
+                "region": command_region_build,
                 "run": command_run,
                 "compare": command_compare, "report": command_report,
                 "example": command_example}
@@ -388,6 +424,26 @@ def command_calibrate(args: argparse.Namespace) -> int:
                                skip_bad_rows=args.skip_bad_rows)
     _warn(result.warnings)
     print("\n".join(summary_lines(result, out)))
+    return 0
+
+
+def command_region_build(args: argparse.Namespace) -> int:
+    from calibration.region_build import build_region_file
+
+    started = time.perf_counter()
+    if not args.out.strip():
+        raise InputError("--out", None, "is empty", "a region path ending in .yaml")
+    result = build_region_file(
+        Path(args.cases), args.catalogue, Path(args.out),
+        hospitals_path=Path(args.hospitals) if args.hospitals else None,
+        insured_path=Path(args.insured) if args.insured else None, title=args.title,
+        encoding=args.encoding, columns=Path(args.columns) if args.columns else None)
+    _warn(result.warnings)
+    for line in result.assumed:
+        print(f"drgsim: assumed: {line}", file=sys.stderr)
+    print("\n".join(result.lines))
+    print(f"Wrote {args.out} with its hospitals and families tables "
+          f"({time.perf_counter() - started:.1f} s); run it with: drgsim run {args.out}")
     return 0
 
 

@@ -42,7 +42,10 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
         policy = load_policy(policy_path, reforms)
         check_in_force(policy, start_year)
         catalogue_file = catalogue_path(config, None)
-        folder.check_inputs([region_path, catalogue_file, *policy.files])
+        # a built region's tables beside it (hospital_list, family_incidence)
+        region_tables = [Path(config[k]) for k in ("hospital_list", "family_incidence")
+                         if config.get(k)]
+        folder.check_inputs([region_path, catalogue_file, *region_tables, *policy.files])
         started = time.perf_counter()
         model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,
                             scale=scale)
@@ -51,7 +54,7 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
         tables = model.tables()
         seconds = time.perf_counter() - started
         record = run_record(
-            inputs={"region": region_path, "catalogue": catalogue_file,
+            inputs={"region": [region_path, *region_tables], "catalogue": catalogue_file,
                     "policy": policy.files},
             parameters={"values_at_start": policy.resolved(dt.date(start_year, 1, 1)),
                         "policy": policy.as_record(), "region": config,

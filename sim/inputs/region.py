@@ -9,6 +9,14 @@ and the county alliances (紧密型县域医共体, §2.8) the optional ``allian
 (:func:`check_alliance_section`, :func:`region_alliances`).
 The family incidence exponent is solved so that the true case-mix index is 1 (§6 CMI), unless the
 file fixes it. Hospital attributes are drawn from a ``region`` random stream.
+
+A *built* region (``drgsim region build``, :mod:`calibration.region_build`) lists its parts
+instead of generating them: ``hospital_list`` names a CSV beside the region file with one row per
+hospital (the bureau's id, name, level, county, beds, ownership and the measured cost efficiency
+and choice attraction; :func:`load_hospital_list`), replacing ``hospitals``; ``family_incidence``
+names a CSV with each ADRG family's share of admissions and its severity shares
+(:func:`load_family_incidence`), replacing the exponent. ``sources`` maps each value's path to
+where it came from (``measured: …`` / ``assumed: …``).
 """
 
 from __future__ import annotations
@@ -66,6 +74,10 @@ class Region:
     base_cost: np.ndarray          # yuan per weight unit by level (calibrated in the burn-in)
     case_mix_exponent: float
     alliances: tuple[Alliance, ...] = ()  # county alliances of the region file (§2.8)
+    # built regions (hospital_list, family_incidence); None in generated ones
+    listed_ids: np.ndarray | None = None          # the bureau's hospital ids
+    hospital_attraction: np.ndarray | None = None  # logit constant per hospital (choice)
+    family_rank_shares: np.ndarray | None = None  # families × ranks, severity shares measured
 
     @property
     def n_hospitals(self) -> int:
@@ -73,7 +85,16 @@ class Region:
 
     @cached_property
     def hospital_ids(self) -> np.ndarray:
+        if self.listed_ids is not None:
+            return self.listed_ids
         return hospital_ids_of(self.hospital_level)
+
+
+def region_hospital_ids(config: dict, hospital_level) -> np.ndarray:
+    """The bureau's ids of a built region's hospitals, else :func:`hospital_ids_of`."""
+    if config.get("hospital_list") is not None:
+        return load_hospital_list(config["hospital_list"]).ids
+    return hospital_ids_of(hospital_level)
 
 
 def hospital_ids_of(hospital_level) -> np.ndarray:
@@ -109,7 +130,7 @@ REGION_SCHEMA: dict = {
     "schemes": {scheme: {"insured": _number(0), "contribution_per_insured": _number(0),
                          "admission_rate": _number(0, 1),
                          # the scheme's fund (sim.model.fund): its own settings where given
-                         "fund_balance": _number(optional=True),
+                         "fund_balance": _number(optional=True, nullable=True),
                          "initial_reserve_months": _number(0, 600, optional=True),
                          "non_drg_spending_share": _number(0, 1, optional=True)}
                 for scheme in SCHEMES},
@@ -128,6 +149,9 @@ REGION_SCHEMA: dict = {
                  "count": _number(1, optional=True), "spacing_km": _number(0, optional=True),
                  "local_km": _number(0, optional=True)},
     "hospitals": {level: dict(_HOSPITALS) for level in LEVELS},
+    "hospital_list": Field("text", optional=True),      # built regions: replaces hospitals
+    "family_incidence": Field("text", optional=True),   # built regions: replaces the exponent
+    "sources": Field("any", optional=True),             # {path: "measured: …" | "assumed: …"}
     "cost_per_admission": {level: _number(1) for level in LEVELS},
     "capability_max_weight": {level: _number(0, infinite=True) for level in LEVELS},
     "severity": {"two_ranks": Field("numbers", 0, 1), "three_ranks": Field("numbers", 0, 1)},
@@ -154,6 +178,9 @@ REGION_SCHEMA: dict = {
 }
 
 
+REPLACED_BY = {"hospitals": "hospital_list"}  # a required section another key may replace
+
+
 def _is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
@@ -170,6 +197,8 @@ def check_region(config: dict, file: str, schema: dict = REGION_SCHEMA, prefix: 
         where = f"{prefix}{key}"
         if key not in config:
             if isinstance(spec, Field) and spec.optional:
+                continue
+            if not prefix and key in REPLACED_BY and REPLACED_BY[key] in config:
                 continue
             raise InputError(file, f"key {where}", "missing", "see scenarios/regions/default.yaml")
         value = config[key]
@@ -335,6 +364,38 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
         _shares(shares, file, "counties.population_share", n_counties)
 
     populated = county_shares(counties, n_counties) > 0
+    if config.get("hospital_list") is not None:
+        _check_hospital_list(config, file, path, n_counties, names, populated)
+    else:
+        _check_generated_hospitals(config, file, n_counties, names, populated)
+    _check_sources(config.get("sources"), file)
+
+    check_alliance_section(config, file, n_counties)
+
+    try:
+        catalogue = catalogue_path(config, path)
+    except InputError as error:
+        raise InputError(file, "catalogue", error.problem, error.expected) from None
+    if not catalogue.is_file():
+        raise InputError(file, "catalogue", f"{str(catalogue)!r} is not a file",
+                         "a catalogue file beside the region, a path, or a shipped name")
+    if path is not None and (path.parent / config["catalogue"]).is_file():
+        config["catalogue"] = str(catalogue)  # beside the region file: build_region finds it
+    loaded = load_catalogue(catalogue)
+    missing = loaded.missing_codes(config["basic_groups"]["codes"])
+    if missing:
+        raise InputError(file, "basic_groups.codes", f"{len(missing)} code(s) not in the "
+                         f"region's catalogue {catalogue.name}: {code_list(missing)}",
+                         "codes of groups in the catalogue (drop them, or name a catalogue "
+                         "that has them)")
+    if config.get("family_incidence") is not None:
+        config["family_incidence"] = str(_beside(config, "family_incidence", file, path))
+        load_family_incidence(config["family_incidence"], loaded)
+
+
+def _check_generated_hospitals(config: dict, file: str, n_counties: int,
+                              names: list | None, populated: np.ndarray) -> None:
+    """The generative ``hospitals`` section: counts per county, bed ranges, reach."""
     reachable = np.zeros(n_counties, dtype=bool)
     total = 0
     for index, level in enumerate(LEVELS):
@@ -381,27 +442,12 @@ def check_structure(config: dict, file: str, path: Path | None = None) -> None:
                          "hospital", "a hospital in every populated county, or secondary or "
                          "tertiary hospitals elsewhere with behaviour.choice_set.outside_* > 0")
 
-    check_alliance_section(config, file, n_counties)
-
-    try:
-        catalogue = catalogue_path(config, path)
-    except InputError as error:
-        raise InputError(file, "catalogue", error.problem, error.expected) from None
-    if not catalogue.is_file():
-        raise InputError(file, "catalogue", f"{str(catalogue)!r} is not a file",
-                         "a catalogue file beside the region, a path, or a shipped name")
-    if path is not None and (path.parent / config["catalogue"]).is_file():
-        config["catalogue"] = str(catalogue)  # beside the region file: build_region finds it
-    missing = load_catalogue(catalogue).missing_codes(config["basic_groups"]["codes"])
-    if missing:
-        raise InputError(file, "basic_groups.codes", f"{len(missing)} code(s) not in the "
-                         f"region's catalogue {catalogue.name}: {code_list(missing)}",
-                         "codes of groups in the catalogue (drop them, or name a catalogue "
-                         "that has them)")
-
 
 def hospital_layout(config: dict, n_counties: int) -> tuple[np.ndarray, np.ndarray]:
     """County and level of each hospital, in the order :func:`build_region` numbers them."""
+    if config.get("hospital_list") is not None:
+        listed = load_hospital_list(config["hospital_list"])
+        return listed.county_numbers(config["counties"]["names"]), listed.level
     county, level = [], []
     for level_index, name in enumerate(LEVELS):
         for c, count in enumerate(per_county(config["hospitals"][name], n_counties)):
@@ -409,6 +455,271 @@ def hospital_layout(config: dict, n_counties: int) -> tuple[np.ndarray, np.ndarr
             level += [level_index] * int(count)
     return np.array(county, dtype=np.int64), np.array(level, dtype=np.int64)
 
+
+# --------------------------------------------------------------------------- built regions
+HOSPITAL_LIST_COLUMNS = ("hospital_id", "level", "county", "beds", "private", "efficiency",
+                         "attraction")
+HOSPITAL_LIST_OPTIONAL = ("name", "grade", "lat", "lon", "cases", "cost_per_case", "cmi",
+                          "efficiency_from", "beds_listed")
+MAX_RANKS = 6
+FAMILY_COLUMNS = ("adrg", "share") + tuple(f"rank_{k}" for k in range(1, MAX_RANKS + 1))
+FAMILY_OPTIONAL = ("cases", "severity_from")
+
+
+@dataclass(frozen=True)
+class HospitalList:
+    """The hospitals of a built region, one entry per row of its ``hospital_list`` CSV."""
+
+    ids: np.ndarray
+    names: np.ndarray
+    level: np.ndarray
+    county: np.ndarray          # county names
+    beds: np.ndarray
+    private: np.ndarray
+    efficiency: np.ndarray      # cost per case ÷ the level's cost per weight unit × case mix
+    attraction: np.ndarray      # constant of the patients' choice utility
+
+    def county_numbers(self, names: list[str]) -> np.ndarray:
+        position = {name: i for i, name in enumerate(names)}
+        return np.array([position[c] for c in self.county], dtype=np.int64)
+
+
+def _beside(config: dict, key: str, file: str, path: Path | None) -> Path:
+    """A file a region names: beside the region file, or a path (made absolute)."""
+    name = config[key]
+    if path is not None and (path.parent / name).is_file():
+        return (path.parent / name).resolve()
+    if Path(name).is_file():
+        return Path(name).resolve()
+    raise InputError(file, key, f"{name!r} is not a file", "a CSV file beside the region file "
+                     "(as drgsim region build writes it), or a path")
+
+
+def _read_table(path: str | Path, required: tuple[str, ...], optional: tuple[str, ...],
+                what: str):
+    """A small CSV of a built region as text columns; unknown or missing columns refused."""
+    import pandas as pd
+
+    from sim.errors import check_input_file
+
+    file = str(path)
+    check_input_file(Path(path), f"a CSV {what}")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InputError(file, None, f"not a readable CSV ({' '.join(str(error).split())[:80]})",
+                         f"a UTF-8 CSV {what}") from None
+    for column in frame.columns:
+        if column not in required + optional:
+            raise InputError(file, "header", f"unknown column {column!r}",
+                             "the columns " + ", ".join(required + optional))
+    for column in required:
+        if column not in frame.columns:
+            raise InputError(file, "header", f"missing column {column!r}",
+                             "the columns " + ", ".join(required))
+    if frame.empty:
+        raise InputError(file, None, "no rows", f"one row per entry of the {what}")
+    return frame
+
+
+def _column_numbers(frame, column: str, file: str, low: float | None = None,
+                    whole: bool = False, positive: bool = False) -> np.ndarray:
+    import pandas as pd
+
+    values = pd.to_numeric(frame[column].str.strip(), errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if low is not None:
+        bad |= values < low
+    if positive:
+        bad |= values <= 0
+    if whole:
+        bad |= np.where(np.isfinite(values), values != np.round(values), False)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        expected = ("a whole number" if whole else "a number") + (
+            f" ≥ {low:g}" if low is not None else "") + (" above 0" if positive else "")
+        raise InputError(file, f"row {row + 2}, column {column}",
+                         f"value {show(frame[column].iloc[row])}", expected)
+    return values
+
+
+def load_hospital_list(path: str | Path) -> HospitalList:
+    """The ``hospital_list`` CSV of a built region (``drgsim region build`` writes it): one row
+    per hospital, ids unique, a level of ``primary``/``secondary``/``tertiary``, a county name,
+    whole beds ≥ 1, ``private`` true/false, an efficiency above 0 and a finite attraction."""
+    file = str(path)
+    frame = _read_table(path, HOSPITAL_LIST_COLUMNS, HOSPITAL_LIST_OPTIONAL, "hospital list")
+    if len(frame) > MAX_HOSPITALS:
+        raise InputError(file, None, f"{len(frame):,} hospitals",
+                         f"at most {MAX_HOSPITALS:,} hospitals")
+    ids = frame["hospital_id"].str.strip()
+    repeated = ids.duplicated() | (ids == "")
+    if repeated.any():
+        row = int(np.flatnonzero(repeated.to_numpy())[0])
+        raise InputError(file, f"row {row + 2}, column hospital_id",
+                         f"value {show(ids.iloc[row])} " + ("is empty" if ids.iloc[row] == ""
+                                                            else "appears twice"),
+                         "one row per hospital, each with its own id")
+    level_text = frame["level"].str.strip()
+    unknown = ~level_text.isin(LEVELS)
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError(file, f"row {row + 2}, column level",
+                         f"value {show(level_text.iloc[row])}", "one of " + ", ".join(LEVELS))
+    county = frame["county"].str.strip()
+    if (county == "").any():
+        row = int(np.flatnonzero((county == "").to_numpy())[0])
+        raise InputError(file, f"row {row + 2}, column county", "value is empty",
+                         "the name of the hospital's county")
+    private_text = frame["private"].str.strip().str.lower()
+    flags = {"true": True, "false": False, "1": True, "0": False}
+    unknown = ~private_text.isin(list(flags))
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError(file, f"row {row + 2}, column private",
+                         f"value {show(frame['private'].iloc[row])}", "true or false")
+    names = (frame["name"].str.strip() if "name" in frame.columns else ids).to_numpy(dtype=object)
+    return HospitalList(
+        ids=ids.to_numpy(dtype=object).astype(str), names=names,
+        level=np.array([LEVELS.index(v) for v in level_text], dtype=np.int64),
+        county=county.to_numpy(dtype=object),
+        beds=_column_numbers(frame, "beds", file, low=1, whole=True),
+        private=private_text.map(flags).to_numpy(dtype=bool),
+        efficiency=_column_numbers(frame, "efficiency", file, positive=True),
+        attraction=_column_numbers(frame, "attraction", file))
+
+
+def _check_hospital_list(config: dict, file: str, path: Path | None, n_counties: int,
+                         names: list | None, populated: np.ndarray) -> None:
+    """``hospital_list``: the CSV exists and is sound, every county it names is one of
+    ``counties.names``, and the patients of every populated county reach a hospital."""
+    config["hospital_list"] = str(_beside(config, "hospital_list", file, path))
+    listed = load_hospital_list(config["hospital_list"])
+    if names is None:
+        raise InputError(file, "counties.names", "missing", "the county names the hospital "
+                         "list uses (counties.names), with hospital_list")
+    known = set(names)
+    for row, county in enumerate(listed.county):
+        if county not in known:
+            raise InputError(config["hospital_list"], f"row {row + 2}, column county",
+                             f"value {show(county)}", "one of counties.names of " + file)
+    county = listed.county_numbers(names)
+    reachable = np.zeros(n_counties, dtype=bool)
+    reachable[county] = True
+    for index, key in ((1, "outside_secondary"), (2, "outside_tertiary")):
+        if (listed.level == index).any() and config["behaviour"]["choice_set"][key] > 0:
+            reachable |= True
+    stranded = np.flatnonzero(populated & ~reachable)
+    if len(stranded):
+        raise InputError(file, "hospital_list", f"patients of county "
+                         f"{show(names[stranded[0]])} can reach no hospital",
+                         "a hospital in every populated county, or secondary or tertiary "
+                         "hospitals elsewhere with behaviour.choice_set.outside_* > 0")
+
+
+def _check_sources(sources, file: str) -> None:
+    """``sources``: a mapping from a value's path to where it came from (text)."""
+    if sources is None:
+        return
+    if not isinstance(sources, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in sources.items()):
+        raise InputError(file, "sources", f"value {show(sources)}",
+                         "a mapping {path: 'measured: …' or 'assumed: …'}")
+
+
+@dataclass(frozen=True)
+class Families:
+    """The ADRG families of a catalogue and their priced groups by severity rank."""
+
+    codes: np.ndarray            # family code per family
+    of_group: np.ndarray         # family index per group (catalogue row)
+    groups: list[np.ndarray]     # priced group ids by rank, lowest first
+
+
+def family_structure(catalogue: Catalogue) -> Families:
+    """Families (ADRG) of a catalogue with their priced groups ordered by severity rank."""
+    table = catalogue.table
+    weight = catalogue.weights
+    priced = np.isfinite(weight) & (weight > 0)
+    codes, family = np.unique(table["adrg"].to_numpy(), return_inverse=True)
+    rank = table["severity_rank"].to_numpy().astype(np.int64)
+    groups = []
+    for f in range(len(codes)):
+        members = np.flatnonzero((family == f) & priced)
+        groups.append(members[np.argsort(rank[members], kind="stable")])
+    return Families(codes, family, groups)
+
+
+def load_family_incidence(path: str | Path, catalogue: Catalogue
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``family_incidence`` CSV of a built region: per ADRG family of the catalogue its
+    share of admissions (summing to 1) and the shares of its severity ranks (``rank_1`` …, as
+    many as the family has priced groups, summing to 1; empty beyond). Families not listed are
+    never drawn. Returns the probability per family and a families × ranks table of shares."""
+    import pandas as pd
+
+    file = str(path)
+    frame = _read_table(path, FAMILY_COLUMNS[:2], FAMILY_COLUMNS[2:] + FAMILY_OPTIONAL,
+                        "family incidence table")
+    families = family_structure(catalogue)
+    position = {str(code): i for i, code in enumerate(families.codes)}
+    codes = frame["adrg"].str.strip()
+    unknown = ~codes.isin(list(position)) | codes.duplicated()
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        problem = "appears twice" if codes.iloc[row] in position else \
+            f"is not a family of {catalogue.source}"
+        raise InputError(file, f"row {row + 2}, column adrg",
+                         f"value {show(codes.iloc[row])} {problem}",
+                         "each ADRG family of the region's catalogue at most once")
+    share = _column_numbers(frame, "share", file, low=0)
+    if abs(share.sum() - 1) > 1e-6:
+        raise InputError(file, "column share", f"shares sum to {share.sum():.10g}",
+                         "shares summing to 1")
+    index = codes.map(position).to_numpy(dtype=np.int64)
+    probability = np.zeros(len(families.codes))
+    probability[index] = share
+    ranks = np.array([len(g) for g in families.groups])
+    width = max(3, int(ranks.max(initial=1)))
+    shares = np.zeros((len(families.codes), width))
+    for row, f in enumerate(index):
+        if share[row] > 0 and ranks[f] == 0:
+            raise InputError(file, f"row {row + 2}, column share", f"value {share[row]:g} for "
+                             f"family {codes.iloc[row]}, which has no priced group",
+                             "0 for a family without priced groups")
+    for k in range(MAX_RANKS):
+        column = f"rank_{k + 1}"
+        text = frame[column].str.strip() if column in frame.columns else pd.Series(
+            [""] * len(frame))
+        inside = ranks[index] > k
+        given = (text != "").to_numpy()
+        wrong = (inside & (share > 0) & ~given) | (~inside & given)
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise InputError(file, f"row {row + 2}, column {column}",
+                             f"value {show(text.iloc[row])}", f"a share for each of the "
+                             f"family's {ranks[index[row]]} severity ranks, empty beyond")
+        if given.any():
+            values = pd.to_numeric(text.where(given, "0"), errors="coerce").to_numpy(float)
+            bad = given & ~((values >= 0) & (values <= 1))
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise InputError(file, f"row {row + 2}, column {column}",
+                                 f"value {show(text.iloc[row])}", "a share from 0 to 1")
+            shares[index[given], k] = values[given]
+    totals = shares[index].sum(axis=1)
+    off = (share > 0) & (np.abs(totals - 1) > 1e-6)
+    if off.any():
+        row = int(np.flatnonzero(off)[0])
+        raise InputError(file, f"row {row + 2}", f"severity shares sum to {totals[row]:.10g}",
+                         "rank shares summing to 1")
+    return probability, shares
+
+
+def minimum_levels(weight: np.ndarray, capability: dict) -> np.ndarray:
+    """The lowest level able to treat each group: the first whose heaviest weight it treats
+    (``capability_max_weight``) is at least the group's."""
+    return np.select([weight <= capability[lv] for lv in LEVELS], [0, 1, 2], default=2)
 
 BY_COUNTY_EXPECTED = ("county names (or numbers when counties have no names), each once, each "
                       "with a secondary or tertiary hospital to lead")
@@ -466,7 +777,7 @@ def check_alliance_section(config: dict, file: str, n_counties: int) -> None:
 
     named = section.get("named")
     check_alliances(named, fail)
-    ids = hospital_ids_of(level)
+    ids = region_hospital_ids(config, level)
     position = {h: i for i, h in enumerate(ids)}
     for alliance in parse_alliances(named):
         if alliance.name in {names[c] if names else f"county_{c}" for c in counties}:
@@ -493,7 +804,7 @@ def region_alliances(config: dict, county: np.ndarray, level: np.ndarray,
     counties_config = config["counties"]
     names = counties_config.get("names")
     n_counties = len(county_distances(counties_config))
-    ids = hospital_ids_of(level)
+    ids = region_hospital_ids(config, level)
     alliances = []
     for number in _alliance_counties(section, counties_config, n_counties, "region"):
         leads = np.flatnonzero((county == number) & (level > 0))
@@ -639,39 +950,42 @@ def choice_sets(distance: np.ndarray, county: np.ndarray, level: np.ndarray,
 
 def build_region(config: dict, seed_sequence: np.random.SeedSequence,
                  catalogue: Catalogue | None = None) -> Region:
-    """Arrays of a region from its configuration; hospital attributes drawn reproducibly."""
+    """Arrays of a region from its configuration; hospital attributes drawn reproducibly (a
+    generated region) or read from its ``hospital_list`` (a built one)."""
     rng = np.random.default_rng(seed_sequence)
     if catalogue is None:
         catalogue = load_catalogue(catalogue_path(config, None))
     table = catalogue.table
     weight = catalogue.weights.copy()
     priced = np.isfinite(weight) & (weight > 0)
-    family_codes, family = np.unique(table["adrg"].to_numpy(), return_inverse=True)
+    families = family_structure(catalogue)
+    family, family_groups = families.of_group, families.groups
     rank = table["severity_rank"].to_numpy().astype(np.int64)
     basic_codes = set(config.get("basic_groups", {}).get("codes", []))
     basic = table["code"].isin(basic_codes).to_numpy()
 
-    family_groups, family_mean = [], []
     upcode_to = np.full(len(table), -1, dtype=np.int64)
-    for f in range(len(family_codes)):
-        members = np.flatnonzero((family == f) & priced)
-        members = members[np.argsort(rank[members], kind="stable")]
-        family_groups.append(members)
-        family_mean.append(weight[members].mean() if len(members) else np.nan)
+    for members in family_groups:
         upcode_to[members[:-1]] = members[1:]
-    family_mean = np.asarray(family_mean)
+    family_mean = np.array([weight[g].mean() if len(g) else np.nan for g in family_groups])
     usable = np.isfinite(family_mean)
     exponent = config.get("case_mix_exponent")
     family_ranks = np.array([len(g) for g in family_groups])
-    adult = min(1, len(config["age_groups"]["names"]) - 1)  # the reference age group
-    # expected weight of a family's case under the adult severity mix
-    expected = np.array([
-        np.sum(weight[g] * severity_probabilities(config, len(g), adult)) if len(g) else np.nan
-        for g in family_groups])
-    if exponent is None:
-        exponent = _solve_case_mix_exponent(expected[usable])
-    probability = np.where(usable, np.nan_to_num(expected, nan=1.0) ** (-exponent), 0.0)
-    probability /= probability.sum()
+    rank_shares_table = None
+    if config.get("family_incidence") is not None:  # a built region: measured incidence
+        probability, rank_shares_table = load_family_incidence(config["family_incidence"],
+                                                               catalogue)
+        exponent = np.nan
+    else:
+        adult = min(1, len(config["age_groups"]["names"]) - 1)  # the reference age group
+        # expected weight of a family's case under the adult severity mix
+        expected = np.array([
+            np.sum(weight[g] * severity_probabilities(config, len(g), adult)) if len(g)
+            else np.nan for g in family_groups])
+        if exponent is None:
+            exponent = _solve_case_mix_exponent(expected[usable])
+        probability = np.where(usable, np.nan_to_num(expected, nan=1.0) ** (-exponent), 0.0)
+        probability /= probability.sum()
 
     capability = config["capability_max_weight"]
     heaviest = float(np.max(weight[priced])) if priced.any() else 0.0
@@ -680,23 +994,30 @@ def build_region(config: dict, seed_sequence: np.random.SeedSequence,
                          f"{capability['tertiary']:g} is below the heaviest group's weight "
                          f"{heaviest:g} in {catalogue.source}",
                          "tertiary hospitals able to treat every group (e.g. .inf)")
-    min_level = np.select([weight <= capability[lv] for lv in LEVELS], [0, 1, 2], default=2)
+    min_level = minimum_levels(weight, capability)
 
     counties = config["counties"]
-    hospitals = config["hospitals"]
-    county, level, beds, private = [], [], [], []
     n_counties = len(county_distances(counties))
-    for level_index, name in enumerate(LEVELS):
-        spec = hospitals[name]
-        for c, count in enumerate(per_county(spec, n_counties)):
-            for _ in range(int(count)):
-                county.append(c)
-                level.append(level_index)
-                beds.append(rng.integers(spec["beds"][0], spec["beds"][1] + 1))
-                private.append(rng.random() < spec["private_share"])
-    county, level = np.array(county), np.array(level)
-    beds, private = np.array(beds, dtype=float), np.array(private)
-    efficiency = rng.lognormal(0.0, config["behaviour"]["efficiency_sd"], len(level))
+    listed_ids = attraction = None
+    if config.get("hospital_list") is not None:  # a built region: the bureau's hospitals
+        listed = load_hospital_list(config["hospital_list"])
+        county, level = listed.county_numbers(counties["names"]), listed.level
+        beds, private = listed.beds.astype(float), listed.private
+        efficiency, attraction, listed_ids = listed.efficiency, listed.attraction, listed.ids
+    else:
+        hospitals = config["hospitals"]
+        county, level, beds, private = [], [], [], []
+        for level_index, name in enumerate(LEVELS):
+            spec = hospitals[name]
+            for c, count in enumerate(per_county(spec, n_counties)):
+                for _ in range(int(count)):
+                    county.append(c)
+                    level.append(level_index)
+                    beds.append(rng.integers(spec["beds"][0], spec["beds"][1] + 1))
+                    private.append(rng.random() < spec["private_share"])
+        county, level = np.array(county), np.array(level)
+        beds, private = np.array(beds, dtype=float), np.array(private)
+        efficiency = rng.lognormal(0.0, config["behaviour"]["efficiency_sd"], len(level))
     coding_capacity = np.clip(0.5 + 0.5 * beds / beds.max(), 0.5, 1.0)
     distance = county_distances(counties)
     candidates = choice_sets(distance, county, level, config["behaviour"]["choice_set"])
@@ -711,4 +1032,6 @@ def build_region(config: dict, seed_sequence: np.random.SeedSequence,
         county_share=county_shares(counties, n_counties),
         distance_km=distance, candidates=candidates, base_cost=cost_targets.copy(),
         case_mix_exponent=float(exponent),
-        alliances=region_alliances(config, county, level, beds))
+        alliances=region_alliances(config, county, level, beds),
+        listed_ids=listed_ids, hospital_attraction=attraction,
+        family_rank_shares=rank_shares_table)

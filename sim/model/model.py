@@ -177,10 +177,15 @@ class RegionModel(mesa.Model):
 
     # ------------------------------------------------------------------ set-up
     def _calibrate_costs(self) -> None:
-        """Scale base cost per level so that mean cost per admission matches the region file."""
+        """Scale base cost per level so that mean cost per admission matches the region file
+        (on one month of episodes; a built region's on a year of them)."""
         region = self.region
         targets = region.base_cost.copy()
         expected = patient_flow.monthly_expected_admissions(region, 0)
+        if region.listed_ids is not None:
+            # a built region promises its input year's cost per case by level (±3%): calibrate
+            # on a year of episodes, not one month (whose mean need per level is ±2% noise)
+            expected = expected * 12
         zero = np.zeros(region.n_hospitals)
         for _ in range(2):
             rng = self.streams.get("calibration")
