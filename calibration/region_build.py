@@ -84,6 +84,7 @@ LOCAL_KM = 5.0             # assumed: least distance within a county (or between
 SPACING_KM = 50.0          # assumed: county seats this far apart on a grid without coordinates
 OCCUPANCY = 0.85           # assumed: beds of a hospital missing from a list (bed-days ÷ 365 ÷ this)
 ABSENT = -30.0             # attraction of a listed hospital without cases: never chosen
+SPENDING_RATIO = 0.84      # BEHAVIOUR §8: national fund spending ÷ income (¥2.82 tn ÷ ¥3.35 tn)
 ITERATIONS, TOLERANCE = 2000, 1e-6
 EXPECTED_LIST = ("a hospital list (CSV, Excel or Parquet) with columns hospital_id, name, level, "
                  "county, beds, ownership [, lat, lon]")
@@ -455,15 +456,40 @@ def build(cases_path: Path, catalogue_arg: str, hospitals_path: Path | None,
         if insured_given is not None and "fund_balance" in insured_given[scheme]:
             entry["fund_balance"] = float(insured_given[scheme]["fund_balance"])
             sources[f"schemes.{scheme}.fund_balance"] = f"measured: {insured_path.name}"
+        else:  # the default region's opening months of the scheme (inside 6–9, assumed)
+            months = default["schemes"][scheme].get("initial_reserve_months",
+                                                    default["initial_reserve_months"])
+            entry["initial_reserve_months"] = months
+            sources[f"schemes.{scheme}.initial_reserve_months"] = (
+                "assumed: no fund_balance; the default region's opening months of spending")
+        # spending outside DRG inpatient care: what makes the scheme spend the national ratio
+        # of its income (BEHAVIOUR §8: ¥2.82 tn ÷ ¥3.35 tn = 0.84) in the input year, given the
+        # fund's payments for these cases (fee-for-service, as billed)
+        income = entry["insured"] * entry["contribution_per_insured"]
+        paid = (float(np.sum(cases.fund_paid[cases.scheme == index])) if cases.scheme is not None
+                else float(np.sum(cases.fund_paid)) * first_s[index] / max(first_s.sum(), 1e-9))
+        inpatient = paid / income if income > 0 else 0.0
+        entry["non_drg_spending_share"] = _pretty(max(SPENDING_RATIO - inpatient, 0.0), 6)
+        sources[f"schemes.{scheme}.non_drg_spending_share"] = (
+            f"assumed: {SPENDING_RATIO:g} − the input year's inpatient fund payments ÷ income "
+            f"({inpatient:.3f}), so that the scheme spends {SPENDING_RATIO:g} of its income "
+            "(the national ratio, BEHAVIOUR §8)")
+        if inpatient > SPENDING_RATIO:
+            assumed.append(f"{scheme}: inpatient fund payments are {inpatient:.0%} of its "
+                           "income, above the national spending ratio: nothing is spent "
+                           "outside DRG inpatient care (check insured and contributions)")
         schemes_config[scheme] = entry
+    reserve = ", ".join(f"{s} {schemes_config[s]['initial_reserve_months']:g}"
+                        for s in SCHEMES if "initial_reserve_months" in schemes_config[s])
     if insured_given is None:
         assumed.append("no insured file: insured = first stays ÷ the default region's "
-                       "admission rates; contributions and the opening reserve "
-                       f"({default['initial_reserve_months']:g} months) the default region's")
-    elif any("fund_balance" not in insured_given[s] for s in SCHEMES):
+                       "admission rates; contributions and the opening reserve (months: "
+                       f"{reserve}) the default region's")
+    elif reserve:
         assumed.append(f"{insured_path.name} gives no fund_balance for some scheme: its "
-                       f"opening reserve is {default['initial_reserve_months']:g} months of "
-                       "spending (initial_reserve_months)")
+                       f"opening reserve is the default region's (months: {reserve})")
+    assumed.append("spending outside DRG inpatient care per scheme: set so that each scheme "
+                   f"spends {SPENDING_RATIO:g} of its income in the input year (national ratio)")
 
     # families and severity (first stays)
     families = family_structure(catalogue)
@@ -609,7 +635,7 @@ def build(cases_path: Path, catalogue_arg: str, hospitals_path: Path | None,
         "basic_groups": "assumed: the default region's basic groups found in the catalogue",
         "self_pay_share": (f"{measured}: self-pay ÷ cost" if self_pay > 0 else
                            "assumed: the default region's (no self_pay in the cases)"),
-        "non_drg_spending_share": "assumed: the default region's",
+        "non_drg_spending_share": "assumed: the default region's (each scheme gives its own)",
         "contribution_growth": "assumed: the default region's",
         "initial_reserve_months": "assumed: the default region's (used for a scheme without "
                                   "fund_balance)",
@@ -626,8 +652,8 @@ def build(cases_path: Path, catalogue_arg: str, hospitals_path: Path | None,
     if self_pay <= 0:
         assumed.append(f"no self-pay amounts: self_pay_share {default['self_pay_share']:g} "
                        "(the default region's)")
-    assumed.append("one age group (the case table has no age); behaviour, growth and "
-                   "spending outside DRG are the default region's")
+    assumed.append("one age group (the case table has no age); behaviour and growth are the "
+                   "default region's")
 
     # attraction: reproduce each hospital's volume under the model's own choice
     # beds: enough for the input year's first stays under the model's stay rule in (almost)

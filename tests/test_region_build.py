@@ -97,6 +97,17 @@ def test_a_built_region_reproduces_its_input_year(tmp_path):
     assert built["sources"]["counties.distance_km"].startswith("assumed")
     assert built["schemes"]["resident"]["fund_balance"] == yaml.safe_load(
         insured.read_text("utf-8"))["resident"]["fund_balance"]
+    # spending outside DRG inpatient care: 0.84 (BEHAVIOUR §8) − the input year's fund
+    # payments of the scheme's cases ÷ its income, by hand from the three files
+    # (the cases discharged in the settled year: a few follow-ups of December spill over)
+    frame, given = pd.read_csv(cases), yaml.safe_load(insured.read_text("utf-8"))
+    year = pd.to_datetime(frame["discharge_date"]).dt.year
+    frame = frame[year == year.mode()[0]]
+    for scheme in ("employee", "resident"):
+        income = given[scheme]["insured"] * given[scheme]["contribution_per_insured"]
+        paid = frame.loc[frame["scheme"] == scheme, "fund_paid"].sum()
+        assert built["schemes"][scheme]["non_drg_spending_share"] == pytest.approx(
+            0.84 - paid / income, abs=1e-6)
 
 
 CHINESE_CASES = {"case_id": "结算ID", "patient_id": "人员编号", "hospital_id": "医疗机构编码",
