@@ -235,18 +235,25 @@ def yearly_bands(comparison: Comparison, columns: list[str]) -> pd.DataFrame:
 
 
 def fund_balance(comparison: Comparison, lang: str, folder: Path) -> Chart:
-    data = yearly_bands(comparison, ["fund_balance", "reserve_months"])
+    """The pooled balance of the year, and each scheme's months of reserve (§2.1; issue 10)
+    against the threshold bureaus watch (``reserve_warning_months``, 6)."""
+    schemes = [f"reserve_months_{scheme}" for scheme in ("employee", "resident")]
+    data = yearly_bands(comparison, ["fund_balance", "reserve_months", *schemes])
     balance = data[data["variable"] == "fund_balance"]
     divisor, _, _, unit = money_unit(lang, *balance[["mean", "p5", "p95"]].abs().max())
     title = text(lang, "fund_balance.title")
-    figure, axes = plt.subplots(1, 2, figsize=WIDE, layout="constrained")
+    shown = [column for column in schemes if (data["variable"] == column).any()]
+    figure, axes = plt.subplots(1, 1 + max(len(shown), 1), figsize=WIDE, layout="constrained")
     draw_bands(axes[0], comparison, lang, balance, scale=1 / divisor)
     if balance["p5"].min() < 0 < balance["p95"].max():
         axes[0].axhline(0, color="#333333", linewidth=0.6)
     axes[0].set_ylabel(text(lang, "fund_balance.balance", unit=unit))
-    draw_bands(axes[1], comparison, lang, data[data["variable"] == "reserve_months"],
-               label=False)
-    axes[1].set_ylabel(text(lang, "fund_balance.reserve"))
+    threshold = comparison.meta.get("reserve_warning_months", 6)
+    for axis, column in zip(axes[1:], shown or ["reserve_months"], strict=False):
+        draw_bands(axis, comparison, lang, data[data["variable"] == column], label=False)
+        axis.axhline(threshold, color="#a4161a", linewidth=0.8, linestyle=":")
+        axis.set_ylabel(text(lang, "fund_balance.reserve"))
+        axis.set_title(text(lang, column) if shown else "", fontsize=9)
     finish(figure, axes, lang, title)
     return save(figure, data, folder, "fund_balance", title)
 
