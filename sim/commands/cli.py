@@ -119,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     params.add_argument("policy", help="policy YAML, or a shipped name")
     params.add_argument("--reform", action="append", default=[], metavar="R")
     params.add_argument("--date", help="date the values are in force (default: today)")
+    params.add_argument("--region", default="default",
+                        help="region whose behavioural parameters are shown (behaviour.*; "
+                             "default: the embedded region)")
 
     catalogue = commands.add_parser("catalogue", help="catalogue tools")
     catalogue_commands = catalogue.add_subparsers(dest="catalogue_command", required=True,
@@ -371,6 +374,12 @@ def command_params(args: argparse.Namespace) -> int:
     on = parse_date(args.date, "--date", "value") if args.date is not None else dt.date.today()
     _warn(policy.warnings)
     print("\n".join(policy.describe(on)))
+    # one parameter tree: the region's behavioural parameters, by path (issue 11)
+    from sim.inputs.behaviour import describe_behaviour
+    from sim.inputs.region import load_region_config
+
+    config, region_path = load_region_config(args.region)
+    print("\n".join(describe_behaviour(config, str(region_path), policy.behaviour)))
     return 0
 
 
