@@ -223,7 +223,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("spec", nargs="?", metavar="SPEC",
                        help="sweep YAML or a shipped name (e.g. tiny_grid)")
     sweep.add_argument("--executor", choices=["serial", "processes", "dask"],
-                       default="processes", help="where jobs run (default: local processes)")
+                       default="processes",
+                       help="where jobs run (default: local processes; dask needs "
+                            "dask.distributed installed and is not yet tested)")
     sweep.add_argument("--workers", type=WORKERS, metavar="N",
                        help="worker processes (default: the number of cores)")
     sweep.add_argument("--scheduler", metavar="ADDRESS",
