@@ -12,7 +12,8 @@ from pathlib import Path
 from sim.errors import InputError
 
 SINGULAR = {"policies": "policy", "catalogues": "catalogue", "regions": "region",
-            "reforms": "reform", "examples": "example"}
+            "reforms": "reform", "examples": "example",
+            "sweeps": "sweep"}
 
 
 def scenarios_root() -> Path:

@@ -73,6 +73,7 @@ YEAR = _whole(1990, 2100, "a calendar year", digits="")
 REPLICATIONS = _whole(1, 10_000, "a number of replications")
 SCALE = _positive(100.0, "a population scale")
 MIN_CASES = _whole(1, 1_000_000_000, "a minimum number of cases")
+WORKERS = _whole(1, 4096, "a number of workers")
 
 
 def TRIM(text: str) -> str:  # noqa: N802 - an argparse type, named like the others
@@ -120,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
     params.add_argument("policy", help="policy YAML, or a shipped name")
     params.add_argument("--reform", action="append", default=[], metavar="R")
     params.add_argument("--date", help="date the values are in force (default: today)")
+    params.add_argument("--region", default="default",
+                        help="region whose behavioural parameters are shown (behaviour.*; "
+                             "default: the embedded region)")
 
     catalogue = commands.add_parser("catalogue", help="catalogue tools")
     catalogue_commands = catalogue.add_subparsers(dest="catalogue_command", required=True,
@@ -245,6 +249,29 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", default=DEFAULT_OUT["compare"], metavar="DIR",
                          help="output folder: new, empty, or an earlier drgsim output")
 
+    sweep = commands.add_parser(
+        "sweep", help="run a sweep: a design over policy and behavioural parameters, resumable",
+        description="Run every design point × replication of a sweep file (scenarios/sweeps/): "
+                    "the baseline and each reform paired on the same seed; each finished job "
+                    "is stored at once, so running the same command again resumes. The "
+                    "result is DIR/results.parquet (one row per job × scenario × year).")
+    sweep.add_argument("spec", nargs="?", metavar="SPEC",
+                       help="sweep YAML or a shipped name (e.g. tiny_grid)")
+    sweep.add_argument("--executor", choices=["serial", "processes", "dask"],
+                       default="processes",
+                       help="where jobs run (default: local processes; dask needs "
+                            "dask.distributed installed and is not yet tested)")
+    sweep.add_argument("--workers", type=WORKERS, metavar="N",
+                       help="worker processes (default: the number of cores)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a Dask scheduler (tcp://host:8786) for --executor dask; without "
+                            "it a local cluster is started")
+    sweep.add_argument("--out", metavar="DIR", help="sweep folder: new, empty, or this sweep's "
+                                                    "own earlier folder (default "
+                                                    "outputs/sweeps/<SPEC name>)")
+    sweep.add_argument("--status", metavar="DIR",
+                       help="summarise a sweep folder (done, failed, remaining) and exit")
+
     report = commands.add_parser("report", help="rebuild charts and report.html of a "
                                                 "comparison from its stored results")
     report.add_argument("folder", metavar="RUN_DIR")
@@ -278,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                 "catalogue": command_catalogue_import, "calibrate": command_calibrate,
                 "region": command_region_build,
                 "run": command_run,
-                "compare": command_compare, "report": command_report,
+                "compare": command_compare, "sweep": command_sweep, "report": command_report,
                 "example": command_example}
     previous = _terminate_as_interrupt()
     try:
@@ -407,6 +434,12 @@ def command_params(args: argparse.Namespace) -> int:
     on = parse_date(args.date, "--date", "value") if args.date is not None else dt.date.today()
     _warn(policy.warnings)
     print("\n".join(policy.describe(on)))
+    # one parameter tree: the region's behavioural parameters, by path (issue 11)
+    from sim.inputs.behaviour import describe_behaviour
+    from sim.inputs.region import load_region_config
+
+    config, region_path = load_region_config(args.region)
+    print("\n".join(describe_behaviour(config, str(region_path), policy.behaviour)))
     return 0
 
 
@@ -527,6 +560,54 @@ def command_compare(args: argparse.Namespace) -> int:
             print(f"    {name}: {value['mean']:+,.4g} [{value['p5']:+,.4g}, "
                   f"{value['p95']:+,.4g}]")
     print(f"  report: {folder / 'report.html'}")
+    return 0
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    from sim.experiments.sweep import load_sweep, status, sweep
+
+    if args.status is not None:
+        if args.spec is not None:
+            raise InputError("--status", None, "given with a SPEC",
+                             "either SPEC (run or resume) or --status DIR (summarise)")
+        summary = status(args.status)
+        print(f"{summary['title']}: {summary['jobs']:,} jobs: {summary['done']:,} done, "
+              f"{summary['failed']:,} failed, {summary['remaining']:,} remaining; "
+              f"{summary['seconds']:,.0f} s of runs"
+              + ("; results.parquet is up to date" if summary["results"] else
+                 "; results.parquet not yet combined (run the sweep again to finish)"))
+        for failure in summary["errors"][:5]:
+            print(f"  {failure['job']}: {failure['error']}")
+        if len(summary["errors"]) > 5:
+            print(f"  ... {len(summary['errors']) - 5} more in {args.status}/manifest.jsonl")
+        return 0
+    if args.spec is None:
+        raise InputError("SPEC", None, "missing", "a sweep file (or --status DIR)")
+    if args.scheduler is not None and args.executor != "dask":
+        raise InputError("--scheduler", None, f"given with --executor {args.executor}",
+                         "--executor dask")
+    spec = load_sweep(args.spec)
+    default = f"outputs/sweeps/{Path(spec.file).stem}"
+    out = args.out if args.out is not None else default
+    if not out.strip():
+        raise InputError("--out", None, "is empty", "a folder path")
+    started = time.perf_counter()
+    try:
+        results = sweep(spec, executor=args.executor, workers=args.workers, out=out,
+                        scheduler=args.scheduler, create_parent=out == default,
+                        on_warning=lambda line: _warn([line]))
+    except KeyboardInterrupt:
+        print(f"drgsim: interrupted; the finished jobs are kept in {out}: run the same command "
+              "again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    summary = status(out)
+    print(f"{spec.title}: {summary['done']:,} of {summary['jobs']:,} jobs done, "
+          f"{summary['failed']:,} failed -> {out}/results.parquet ({len(results):,} rows, "
+          f"{time.perf_counter() - started:.1f} s)")
+    if summary["failed"]:
+        _warn([f"{summary['failed']} jobs failed (first: {summary['errors'][0]['job']}: "
+               f"{summary['errors'][0]['error']}); see drgsim sweep --status {out}; running "
+               "the command again retries them"])
     return 0
 
 

@@ -57,7 +57,8 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
             inputs={"region": [region_path, *region_tables], "catalogue": catalogue_file,
                     "policy": policy.files},
             parameters={"values_at_start": policy.resolved(dt.date(start_year, 1, 1)),
-                        "policy": policy.as_record(), "region": config,
+                        # the region as run: behavioural values a reform sets included
+                        "policy": policy.as_record(), "region": model.config,
                         "catalogue": {"path": str(catalogue_file),
                                       "from": "--catalogue" if catalogue is not None
                                       else "region"},

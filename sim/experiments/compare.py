@@ -188,6 +188,13 @@ def differing_parameters(scenarios: list[Scenario], start_year: int,
                     rows.append({"scenario": scenario.label, "year": year, "parameter": path,
                                  "baseline": theirs.get(path, "(absent)"),
                                  "reform": mine.get(path, "(absent)")})
+        # behavioural values (not dated: one per run; sim.inputs.behaviour)
+        for path in sorted(set(policy.behaviour) | set(base.behaviour)):
+            mine, theirs = policy.behaviour.get(path), base.behaviour.get(path)
+            if mine != theirs:
+                rows.append({"scenario": scenario.label, "year": start_year, "parameter": path,
+                             "baseline": "(region)" if theirs is None else theirs,
+                             "reform": "(region)" if mine is None else mine})
         if policy.method != base.method:
             rows.append({"scenario": scenario.label, "year": start_year, "parameter": "method",
                          "baseline": base.method, "reform": policy.method})

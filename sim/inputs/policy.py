@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, show
+from sim.inputs import behaviour as behaviour_parameters
 from sim.inputs.alliances import check_alliances
 from sim.inputs.yamlfile import read_yaml
 from sim.rules.weights import Trim
@@ -322,6 +323,11 @@ class Policy:
     title_zh: str | None = None
     reforms: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # behavioural parameters a reform or sweep sets (``behaviour.<path>``: value), for the whole
+    # run; the region file gives the others (sim.inputs.behaviour). Not dated: the date a reform
+    # gave, and its file, are kept to refuse a date after the run starts (check_in_force).
+    behaviour: dict[str, Any] = field(default_factory=dict)
+    behaviour_dates: dict[str, tuple[dt.date, str]] = field(default_factory=dict)
 
     def value(self, path: str, on: dt.date) -> Any:
         """The value of ``path`` in force on date ``on`` (latest dated value not after it)."""
@@ -392,6 +398,7 @@ class Policy:
             "levels": list(self.levels),
             "files": self.files,
             "reforms": self.reforms,
+            "behaviour": dict(sorted(self.behaviour.items())),
             "parameters": {
                 path: {d.isoformat(): v for d, v in sorted(p.values.items())}
                 for path, p in sorted(self.parameters.items())
@@ -609,13 +616,18 @@ def apply_reform(policy: Policy, path: Path) -> None:
         raise InputError(file, "changes", f"value {show(changes)}",
                          "a mapping of parameter paths to {date: value}")
     parsed: dict[str, dict[dt.date, Any]] = {}
+    behaviour: dict[str, tuple[dt.date, Any]] = {}
     valid_paths = _paths_for(policy.method)
     for change_path, dated in changes.items():
         change_path = str(change_path)
         where = f"changes.{change_path}"
+        if behaviour_parameters.is_behaviour(change_path):
+            behaviour[change_path] = _behaviour_change(change_path, dated, file, where)
+            continue
         if change_path not in SCHEMA:
             raise InputError(file, where, "unknown parameter",
-                             "a documented parameter path" + _suggest(change_path, valid_paths))
+                             "a documented parameter path" + _suggest(
+                                 change_path, valid_paths + behaviour_parameters.behaviour_paths()))
         if change_path not in policy.parameters:
             raise InputError(file, where,
                              f"is not a parameter of the baseline policy ({policy.method} method)",
@@ -634,14 +646,79 @@ def apply_reform(policy: Policy, path: Path) -> None:
     _check_policy(trial, lambda p: trial.parameters[p].file)
     policy.parameters = trial.parameters
     policy.warnings += trial.warnings
+    for change_path, (date, value) in behaviour.items():
+        policy.behaviour[change_path] = value
+        policy.behaviour_dates[change_path] = (date, file)
     policy.files.append(file)
     policy.reforms.append({"file": file, "title": title.strip(), "title_zh": title_zh,
                            "rationale": document.get("rationale")})
 
 
+def _behaviour_change(path: str, dated: object, file: str, where: str) -> tuple[dt.date, Any]:
+    """A reform's change of ``behaviour.<path>``: one value, dated (behaviour is not dated: the
+    value holds for the whole run; :func:`check_in_force` refuses a date after the start)."""
+
+    def fail(problem: str, expected: str) -> None:
+        raise InputError(file, where, problem, expected)
+
+    behaviour_parameters.check_behaviour_path(path, fail)
+    if not isinstance(dated, dict) or not dated:
+        fail(f"value {show(dated)}", "one dated value for the whole run, e.g. 2020-01-01: 900")
+    if len(dated) > 1:
+        fail(f"{len(dated)} dated values: behavioural parameters are not dated",
+             "one value for the whole run, dated on or before its first year")
+    (date_text, value), = dated.items()
+    date = parse_date(date_text, file, f"{where}, date {date_text}")
+    behaviour_parameters.check_behaviour_value(
+        path, value, lambda problem, expected: fail(
+            f"date {date.isoformat()}: {problem}", expected))
+    return date, value
+
+
+def set_values(policy: Policy, values: dict[str, Any], source: str) -> None:
+    """Give parameters one value for the whole run (a sweep's design point; issue 11): a policy
+    parameter's dated history is replaced by the value (from its first date), a behavioural one
+    is set for the run; everything is checked as a reform is, and ``policy`` is changed only when
+    all of it is valid. ``source`` names where the values come from in errors and records."""
+    trial = copy.deepcopy(policy)
+    valid_paths = _paths_for(policy.method)
+    for path, value in values.items():
+        where = f"parameter {path}"
+
+        def fail(problem: str, expected: str, where: str = where) -> None:
+            raise InputError(source, where, problem, expected)
+
+        if behaviour_parameters.is_behaviour(path):
+            behaviour_parameters.check_behaviour_path(path, fail)
+            behaviour_parameters.check_behaviour_value(path, value, fail)
+            trial.behaviour[path] = value
+            trial.behaviour_dates.pop(path, None)
+            continue
+        if path not in trial.parameters:
+            fail(f"is not a parameter of the baseline policy ({policy.method} method)"
+                 if path in SCHEMA else "unknown parameter",
+                 "a documented parameter path" + _suggest(
+                     path, valid_paths + behaviour_parameters.behaviour_paths()))
+        parameter = trial.parameters[path]
+        parameter.values = {min(parameter.values): value}
+        parameter.file = source
+    trial.warnings = []
+    _check_policy(trial, lambda p: trial.parameters[p].file)
+    policy.parameters, policy.behaviour = trial.parameters, trial.behaviour
+    policy.behaviour_dates = trial.behaviour_dates
+
+
 def check_in_force(policy: Policy, start_year: int) -> None:
-    """Every parameter has a value in force when a run starts (``--start-year``)."""
+    """Every parameter has a value in force when a run starts (``--start-year``), and no
+    behavioural value is dated after it (behaviour holds for the whole run)."""
     on = dt.date(start_year, 1, 1)
+    for path, (date, file) in sorted(policy.behaviour_dates.items()):
+        if date > on:
+            raise InputError(file, f"changes.{path}, date {date.isoformat()}",
+                             f"is after the run starts ({on.isoformat()}); behavioural "
+                             "parameters are not dated",
+                             f"one value dated on or before {on.isoformat()}: it holds for the "
+                             "whole run, the burn-in year included")
     try:
         policy.resolved(on)
     except InputError as error:

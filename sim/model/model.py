@@ -30,6 +30,7 @@ import pyarrow as pa
 from agents import bureau
 from agents import patients as patient_flow
 from agents.hospital import LEVERS, Hospital, Observation
+from sim.inputs.behaviour import with_behaviour
 from sim.inputs.cases import REVIEW_NONE, REVIEW_SPECIAL, CaseTable
 from sim.inputs.catalogue import Catalogue
 from sim.inputs.policy import POINT_FAMILY, RATE_FAMILY, Policy, load_policy
@@ -113,6 +114,8 @@ class RegionModel(mesa.Model):
                  years: int = 5, seed: int = 0, scale: float = 1.0):
         super().__init__(rng=seed)
         self.streams = Streams(seed)
+        # behavioural values a reform or sweep sets hold for the whole run (sim.inputs.behaviour)
+        region_config = with_behaviour(region_config, policy.behaviour)
         self.config = region_config
         self.behaviour = region_config["behaviour"]
         self.policy = policy
