@@ -46,6 +46,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -116,16 +117,34 @@ class StageTimer:
             self.gc_seconds[key] = self.gc_seconds.get(key, 0.0) + seconds
 
 
+def _module(*names):
+    """The first of ``names`` that imports (``sim/`` was grouped into rooms in issue 8: an
+    earlier revision under ``--against`` has the flat layout), or None."""
+    import importlib
+
+    for name in names:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
 def install_stage_timers() -> StageTimer:
-    """Wrap the steps of ``run_to_folder`` (this process only; sim/ is not changed)."""
+    """Wrap the steps of ``run_to_folder`` (this process only; sim/ is not changed). A step the
+    imported tree does not have (an earlier revision) is left out."""
     import agents.bureau
     import agents.patients
-    import sim.commands.run
-    import sim.model.model
-    from sim.model.fund import FundLedger
-    from sim.model.metrics import YearRecorder
-    from sim.model.model import RegionModel
-    from sim.store import RunFolder
+
+    run_module = _module("sim.commands.run", "sim.run_command")
+    model_module = _module("sim.model.model", "sim.model")
+    FundLedger = _module("sim.model.fund", "sim.fund").FundLedger  # noqa: N806
+    YearRecorder = _module("sim.model.metrics", "sim.metrics").YearRecorder  # noqa: N806
+    RegionModel = model_module.RegionModel  # noqa: N806
+    RunFolder = _module("sim.store").RunFolder  # noqa: N806
+    sim = type("Rooms", (), {})()  # the names below, whatever the layout
+    sim.commands = type("Commands", (), {"run": run_module})()
+    sim.model = type("Model", (), {"model": model_module})()
 
     timer = StageTimer()
     plan = [
@@ -153,11 +172,13 @@ def install_stage_timers() -> StageTimer:
         (sim.commands.run, "run_record", "run record"),
         (RunFolder, "write_table", "write tables"),
         (RunFolder, "write_json", "write JSON"),
-        (sim.commands.run, "run_charts", "charts"),
+        (sim.commands.run, "run_charts", "charts"),  # earlier revisions import it at the top
+        (_module("sim.report.charts"), "run_charts", "charts"),  # later: imported when drawn
         (RunFolder, "commit", "commit folder"),
     ]
     for owner, attribute, name in plan:
-        timer.wrap(owner, attribute, name)
+        if hasattr(owner, attribute):
+            timer.wrap(owner, attribute, name)
     original_row = YearRecorder.month_row
 
     def counting_row(recorder, state, month, chunk):
@@ -173,12 +194,28 @@ def install_stage_timers() -> StageTimer:
 # workloads (child side)
 
 
+def _use_tree(spec: dict) -> None:
+    """Import ``sim`` and ``agents`` from ``spec["tree"]`` (another revision's worktree) when
+    given, else from this one; checked, so that a comparison never times one tree twice."""
+    tree = Path(spec.get("tree") or ROOT).resolve()
+    # the editable install's finder maps the project's packages (sim, agents, calibration …)
+    # to this checkout ahead of sys.path: without it every package comes from ``tree``
+    sys.meta_path[:] = [finder for finder in sys.meta_path
+                        if not getattr(finder, "__module__", "").startswith("__editable__")
+                        and not type(finder).__module__.startswith("__editable__")]
+    sys.path.insert(0, str(tree))
+    import sim
+
+    assert Path(sim.__file__).resolve().is_relative_to(tree), (sim.__file__, tree)
+
+
 def work_e2e(spec: dict) -> dict:
     """``drgsim run`` through the command line's ``main``, timed by stage."""
+    _use_tree(spec)
     start = time.perf_counter()
-    import sim.commands.cli
-    import sim.commands.run  # noqa: F401
-    import sim.report.charts  # noqa: F401  (matplotlib: imported here, not inside the call)
+    cli = _module("sim.commands.cli", "sim.cli")
+    _module("sim.commands.run", "sim.run_command")
+    _module("sim.report.charts")  # matplotlib: imported here, not inside the call
 
     imported = time.perf_counter() - start
     timer = install_stage_timers()
@@ -186,6 +223,8 @@ def work_e2e(spec: dict) -> dict:
     argv = ["run", spec["scenario"], "--policy", spec["policy"], "--years", str(spec["years"]),
             "--start-year", str(spec["start_year"]), "--seed", str(spec["seed"]),
             "--out", str(out)]
+    if spec.get("scale", 1.0) != 1.0:
+        argv += ["--scale", str(spec["scale"])]
     printed = io.StringIO()
     profiler = None
     if spec.get("cprofile"):
@@ -195,9 +234,9 @@ def work_e2e(spec: dict) -> dict:
     start = time.perf_counter()
     with contextlib.redirect_stdout(printed):
         if profiler is not None:
-            code = profiler.runcall(sim.commands.cli.main, argv)
+            code = profiler.runcall(cli.main, argv)
         else:
-            code = sim.commands.cli.main(argv)
+            code = cli.main(argv)
     seconds = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"drgsim run exited with {code}")
@@ -214,6 +253,34 @@ def work_e2e(spec: dict) -> dict:
         stats.sort_stats("tottime").print_stats(30)
         result["cprofile"] = text.getvalue()
     return result
+
+
+def work_import(spec: dict) -> dict:
+    """What ``drgsim run --no-charts`` imports before it runs: the command line and the run
+    command's modules, without matplotlib (seconds from a fresh interpreter's first import)."""
+    _use_tree(spec)
+    start = time.perf_counter()
+    _module("sim.commands.cli", "sim.cli")
+    _module("sim.commands.run", "sim.run_command")
+    _module("sim.model.model", "sim.model")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "matplotlib_loaded": "matplotlib" in sys.modules}
+
+
+def work_floor(spec: dict) -> dict:
+    """The random-number floor: only the draws a run makes in bulk — for each month, a Gumbel
+    taste per episode and candidate hospital and a few uniforms per episode — at the counts of
+    a run (``cases`` episodes a year, ``candidates`` per episode). No model."""
+    import numpy as np
+
+    rng = np.random.default_rng(spec["seed"])
+    per_month = int(spec["cases"] / 12 / spec["years"])
+    start = time.perf_counter()
+    for _ in range(12 * (spec["years"] + 1)):  # the burn-in year too
+        rng.gumbel(size=(per_month, spec["candidates"]))
+        rng.random((per_month, 8))
+        rng.lognormal(0.0, 0.35, per_month)
+    return {"seconds": time.perf_counter() - start}
 
 
 def work_compare(spec: dict) -> dict:
@@ -256,7 +323,8 @@ def work_compare(spec: dict) -> dict:
     return {"times": times, "month_times": month_times, "cases": cases, "aggregates": summary}
 
 
-WORKLOADS = {"e2e": work_e2e, "compare": work_compare}
+WORKLOADS = {"e2e": work_e2e, "compare": work_compare, "import": work_import,
+             "floor": work_floor}
 
 
 def child_main(spec_json: str) -> None:
@@ -536,9 +604,89 @@ def print_report(record: dict) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+AGAINST = {  # workload -> (child spec, what is compared), for --against
+    "default": ({"workload": "e2e", "scenario": "default", "scale": 1.0}, "process_wall_seconds"),
+    "scale 0.1": ({"workload": "e2e", "scenario": "default", "scale": 0.1},
+                  "process_wall_seconds"),
+    "province": ({"workload": "e2e", "scenario": "province", "scale": 1.0},
+                 "process_wall_seconds"),
+    "import": ({"workload": "import"}, "seconds"),
+}
+AGAINST_TARGETS = {"default": 3.0, "scale 0.1": 3.0, "province": 3.0}  # speed-up ≥
+
+
+def bench_against(revision: str, selected: list[str], repeat: int | None, args) -> dict:
+    """Each selected workload on this tree and on ``revision`` (a temporary git worktree),
+    alternating repetition by repetition so that both see the same machine load; medians and
+    the speed-up other ÷ this. Plus the random-number floor of a default run, on this tree."""
+    other = Path(tempfile.mkdtemp(prefix="drgsim-against-")) / "tree"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other),
+                    revision], check=True, capture_output=True)
+    rows, floor = [], None
+    try:
+        for name in selected:
+            spec, measure = AGAINST[name]
+            times = {"this": [], "other": []}
+            peaks = {"this": [], "other": []}
+            cases = {"this": None, "other": None}
+            count = repeat or (1 if name == "province" else 3)
+            for index in range(count):
+                for side, tree in (("this", ROOT), ("other", other)):
+                    out = Path(tempfile.mkdtemp(prefix="drgsim-bench-"))
+                    try:
+                        _log(f"[against {revision}] {name} on {side}: {index + 1}/{count} …")
+                        result = run_child({**spec, "tree": str(tree), "policy": POLICY,
+                                            "years": args.years, "start_year": START_YEAR,
+                                            "seed": SEED, "out": str(out / "run")})
+                    finally:
+                        shutil.rmtree(out, ignore_errors=True)
+                    times[side].append(result[measure])
+                    peaks[side].append(result["peak_rss_mib"])
+                    cases[side] = result.get("cases")
+                    if name == "default" and side == "this" and floor is None:
+                        floor = run_child({"workload": "floor", "cases": result["cases"],
+                                           "candidates": 25, "years": args.years, "seed": SEED})
+                        floor["run_seconds"] = result["seconds"]
+            this, that = _median(times["this"]), _median(times["other"])
+            rows.append({"workload": name, "measure": measure, "this_s": this, "other_s": that,
+                         "speed_up": that / this if this else None,
+                         "this_all_s": times["this"], "other_all_s": times["other"],
+                         "this_peak_mib": max(peaks["this"]),
+                         "other_peak_mib": max(peaks["other"]),
+                         "target_speed_up": AGAINST_TARGETS.get(name),
+                         # the trees may simulate different numbers of admissions (the default
+                         # region changed in issue 10): the speed-up per case as well
+                         "this_cases": cases["this"], "other_cases": cases["other"],
+                         "speed_up_per_case": (that / cases["other"]) / (this / cases["this"])
+                         if cases["this"] and cases["other"] and this else None})
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
+                       check=False, capture_output=True)
+        shutil.rmtree(other.parent, ignore_errors=True)
+    return {"against": revision, "rows": rows, "floor": floor}
+
+
+def print_against(record: dict) -> None:
+    print(f"\nthis tree against {record['against']} (medians; speed-up = other ÷ this)")
+    print(f"{'workload':<12}{'this s':>10}{'other s':>10}{'speed-up':>10}{'per case':>10}"
+          f"{'target':>8}{'this MiB':>10}{'other MiB':>10}")
+    for row in record["rows"]:
+        target = f"≥{row['target_speed_up']:g}" if row["target_speed_up"] else ""
+        per_case = (f"{row['speed_up_per_case']:.2f}" if row["speed_up_per_case"] is not None
+                    else "")
+        print(f"{row['workload']:<12}{row['this_s']:>10.2f}{row['other_s']:>10.2f}"
+              f"{row['speed_up']:>10.2f}{per_case:>10}{target:>8}"
+              f"{row['this_peak_mib']:>10,.0f}{row['other_peak_mib']:>10,.0f}")
+    floor = record.get("floor")
+    if floor:
+        print(f"random-number floor of the default run (this tree): {floor['seconds']:.2f} s; "
+              f"the run's call takes {floor['run_seconds'] / floor['seconds']:.1f}× the floor")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("default", "province", "agents"), action="append",
+    parser.add_argument("--only", choices=("default", "province", "agents", "scale 0.1",
+                                           "import"), action="append",
                         help="run only this workload (may be given more than once)")
     parser.add_argument("--repeat", type=int, default=None,
                         help="repetitions of every selected workload (default: 3 for default "
@@ -552,10 +700,26 @@ def main(argv: list[str] | None = None) -> int:
                              "(default or province)")
     parser.add_argument("--json", type=Path, default=RESULTS,
                         help=f"where to write the results (default {RESULTS.relative_to(ROOT)})")
+    parser.add_argument("--against", metavar="REV",
+                        help="run default, scale 0.1 and import (and province with --only "
+                             "province) on this tree and on git revision REV side by side, and "
+                             "report the speed-ups")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child_main(args.child)
+        return 0
+    if args.against:
+        chosen = [n for n in (args.only or []) if n in AGAINST] or ["default", "scale 0.1",
+                                                                    "import"]
+        record = {"benchmark": "benchmarks/run.py --against",
+                  "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                  "machine": machine(), "years": args.years,
+                  **bench_against(args.against, chosen, args.repeat, args)}
+        print_against(record)
+        path = HERE / "results" / f"against-run-{args.against}.json"
+        path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        print(f"\nwritten: {path.relative_to(ROOT)}")
         return 0
     selected = args.only or ["default", "province", "agents"]
     if args.profile:

@@ -14,7 +14,6 @@ from sim.inputs.policy import check_in_force, load_policy
 from sim.inputs.region import catalogue_path, check_scale, load_region_config, use_catalogue
 from sim.model.calendar import run_calendar
 from sim.model.model import RegionModel
-from sim.report.charts import run_charts
 from sim.resources import resolve
 from sim.settlement import alliances_in_force
 from sim.store import RunFolder, run_record
@@ -76,6 +75,8 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
                 folder.write_table(name, tables[name])
         folder.write_json("run_record.json", record)
         if charts:
+            from sim.report.charts import run_charts  # matplotlib: only when drawn
+
             run_charts(tables, folder.path("charts"))
         path = folder.commit()
     return tables, path, seconds, policy, warnings
