@@ -3,6 +3,7 @@ that year, runs like the default region, and refuses bad input in one line, writ
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import yaml
 
 from calibration.region_build import build_region_file, model_year_extract
 from sim.commands.cli import main
+from sim.commands.compare import compare_to_folder
 from sim.inputs.cases import load_cases
 from sim.inputs.catalogue import load_catalogue
 from sim.inputs.policy import DEFAULT_LEVELS, load_policy
@@ -171,6 +173,15 @@ def test_a_region_built_from_a_chinese_extract_runs_two_years(chinese_inputs, tm
     yearly = pd.read_csv(tmp_path / "run" / "hospital_yearly.csv", dtype={"hospital_id": str})
     assert set(yearly["hospital_id"]) <= set(listed["hospital_id"])
     assert "T0076" in set(yearly["hospital_id"]) and yearly["year"].nunique() == 2
+    # compare takes it as run does, and its run record hashes the tables beside the file
+    compare_to_folder(str(out), "point", [shipped("reforms", "audit_double", ".yaml")], 1,
+                      seed=1, years=1, start_year=2023, scale=1.0, out=tmp_path / "compare",
+                      progress=False, briefing=False)
+    record = json.loads((tmp_path / "compare" / "run_record.json").read_text("utf-8"))
+    hashed = {Path(entry["path"]).name for entry in record["inputs"]["region"]}
+    assert hashed == {"我的地区.yaml", "我的地区.hospitals.csv", "我的地区.families.csv"}
+    run_record = json.loads((tmp_path / "run" / "run_record.json").read_text("utf-8"))
+    assert {Path(e["path"]).name for e in run_record["inputs"]["region"]} == hashed
 
 
 def _changed(inputs: dict, folder: Path, name: str, edit) -> dict:

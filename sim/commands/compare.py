@@ -41,7 +41,8 @@ def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replica
         meta["headline"] = {s.label: headline(summaries, meta, s.label) for s in scenarios[1:]}
         policy_files = sorted({f for s in scenarios for f in s.policy.files})
         record = run_record(
-            inputs={"region": meta["region"], "catalogue": meta["catalogue"],
+            inputs={"region": [meta["region"], *meta["region_tables"]],
+                    "catalogue": meta["catalogue"],
                     "policies": policy_files},
             parameters={"scenarios": [{"label": s.label, "policy": s.policy.as_record()}
                                       for s in scenarios],

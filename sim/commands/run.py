@@ -11,7 +11,13 @@ from pathlib import Path
 
 from sim.inputs.alliances import as_mapping
 from sim.inputs.policy import check_in_force, load_policy
-from sim.inputs.region import catalogue_path, check_scale, load_region_config, use_catalogue
+from sim.inputs.region import (
+    catalogue_path,
+    check_scale,
+    load_region_config,
+    region_tables,
+    use_catalogue,
+)
 from sim.model.calendar import run_calendar
 from sim.model.model import RegionModel
 from sim.resources import resolve
@@ -41,10 +47,8 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
         policy = load_policy(policy_path, reforms)
         check_in_force(policy, start_year)
         catalogue_file = catalogue_path(config, None)
-        # a built region's tables beside it (hospital_list, family_incidence)
-        region_tables = [Path(config[k]) for k in ("hospital_list", "family_incidence")
-                         if config.get(k)]
-        folder.check_inputs([region_path, catalogue_file, *region_tables, *policy.files])
+        tables_beside = region_tables(config)  # a built region's CSV tables
+        folder.check_inputs([region_path, catalogue_file, *tables_beside, *policy.files])
         started = time.perf_counter()
         model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,
                             scale=scale)
@@ -53,7 +57,7 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
         tables = model.tables()
         seconds = time.perf_counter() - started
         record = run_record(
-            inputs={"region": [region_path, *region_tables], "catalogue": catalogue_file,
+            inputs={"region": [region_path, *tables_beside], "catalogue": catalogue_file,
                     "policy": policy.files},
             parameters={"values_at_start": policy.resolved(dt.date(start_year, 1, 1)),
                         # the region as run: behavioural values a reform sets included

@@ -23,7 +23,13 @@ from tqdm import tqdm
 
 from sim.errors import InputError
 from sim.inputs.policy import Policy, check_in_force, load_policy
-from sim.inputs.region import catalogue_path, check_scale, load_region_config, use_catalogue
+from sim.inputs.region import (
+    catalogue_path,
+    check_scale,
+    load_region_config,
+    region_tables,
+    use_catalogue,
+)
 from sim.inputs.yamlfile import read_yaml
 from sim.model.fund import RESERVE_WARNING_MONTHS, reserve_warnings
 from sim.resources import resolve
@@ -224,6 +230,7 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
         check_in_force(each.policy, start_year)
     if on_loaded is not None:
         on_loaded([str(region_path), str(catalogue_file),
+                   *map(str, region_tables(config)),
                    *sorted({f for s in scenarios for f in s.policy.files})])
     seeds = replication_seeds(seed, replications)
     raw = run_all(config, scenarios, seeds, years, start_year, scale, executor, progress)
@@ -232,6 +239,7 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
                  for name in KEYS}
     meta = {
         "region": str(region_path), "region_title": config["title"],
+        "region_tables": [str(path) for path in region_tables(config)],  # a built region's
         "catalogue": str(catalogue_file),
         "catalogue_from": "--catalogue" if catalogue is not None else "region",
         "warnings": warnings,

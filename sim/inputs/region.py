@@ -290,6 +290,13 @@ def _shares(value, file: str, where: str, n: int | None) -> None:
         raise InputError(file, where, f"shares sum to {sum(value):.10g}", "shares summing to 1")
 
 
+def region_tables(config: dict) -> list[Path]:
+    """A built region's tables beside its file (``hospital_list``, ``family_incidence``), as
+    checked paths; none for a generated region. Run records hash them with the region file."""
+    return [Path(config[key]) for key in ("hospital_list", "family_incidence")
+            if config.get(key)]
+
+
 def catalogue_path(config: dict, region_path: Path | None) -> Path:
     """The catalogue a region names: a file beside the region file, a path, or a shipped name."""
     name = config["catalogue"]
