@@ -524,15 +524,22 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"{policy.title}: {args.years} years from {args.start_year}, seed {args.seed} -> "
           f"{folder} ({seconds:.1f} s)")
     # each scheme's fund as it is (§2.1, BEHAVIOUR §7), beside the pooled one
-    columns = ["year", "admissions", "true_cmi", "coded_cmi", "upcoded_share",
-               "annual_point_value", "fund_drg_spending", "fund_balance", "reserve_months",
-               "reserve_months_employee", "reserve_months_resident", "share_tertiary",
-               "readmission_15d_rate", "hospitals_in_deficit"]
+    # named as they are (issue 14): the table's fund_balance is the year's surplus (revenue −
+    # spending), accumulated_balance the fund's balance
+    columns = {"year": "year", "admissions": "admissions", "true_cmi": "true_cmi",
+               "coded_cmi": "coded_cmi", "upcoded_share": "upcoded_share",
+               "annual_point_value": "annual_point_value",
+               "fund_drg_spending": "fund_drg_spending", "fund_balance": "surplus_of_year",
+               "accumulated_balance": "fund_balance", "reserve_months": "reserve_months",
+               "reserve_months_employee": "reserve_months_employee",
+               "reserve_months_resident": "reserve_months_resident",
+               "share_tertiary": "share_tertiary", "readmission_15d_rate": "readmission_15d_rate",
+               "hospitals_in_deficit": "hospitals_in_deficit"}
     import pandas as pd
 
-    with pd.option_context("display.width", 200, "display.max_columns", 20,
+    with pd.option_context("display.width", 220, "display.max_columns", 20,
                            "display.float_format", "{:,.3f}".format):
-        print(yearly[columns].to_string(index=False))
+        print(yearly[list(columns)].rename(columns=columns).to_string(index=False))
     return 0
 
 
@@ -550,7 +557,7 @@ def command_compare(args: argparse.Namespace) -> int:
     for label, numbers in meta["headline"].items():
         year = numbers["year"]
         print(f"  {label} ({year}, difference, 5th-95th percentile):")
-        for key, name in (("fund_balance", "fund balance, yuan"),
+        for key, name in (("fund_balance", "surplus of the year, yuan"),
                           ("annual_point_value", "point value, yuan"),
                           ("upcoding_gap", "upcoding gap (coded - true CMI)"),
                           ("basic_share_lower_levels", "basic cases at lower levels, share"),
