@@ -14,7 +14,8 @@ DOCS = sorted({ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("*/README
                *ROOT.glob("scenarios/*/README.md")})
 FOLDERS = ("sim", "agents", "calibration", "scenarios", "tests", "benchmarks", "docs", "drgsim",
            ".ci", "outputs")
-PATH = re.compile(r"`((?:%s)/[^`\s]*)`|\]\(([^)\s]+)\)" % "|".join(re.escape(f) for f in FOLDERS))
+FOLDER = "|".join(re.escape(folder) for folder in FOLDERS)
+PATH = re.compile(rf"`((?:{FOLDER})/[^`\s]*)`|\]\(([^)\s]+)\)")
 # written by a command, not kept in the repository
 GENERATED = ("benchmarks/_work/", "benchmarks/results/against-run-")
 OUTSIDE = re.compile(r"(?<![\w.])(?:\.\./|/work/|seeds/|data/payment_tables)")
