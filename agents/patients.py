@@ -104,10 +104,15 @@ def systematic_utility(choice: dict, level: np.ndarray, severity: np.ndarray,
     """Episodes × candidates utility before the random taste (BEHAVIOUR §5): preference for the
     level (more for severe cases), distance and out-of-pocket cost (``behaviour.choice``)."""
     preference = np.asarray(choice["level"], dtype=float)
-    return (preference[level][None, :]
-            + choice["severity_level"] * severity[:, None] * level[None, :]
-            - choice["distance_per_km"] * distance[None, :]
-            - choice["out_of_pocket_per_1000"] * pay / 1000.0)
+    # in place, term by term in the order of the formula (the same numbers, fewer temporaries):
+    # preference + severity term − distance term − out-of-pocket term
+    utility = (choice["severity_level"] * severity)[:, None] * level[None, :]
+    utility += preference[level][None, :]
+    utility -= choice["distance_per_km"] * distance[None, :]
+    cost_term = pay * choice["out_of_pocket_per_1000"]
+    cost_term /= 1000.0
+    utility -= cost_term
+    return utility
 
 
 def out_of_pocket(cost, scheme, level, deductible, ratio, self_pay_share):
@@ -167,12 +172,14 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
         # out_of_pocket with the scheme × level tables gathered per candidate first (a row
         # take instead of a rows × candidates fancy index); the same numbers
         scheme = episodes.scheme[rows]
-        covered = cost * (1 - self_pay_share)
-        fund = (np.maximum(covered - deductible[:, level][scheme], 0.0)
-                * ratio[:, level][scheme])
-        pay = cost - fund
+        pay = cost * (1 - self_pay_share)  # covered, then the fund's part, then the patient's
+        pay -= deductible[:, level][scheme]
+        np.maximum(pay, 0.0, out=pay)
+        pay *= ratio[:, level][scheme]
+        np.subtract(cost, pay, out=pay)
         distance = region.distance_km[county, region.hospital_county[candidates]]
-        utility = systematic_utility(behaviour, level, severity, distance, pay) + noise
+        utility = systematic_utility(behaviour, level, severity, distance, pay)
+        utility += noise
         if region.hospital_attraction is not None:  # a built region: volumes as measured
             utility += region.hospital_attraction[candidates][None, :]
         first = np.argmax(utility, axis=1)
