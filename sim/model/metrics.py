@@ -99,6 +99,8 @@ class YearRecorder:
             "readmission_15d_rate": float(cases["readmitted"][index].mean()),
             "mean_los": float(cases["length_of_stay"].mean()),
             "cost_per_case": float(cases["cost"].mean()),
+            # what patients pay per admission (deductible, co-payment, self-pay; BEHAVIOUR §5)
+            "out_of_pocket_per_case": float(cases["patient_paid"].mean()),
             "hospitals_in_deficit": int(np.sum(receipts < cost_h)),
             "drg_fund_payable": float(hospitals["fund_payable"].sum()),
             "ffs_fund_paid": float(hospitals["ffs_fund_paid"].sum()),
