@@ -22,7 +22,8 @@ YEARLY_COLUMNS = (
     "accumulated_balance", "reserve_months", "annual_point_value", "share_primary",
     "share_secondary", "share_tertiary", "basic_share_primary", "basic_share_secondary",
     "basic_share_tertiary", "refused_cases", "referrals_up", "referrals_down",
-    "readmission_15d_rate", "mean_los", "cost_per_case", "hospitals_in_deficit")
+    "readmission_15d_rate", "mean_los", "cost_per_case", "out_of_pocket_per_case",
+    "hospitals_in_deficit")
 
 
 class YearRecorder:
