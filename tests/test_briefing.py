@@ -5,6 +5,7 @@ numbers, rebuilt byte for byte by `drgsim report`, and opened in headless Chromi
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -296,3 +297,51 @@ def test_the_report_opens_in_headless_chromium_with_charts_and_text(built, tmp_p
                          if abs(rgb[0] - 0x3a) < 30 and abs(rgb[1] - 0x7c) < 30
                          and abs(rgb[2] - 0xa5) < 30)
         assert chart_blue > 500                                # the house colours are drawn
+
+
+def many_reforms(stored: Path, folder: Path, count: int = 12) -> Path:
+    """The stored comparison with its first reform copied ``count`` times (the copies' effects
+    scaled 1×, 2×, … so that they rank), as a comparison of many reforms would be stored."""
+    shutil.copytree(stored, folder)
+    meta = json.loads((folder / "comparison.json").read_text("utf-8"))
+    source = meta["scenarios"][1]
+    labels = [f"reform_{index:02d}" for index in range(1, count + 1)]
+    meta["scenarios"] = [meta["scenarios"][0]] + [
+        {**source, "label": label, "title": label, "title_zh": None} for label in labels]
+    (folder / "comparison.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    tables = [*(folder / f"{name}.parquet" for name in ("comparison_yearly",
+              "comparison_by_level", "comparison_by_hospital", "comparison_pressure")),
+              *(folder / "replications").glob("*.parquet")]
+    for path in tables:
+        table = pd.read_parquet(path)
+        base = table[table["scenario"] == meta["baseline"]]
+        copies = []
+        for index, label in enumerate(labels, start=1):
+            copy = table[table["scenario"] == source["label"]].copy()
+            copy["scenario"] = label
+            for column in [c for c in copy.columns if c.startswith("difference_")]:
+                copy[column] = copy[column] * index
+            copies.append(copy)
+        pd.concat([base, *copies], ignore_index=True).to_parquet(path, index=False)
+    return folder
+
+
+def test_charts_of_twelve_reforms_stay_readable(stored, tmp_path):
+    """Issue 11, part 6: twelve reforms made a 4,488-px row of margin panels; now every chart
+    is a grid of small multiples or the reforms with the largest effect, with a note."""
+    folder = many_reforms(stored, tmp_path / "many")
+    comparison = load_comparison(folder)
+    assert len(comparison.reforms) == 12
+    charts = draw_charts(comparison, "en", tmp_path / "charts")
+    for chart in charts:
+        width, height = Image.open(chart.png).size
+        assert width <= 1400 and height <= 1400, (chart.name, width, height)
+    margins = {chart.name: chart for chart in charts}["hospital_margins"]
+    assert set(pd.read_csv(margins.csv)["scenario"]) == set(comparison.reforms)  # all in CSV
+    admissions = {chart.name: chart for chart in charts}["admissions_by_level"]
+    assert "largest effect" in admissions.title
+    from sim.report.compare_charts import MAX_BARS, ranked
+
+    sizes = pd.Series({label: float(index) for index, label in
+                       enumerate(comparison.reforms, start=1)})
+    assert ranked(comparison.reforms, sizes, MAX_BARS) == comparison.reforms[-MAX_BARS:]

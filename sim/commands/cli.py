@@ -74,6 +74,8 @@ REPLICATIONS = _whole(1, 10_000, "a number of replications")
 SCALE = _positive(100.0, "a population scale")
 MIN_CASES = _whole(1, 1_000_000_000, "a minimum number of cases")
 WORKERS = _whole(1, 4096, "a number of workers")
+DENSITY = _bounded(float, lambda value: math.isfinite(value) and 0 < value <= 1,
+                   "a density above 0 and at most 1")
 
 
 def TRIM(text: str) -> str:  # noqa: N802 - an argparse type, named like the others
@@ -272,6 +274,34 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--status", metavar="DIR",
                        help="summarise a sweep folder (done, failed, remaining) and exit")
 
+    sensitivity = commands.add_parser(
+        "sensitivity", help="sensitivity indices, charts and PRIM boxes of a finished sweep",
+        description="Sobol' or Morris indices (by the sweep's design; regression coefficients "
+                    "for a grid or Latin hypercube) per outcome with 95%% intervals, a tornado, "
+                    "outcome-vs-parameter scatters and, with --condition, PRIM boxes: the "
+                    "parameter ranges that lead there. Replications are averaged per design "
+                    "point first. Writes OUTDIR (default DIR/sensitivity).")
+    sensitivity.add_argument("folder", metavar="DIR", help="a finished drgsim sweep folder")
+    sensitivity.add_argument("--outcome", action="append", metavar="NAME",
+                             help="an outcome column (repeatable; default the sweep's outcomes)")
+    sensitivity.add_argument("--year", type=YEAR, help="year analysed (default the last)")
+    sensitivity.add_argument("--scenario", action="append", metavar="S",
+                             help="baseline, a reform, or REFORM-baseline (the paired "
+                                  "difference per job); repeatable; default the baseline and "
+                                  "each reform's difference; PRIM uses the first")
+    sensitivity.add_argument("--groups", metavar="FILE.yaml",
+                             help="YAML {group: [parameter path, ...]} (default: the sweep "
+                                  "file's own groups)")
+    sensitivity.add_argument("--condition", metavar="EXPR",
+                             help="PRIM scenario discovery for OUTCOME OP NUMBER, e.g. "
+                                  "\"reserve_months_resident < 6\" (OP: < <= > >= ==)")
+    sensitivity.add_argument("--density-min", type=DENSITY, metavar="D",
+                             help="PRIM: choose the box with the most coverage among those with "
+                                  "density >= D (default 0.8; else the knee)")
+    sensitivity.add_argument("--out", metavar="OUTDIR",
+                             help="output folder: new, empty, or an earlier drgsim output "
+                                  "(default DIR/sensitivity)")
+
     report = commands.add_parser("report", help="rebuild charts and report.html of a "
                                                 "comparison from its stored results")
     report.add_argument("folder", metavar="RUN_DIR")
@@ -306,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
                 "region": command_region_build,
                 "run": command_run,
                 "compare": command_compare, "sweep": command_sweep, "report": command_report,
+                "sensitivity": command_sensitivity,
                 "example": command_example}
     previous = _terminate_as_interrupt()
     try:
@@ -615,6 +646,43 @@ def command_sweep(args: argparse.Namespace) -> int:
         _warn([f"{summary['failed']} jobs failed (first: {summary['errors'][0]['job']}: "
                f"{summary['errors'][0]['error']}); see drgsim sweep --status {out}; running "
                "the command again retries them"])
+    return 0
+
+
+def command_sensitivity(args: argparse.Namespace) -> int:
+    from sim.experiments.sensitivity import analyse, write_analysis
+
+    out = args.out if args.out is not None else str(Path(args.folder) / "sensitivity")
+    if not out.strip():
+        raise InputError("--out", None, "is empty", "a folder path")
+    if args.density_min is not None and args.condition is None:
+        raise InputError("--density-min", None, "given without --condition",
+                         "--condition \"OUTCOME OP NUMBER\" (PRIM needs a condition)")
+    started = time.perf_counter()
+    analysis = analyse(args.folder, args.outcome, args.year, args.scenario, args.groups,
+                       args.condition, args.density_min)
+    folder = write_analysis(analysis, out)
+    summary = analysis.summary
+    print(f"{summary['title']}: {summary['design']} design, {summary['points']:,} points x "
+          f"{summary['replications']} replications (averaged per point), {summary['year']}")
+    print(f"  {summary['indices']}")
+    for key, factors in summary["top"].items():
+        shown = ", ".join(f"{f['factor']} {f['value']:+.2f}" + (
+            f" ±{f['conf']:.2f}" if f["conf"] is not None else "") for f in factors[:3]
+            if f["value"] is not None)
+        noise = summary["replication_noise"].get(key, 0.0)
+        print(f"  {key}: {shown or 'does not vary'}"
+              + (f" (noise between replications {noise:.0%})" if noise else ""))
+    if analysis.prim:
+        prim = analysis.prim
+        print(f"  PRIM {prim['condition']} ({prim['scenario']}): {prim['points_meeting']} of "
+              f"{prim['points']} points; box coverage {prim['coverage']:.0%}, density "
+              f"{prim['density']:.0%}, mass {prim['mass']:.0%} ({prim['why']})")
+        for limit in prim["box"]:
+            where = (f"[{limit['low']:,.4g}, {limit['high']:,.4g}]" if "low" in limit
+                     else limit.get("levels", ""))
+            print(f"    {limit['parameter']} in {where}")
+    print(f"  -> {folder} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 

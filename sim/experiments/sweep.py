@@ -70,7 +70,8 @@ TOP_KEYS = {"title": "a one-line title", "region": "a region file or shipped nam
             "design": "{method: grid|lhs|sobol|morris, n: …}",
             "replications": "a whole number 1–10,000", "seed": "a whole number ≥ 0",
             "outcomes": "a list of columns of the yearly table",
-            "keep_years": "all or last", "description": "text"}
+            "keep_years": "all or last", "description": "text",
+            "groups": "{group name: [parameter path, ...]} (sampled together by sobol/morris)"}
 REQUIRED = ("title", "region", "parameters", "design", "outcomes")
 # the fund ledger's figures, pooled and per scheme (sim.model.fund.FundLedger.close_year)
 FUND_FIGURES = ("fund_revenue", "fund_drg_spending", "fund_other_spending", "fund_spending",
@@ -249,6 +250,10 @@ def load_sweep(path: str | Path) -> SweepSpec:
 
     parameters = _parameters(document["parameters"], policy, file)
     method, n, options = _design(document["design"], parameters, file)
+    if "groups" in document:  # SALib groups (drgsim sensitivity, sim.experiments.sensitivity)
+        from sim.experiments.sensitivity import check_groups
+
+        options["groups"] = check_groups(document["groups"], [p.path for p in parameters], file)
     outcomes = document["outcomes"]
     if not isinstance(outcomes, list) or not outcomes:
         fail_at("outcomes")(f"value {show(outcomes)}", TOP_KEYS["outcomes"])
@@ -453,7 +458,7 @@ def _overridden_by_reforms(spec: SweepSpec) -> list[str]:
 # --------------------------------------------------------------------------- the design
 def design_size(spec: SweepSpec) -> int:
     """Number of design points."""
-    d = len(spec.parameters)
+    d = len(spec.design_options.get("groups") or spec.parameters)
     if spec.method == "grid":
         return math.prod(len(p.levels) if p.kind == "levels" else spec.n
                          for p in spec.parameters)
@@ -467,8 +472,13 @@ def design_size(spec: SweepSpec) -> int:
 def salib_problem(spec: SweepSpec) -> dict:
     """The SALib problem of the unit hypercube the design samples (the values at each point:
     :meth:`Parameter.value`)."""
-    return {"num_vars": len(spec.parameters), "names": spec.names,
-            "bounds": [[0.0, 1.0]] * len(spec.parameters)}
+    problem = {"num_vars": len(spec.parameters), "names": spec.names,
+               "bounds": [[0.0, 1.0]] * len(spec.parameters)}
+    groups = spec.design_options.get("groups")
+    if groups and spec.method in ("sobol", "morris"):
+        problem["groups"] = [next(g for g, members in groups.items() if name in members)
+                             for name in spec.names]
+    return problem
 
 
 def make_design(spec: SweepSpec) -> pd.DataFrame:
@@ -629,7 +639,8 @@ def _cell(value: Any) -> Any:
 # --------------------------------------------------------------------------- the store
 MANIFEST, RESULTS, SWEEP_JSON, DESIGN = ("manifest.jsonl", "results.parquet", "sweep.json",
                                          "design.parquet")
-OUTPUTS = ["run_record.json", SWEEP_JSON, "spec.yaml", DESIGN, MANIFEST, "jobs", RESULTS]
+OUTPUTS = ["run_record.json", SWEEP_JSON, "spec.yaml", DESIGN, MANIFEST, "jobs", RESULTS,
+           "sensitivity"]  # drgsim sensitivity's default --out
 
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:

@@ -5,6 +5,7 @@ Reads the stored tables of a run folder; never a live model (ARCHITECTURE §1 la
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -109,3 +110,20 @@ def run_charts(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
         paths.append(_save(figure, by_level[["year", "level", "admissions", "basic_cases"]],
                            folder, "admissions_by_level"))
     return paths
+
+
+def panel_grid(count: int, columns: int = 3, panel: tuple[float, float] = (3.2, 2.6),
+               **options):
+    """Small multiples: ``count`` panels in rows of at most ``columns`` (a figure that grows
+    downwards, never into an unreadable row); spare panels are hidden. Returns the figure and
+    the ``count`` axes in reading order."""
+    count = max(count, 1)
+    columns = max(1, min(columns, count))
+    rows = math.ceil(count / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(panel[0] * columns,
+                                                        0.9 + panel[1] * rows),
+                                squeeze=False, **options)
+    flat = list(axes.ravel())
+    for spare in flat[count:]:
+        spare.set_visible(False)
+    return figure, flat[:count]

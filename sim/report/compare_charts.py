@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.errors import InputError, read_json, show
 from sim.experiments.compare import HIGH, LOW
-from sim.report.charts import LEVEL_COLOURS, STYLE
+from sim.report.charts import LEVEL_COLOURS, STYLE, panel_grid
 from sim.report.fonts import CJK_FAMILY, font_family
 from sim.report.labels import LEVELS, level_name, money_unit, number, text
 
@@ -34,6 +34,25 @@ SUMMARIES = ("comparison_yearly", "comparison_by_level", "comparison_by_hospital
              "comparison_pressure")
 RAW = ("yearly", "yearly_by_level")
 WIDE = (9.0, 4.0)
+# many reforms: small multiples at most MAX_COLUMNS a row, and at most MAX_PANELS (or MAX_BARS
+# reforms side by side) — those with the largest effect, with a note; the CSV keeps every reform
+MAX_COLUMNS, MAX_PANELS, MAX_BARS = 4, 12, 6
+
+
+def ranked(reforms: list[str], effect: pd.Series, limit: int) -> list[str]:
+    """The reforms to draw: all when they fit, else the ``limit`` with the largest ``effect``
+    (a Series by reform), in their order of the comparison."""
+    if len(reforms) <= limit:
+        return list(reforms)
+    sizes = effect.reindex(reforms).fillna(-np.inf)
+    keep = set(sizes.sort_values(ascending=False, kind="stable").index[:limit])
+    return [reform for reform in reforms if reform in keep]
+
+
+def top_title(lang: str, title: str, shown: list[str], reforms: list[str]) -> str:
+    if len(shown) == len(reforms):
+        return title
+    return f"{title}\n{text(lang, 'top_note', shown=len(shown), total=len(reforms))}"
 
 
 @dataclass
@@ -296,11 +315,14 @@ def upcoding_pressure(comparison: Comparison, lang: str, folder: Path) -> Chart:
     data = rows[["scenario", "year", "level", "mdc", "baseline_mean", "reform_mean",
                  "difference_mean", "difference_p5", "difference_p95"]].sort_values(
         ["scenario", "level", "mdc"]).reset_index(drop=True)
-    title = text(lang, "upcoding_pressure.title", year=year)
     reforms = comparison.reforms or [""]
-    figure, axes = plt.subplots(len(reforms), 1, figsize=(8.0, 1.2 + 1.45 * len(reforms)),
-                                layout="constrained", squeeze=False)
-    axes = axes[:, 0]
+    effect = data.groupby("scenario")["difference_mean"].apply(lambda d: d.abs().max())
+    shown = ranked(reforms, effect, MAX_PANELS // 2 * 2 if len(reforms) > 4 else 4)
+    title = top_title(lang, text(lang, "upcoding_pressure.title", year=year), shown, reforms)
+    reforms = shown
+    columns = 1 if len(reforms) <= 4 else 2  # a grid, never a tower of heatmaps
+    figure, axes = panel_grid(len(reforms), columns, (8.0 if columns == 1 else 5.6, 1.45),
+                              layout="constrained")
     order = [level for level in reversed(LEVELS)]
     mdcs = sorted(data["mdc"].astype(str).unique())
     limit = float(np.nanmax(np.abs(data["difference_mean"]))) if len(data) else 0.0
@@ -327,7 +349,8 @@ def upcoding_pressure(comparison: Comparison, lang: str, folder: Path) -> Chart:
         if not len(mine):
             axis.text(0.5, 0.5, text(lang, "upcoding_pressure.none"), ha="center",
                       va="center", transform=axis.transAxes, color="#555555")
-    axes[-1].set_xlabel(text(lang, "upcoding_pressure.axis"))
+    for axis in axes[-columns:]:
+        axis.set_xlabel(text(lang, "upcoding_pressure.axis"))
     if image is not None:
         figure.colorbar(image, ax=list(axes), label=text(lang, "upcoding_pressure.colour"),
                         shrink=0.9, aspect=25, pad=0.02)
@@ -353,19 +376,25 @@ def admissions_by_level(comparison: Comparison, lang: str, folder: Path) -> Char
     panels = [("admissions", 1.0, "admissions_by_level.admissions"),
               ("basic_case_share", 100.0, "admissions_by_level.basic")]
     pieces = []
-    title = text(lang, "admissions_by_level.title", year=year)
+    differences = {column: paired_band(comparison, last, ["level"], column)
+                   for column, _, _ in panels}
+    effect = differences["admissions"].groupby("scenario")["mean"].apply(
+        lambda d: d.abs().sum())
+    drawn = ranked(comparison.reforms, effect, MAX_BARS)
+    title = top_title(lang, text(lang, "admissions_by_level.title", year=year), drawn,
+                      comparison.reforms)
     figure, axes = plt.subplots(1, 2, figsize=WIDE, layout="constrained")
     for axis, (column, scale, label) in zip(axes, panels, strict=True):
-        difference = paired_band(comparison, last, ["level"], column)
+        difference = differences[column]
         base = band(last[last["scenario"] == comparison.baseline], ["level"], column)
         base_mean = base.set_index("level")["mean"]
         pieces.append(difference.assign(variable=column, year=year,
                                         baseline_mean=difference["level"].map(base_mean)))
-        width = 0.8 / max(len(comparison.reforms), 1)
-        for index, reform in enumerate(comparison.reforms):
+        width = 0.8 / max(len(drawn), 1)
+        for index, reform in enumerate(drawn):
             rows = difference[difference["scenario"] == reform].set_index("level").reindex(
                 LEVELS)
-            x = np.arange(len(LEVELS)) + (index - (len(comparison.reforms) - 1) / 2) * width
+            x = np.arange(len(LEVELS)) + (index - (len(drawn) - 1) / 2) * width
             mean = rows["mean"].to_numpy() * scale
             error = np.vstack([mean - rows["p5"].to_numpy() * scale,
                                rows["p95"].to_numpy() * scale - mean])
@@ -399,11 +428,15 @@ def hospital_margins(comparison: Comparison, lang: str, folder: Path) -> Chart:
                                 ["winner", "loser"], "noise")
     data = data.sort_values(["scenario", "level", "hospital_id"]).reset_index(drop=True)
     divisor, _, _, unit = money_unit(lang, *data["difference_mean"].abs().tolist())
-    title = text(lang, "hospital_margins.title", year=year)
     reforms = comparison.reforms or [""]
-    figure, axes = plt.subplots(1, len(reforms), figsize=(max(7.6, 3.4 * len(reforms)), 4.4),
-                                layout="constrained", squeeze=False)
-    axes = axes[0]
+    effect = data.groupby("scenario")["difference_mean"].apply(lambda d: d.abs().mean())
+    shown = ranked(reforms, effect, MAX_PANELS)
+    title = top_title(lang, text(lang, "hospital_margins.title", year=year), shown, reforms)
+    reforms = shown
+    # small multiples: one panel per reform, at most MAX_COLUMNS a row, on one shared scale
+    figure, axes = panel_grid(len(reforms), MAX_COLUMNS if len(reforms) > 2 else 2,
+                              (3.0 if len(reforms) > 1 else 7.6, 3.3), layout="constrained",
+                              sharey=True)
     colours = {"winner": WINNER, "loser": LOSER, "noise": NOISE}
     for axis, reform in zip(axes, reforms, strict=True):
         mine = data[data["scenario"] == reform]
@@ -428,7 +461,10 @@ def hospital_margins(comparison: Comparison, lang: str, folder: Path) -> Chart:
         axis.set_xlim(-0.6, len(LEVELS) - 0.4)
         axis.grid(axis="x", visible=False)
         axis.set_title(comparison.name(reform, lang), fontsize=STYLE["font.size"], pad=14)
-    axes[0].set_ylabel(text(lang, "hospital_margins.axis", unit=unit))
+    columns = MAX_COLUMNS if len(reforms) > 2 else 2
+    for index, axis in enumerate(axes):
+        if index % columns == 0:
+            axis.set_ylabel(text(lang, "hospital_margins.axis", unit=unit))
     handles = [Line2D([], [], linestyle="", marker="o", markersize=5, color=colours[v])
                for v in ("winner", "loser", "noise")]
     finish(figure, list(axes), lang, title, handles=handles,
