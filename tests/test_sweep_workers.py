@@ -179,6 +179,39 @@ def _die(job):
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _die_at_point_0(job):
+    if job.point == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return sweeps.run_sweep_job(job)
+
+
+def test_a_given_executor_that_breaks_is_not_replaced(reference, monkeypatch):
+    """An executor passed to the API is the caller's: a broken one stops the sweep."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    spec, _ = reference
+    monkeypatch.setattr(sweeps, "run_sweep_job", _die)
+    with ProcessPoolExecutor(1) as pool:
+        with pytest.raises(sweeps.WorkersLost, match="the given executor's process pool broke"):
+            sweep(spec, executor=pool, progress=False)
+
+
+@needs_dask
+@pytest.mark.slow
+def test_a_dask_job_that_keeps_killing_its_workers_is_recorded_as_failed(reference, tmp_path,
+                                                                         monkeypatch):
+    """Past Dask's allowed-failures the job comes back as KilledWorker: failed, the rest run."""
+    spec, serial = reference
+    monkeypatch.setattr(sweeps, "run_sweep_job", _die_at_point_0)
+    out = tmp_path / "poison"
+    results = sweep(spec, executor="dask", workers=2, out=out, progress=False)
+    summary = status(out)
+    assert (summary["done"], summary["failed"]) == (3, 1)
+    assert summary["errors"][0]["job"] == "p000000-r0000"
+    assert "KilledWorker" in summary["errors"][0]["error"]
+    pd.testing.assert_frame_equal(results, serial[serial["point"] != 0].reset_index(drop=True))
+
+
 @needs_dask
 def test_an_unreachable_scheduler_is_one_line_and_nothing_written(reference, tmp_path,
                                                                    monkeypatch, refused):

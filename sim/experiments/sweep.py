@@ -891,8 +891,14 @@ class WorkerPool:
 
         return self.kind == "dask" and isinstance(error, CancelledError)
 
+    def can_rebuild(self) -> bool:
+        return self.kind == "processes" and self.rebuilds < MAX_REBUILDS
+
     def rebuild(self) -> None:
-        """A new process pool in place of a broken one."""
+        """A new process pool in place of a broken one (not of an executor given by the caller:
+        that is the caller's to replace)."""
+        if self.kind != "processes":
+            raise WorkersLost("the given executor's process pool broke (a worker process died)")
         self.rebuilds += 1
         self.executor.shutdown(wait=True, cancel_futures=True)  # broken: its workers are gone
         if self.rebuilds > MAX_REBUILDS:
@@ -957,9 +963,7 @@ def _completed(pool: WorkerPool, jobs: Iterator[Job]) -> Iterator[tuple[Job, dic
                     pending[future] = job  # lost with the pool's other unfinished jobs below
                     broken = True
                     continue
-                except BaseException as error:  # noqa: BLE001 - a dead worker: recorded, go on
-                    if isinstance(error, KeyboardInterrupt | SystemExit):
-                        raise
+                except Exception as error:  # noqa: BLE001 - a dead worker: recorded, go on
                     text = " ".join(f"{type(error).__name__}: {error}".split())[:500]
                     if pool.lost(error) and times_lost.get(job.name, 0) < MAX_LOST:
                         times_lost[job.name] = times_lost.get(job.name, 0) + 1
@@ -977,11 +981,12 @@ def _completed(pool: WorkerPool, jobs: Iterator[Job]) -> Iterator[tuple[Job, dic
                 else:
                     lost.append(job)
             pending.clear()
+            then = (f"the job is resubmitted to a new pool (rebuild {pool.rebuilds + 1} of "
+                    f"at most {MAX_REBUILDS})" if pool.can_rebuild() else
+                    "the pool broke too often: the sweep stops (run it again to resume)")
             for job in lost:
                 yield job, {"status": "lost", "seconds": None,
-                            "error": "BrokenProcessPool: a worker process died; the pool was "
-                                     f"rebuilt ({pool.rebuilds + 1} of {MAX_REBUILDS}) and "
-                                     "the job resubmitted"}
+                            "error": f"BrokenProcessPool: a worker process died; {then}"}
             again = lost + again
             pool.rebuild()
 
@@ -1050,7 +1055,7 @@ def sweep(spec: str | Path | SweepSpec, executor: str | Executor = "serial",
             if outcome["status"] == "lost":  # its worker died: recorded, resubmitted
                 _record_job(folder, job.point, job.replication, job.seed, job.values, outcome,
                             kept)
-                lost.append(job.name)
+                lost += [] if job.name in lost else [job.name]
                 continue
             if outcome["status"] != "done":
                 failed += 1
