@@ -1,25 +1,32 @@
-"""Runs per hour of a small sweep: serial against local processes (issue 11, Performance).
+"""Runs per hour of a small sweep: serial, local processes and a local Dask cluster (issue 11,
+Performance): Dask's overhead against processes with the same workers (target ≤ 10 %) and the
+scaling from 1 to N workers (target ≥ 1.8× for 2).
 
     .venv/bin/python benchmarks/sweep.py                 # LHS, 8 points, scale 0.05, 2 years
-    .venv/bin/python benchmarks/sweep.py --points 16 --workers 2 --json out.json
+    .venv/bin/python benchmarks/sweep.py --points 16 --workers 2 --repeat 2 --json out.json
+    .venv/bin/python benchmarks/sweep.py --runs serial processes:2 dask:2
 
-A run is one scenario of one job (a job runs the baseline and one reform, paired). Each executor
-writes its own fresh sweep folder under a temporary directory; the figures are wall-clock time of
-the whole `sim.experiments.sweep.sweep` call (start-up of worker processes included). The results
-of the executors are checked to be identical. Machines are shared: read figures as ±20 %.
+A run is one scenario of one job (a job runs the baseline and one reform, paired). Each run of
+the benchmark writes its own fresh sweep folder under a temporary directory; the figures are
+wall-clock time of the whole `sim.experiments.sweep.sweep` call (start-up of worker processes or
+of the LocalCluster included), the median over --repeat rounds, the configurations alternating
+within each round. The results of all configurations are checked to be identical. The load
+average before and after is printed: machines are shared, read figures as ±20 %.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from sim.experiments.sweep import sweep
+from sim.experiments.sweep import read_manifest, sweep
 
 SPEC = """\
 title: Benchmark sweep
@@ -45,33 +52,65 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=8)
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--years", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--executors", nargs="+", default=["serial", "processes"])
+    parser.add_argument("--workers", type=int, default=2, help="N of the default runs")
+    parser.add_argument("--runs", nargs="+", metavar="EXECUTOR[:WORKERS]",
+                        help="configurations (default: serial, processes:1, processes:N, "
+                             "dask:1, dask:N)")
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    figures, tables = {}, {}
+    n = args.workers
+    runs = args.runs or ["serial", "processes:1", f"processes:{n}", "dask:1", f"dask:{n}"]
+    seconds: dict[str, list[float]] = {run: [] for run in runs}
+    per_job: dict[str, list[float]] = {run: [] for run in runs}
+    tables = {}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as work:
         spec = Path(work) / "bench.yaml"
         spec.write_text(SPEC.format(scale=args.scale, years=args.years, points=args.points))
-        for executor in args.executors:
-            started = time.perf_counter()
-            tables[executor] = sweep(spec, executor=executor, workers=args.workers,
-                                     out=Path(work) / executor, progress=False)
-            seconds = time.perf_counter() - started
-            runs = args.points * 2  # baseline and reform per job
-            figures[executor] = {"seconds": round(seconds, 1), "runs": runs,
-                                 "runs_per_hour": round(runs * 3600 / seconds)}
-            print(f"{executor:>10}: {runs} runs in {seconds:.1f} s = "
-                  f"{runs * 3600 / seconds:,.0f} runs/hour")
+        for round_ in range(args.repeat):
+            for run in runs:
+                executor, _, workers = run.partition(":")
+                out = Path(work) / f"{run.replace(':', '-')}-{round_}"
+                started = time.perf_counter()
+                tables[run] = sweep(spec, executor=executor, workers=int(workers or n),
+                                    out=out, progress=False)
+                seconds[run].append(time.perf_counter() - started)
+                per_job[run] += [float(row["seconds"]) for row in read_manifest(out)
+                                 if row["status"] == "done"]
+                print(f"  round {round_ + 1} {run:>12}: {seconds[run][-1]:.1f} s", flush=True)
+    load_after = os.getloadavg()
     first = next(iter(tables.values()))
-    for executor, table in tables.items():
-        pd.testing.assert_frame_equal(table, first, obj=executor)
-    if "serial" in figures and "processes" in figures:
-        speedup = figures["serial"]["seconds"] / figures["processes"]["seconds"]
-        print(f"processes ({args.workers} workers) / serial: {speedup:.2f}×")
+    for run, table in tables.items():
+        pd.testing.assert_frame_equal(table, first, obj=run)
+    figures = {}
+    total_runs = args.points * 2  # baseline and reform per job
+    print(f"{args.points} points × 2 scenarios = {total_runs} runs; scale {args.scale}, "
+          f"{args.years} years; median of {args.repeat}; load average before "
+          f"{load_before[0]:.2f}, after {load_after[0]:.2f} (1 min), {os.cpu_count()} cores")
+    for run in runs:
+        median = statistics.median(seconds[run])
+        figures[run] = {"seconds": round(median, 2), "all_seconds": [round(s, 2) for s in
+                                                                     seconds[run]],
+                        "runs": total_runs, "runs_per_hour": round(total_runs * 3600 / median),
+                        "mean_job_seconds": round(statistics.mean(per_job[run]), 3)}
+        print(f"{run:>14}: {median:6.1f} s = {total_runs * 3600 / median:8,.0f} runs/hour "
+              f"(a job's own seconds: {figures[run]['mean_job_seconds']:.2f})")
+    ratios = {}
+    for executor in ("processes", "dask"):
+        one, many = figures.get(f"{executor}:1"), figures.get(f"{executor}:{n}")
+        if one and many and n > 1:
+            ratios[f"{executor} 1 → {n} workers"] = one["seconds"] / many["seconds"]
+    for workers in sorted({run.partition(":")[2] for run in runs if ":" in run}):
+        local, dask = figures.get(f"processes:{workers}"), figures.get(f"dask:{workers}")
+        if local and dask:
+            ratios[f"dask overhead, {workers} workers"] = dask["seconds"] / local["seconds"] - 1
+    for name, value in ratios.items():
+        print(f"{name}: " + (f"{value:+.0%}" if "overhead" in name else f"{value:.2f}×"))
     if args.json:
         args.json.write_text(json.dumps({"args": vars(args) | {"json": str(args.json)},
-                                         "figures": figures}, indent=2))
+                                         "load_average": [load_before, load_after],
+                                         "figures": figures, "ratios": ratios}, indent=2))
 
 
 if __name__ == "__main__":

@@ -261,13 +261,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="sweep YAML or a shipped name (e.g. tiny_grid)")
     sweep.add_argument("--executor", choices=["serial", "processes", "dask"],
                        default="processes",
-                       help="where jobs run (default: local processes; dask needs "
-                            "dask.distributed installed and is not yet tested)")
+                       help="where jobs run (default: local processes; dask: a Dask "
+                            "cluster, needs pip install 'drgsim[cluster]')")
     sweep.add_argument("--workers", type=WORKERS, metavar="N",
-                       help="worker processes (default: the number of cores)")
+                       help="local worker processes, for processes or a local Dask cluster "
+                            "(default: the number of cores)")
     sweep.add_argument("--scheduler", metavar="ADDRESS",
-                       help="a Dask scheduler (tcp://host:8786) for --executor dask; without "
-                            "it a local cluster is started")
+                       help="a running Dask scheduler (tcp://HOST:8786) for --executor dask; "
+                            "without it a local Dask cluster is started and closed at the end")
     sweep.add_argument("--out", metavar="DIR", help="sweep folder: new, empty, or this sweep's "
                                                     "own earlier folder (default "
                                                     "outputs/sweeps/<SPEC name>)")
@@ -602,7 +603,7 @@ def command_compare(args: argparse.Namespace) -> int:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
-    from sim.experiments.sweep import load_sweep, status, sweep
+    from sim.experiments.sweep import WorkersLost, load_sweep, status, sweep
 
     if args.status is not None:
         if args.spec is not None:
@@ -624,6 +625,9 @@ def command_sweep(args: argparse.Namespace) -> int:
     if args.scheduler is not None and args.executor != "dask":
         raise InputError("--scheduler", None, f"given with --executor {args.executor}",
                          "--executor dask")
+    if args.scheduler is not None and args.workers is not None:
+        raise InputError("--workers", None, "given with --scheduler", "one of them (a "
+                         "scheduler's workers are started with dask worker --nworkers N)")
     spec = load_sweep(args.spec)
     default = f"outputs/sweeps/{Path(spec.file).stem}"
     out = args.out if args.out is not None else default
@@ -638,6 +642,10 @@ def command_sweep(args: argparse.Namespace) -> int:
         print(f"drgsim: interrupted; the finished jobs are kept in {out}: run the same command "
               "again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except WorkersLost as error:
+        print(f"drgsim: error: {error}; the finished jobs are kept in {out}: run the same "
+              "command again to resume", file=sys.stderr)
+        return EXIT_FAILURE
     summary = status(out)
     print(f"{spec.title}: {summary['done']:,} of {summary['jobs']:,} jobs done, "
           f"{summary['failed']:,} failed -> {out}/results.parquet ({len(results):,} rows, "

@@ -816,62 +816,190 @@ def status(folder: str | Path) -> dict:
 
 
 # --------------------------------------------------------------------------- executors
-def make_executor(kind: str, workers: int | None, scheduler: str | None = None
-                  ) -> tuple[Executor | None, Callable[[], None]]:
-    """An executor and how to close it: ``serial`` (none: in this process), ``processes``
-    (local worker processes) or ``dask`` (dask.distributed: ``scheduler`` or a LocalCluster)."""
-    if kind == "serial":
-        return None, lambda: None
-    if kind == "processes":
-        pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
-        return pool, lambda: pool.shutdown(cancel_futures=True)
-    if kind == "dask":
+MAX_REBUILDS = 3       # a process pool broken by a dead worker is rebuilt at most this often
+MAX_LOST = 3           # a Dask job whose future was lost is resubmitted at most this often
+DASK_RETRIES = 2       # dask's own retries of a job that raised outside run_sweep_job
+CONNECT_TIMEOUT = 10   # seconds to reach a --scheduler before giving up
+
+
+class WorkersLost(RuntimeError):
+    """The worker processes kept dying: the sweep stops (what is stored stays; a rerun resumes)."""
+
+
+class WorkerPool:
+    """Where jobs run, and what happens when a worker dies under one.
+
+    ``serial``: in this process. ``processes``: a ``ProcessPoolExecutor``; a worker process that
+    dies breaks the whole pool, so it is rebuilt and its unfinished jobs resubmitted (at most
+    :data:`MAX_REBUILDS` times). ``dask``: dask.distributed's ``concurrent.futures`` executor on
+    a ``scheduler`` address, or on a ``LocalCluster`` (processes, one thread each) closed with
+    the pool; the scheduler itself moves a dead worker's job to another worker (its
+    ``allowed-failures``), a job that killed too many workers comes back as ``KilledWorker`` and
+    is recorded as failed, a lost (cancelled) future is resubmitted. Any other
+    ``concurrent.futures.Executor`` is used as it is."""
+
+    def __init__(self, kind: str | Executor, workers: int | None = None,
+                 scheduler: str | None = None):
+        self.kind = kind if isinstance(kind, str) else "executor"
+        self.workers = workers
+        self.executor: Executor | None = kind if isinstance(kind, Executor) else None
+        self.client = self.cluster = None
+        self.rebuilds = 0
+        self._threads: tuple[float, int] = (0.0, 0)
+        if self.kind == "processes":
+            self.executor = ProcessPoolExecutor(max_workers=self._count())
+        elif self.kind == "dask":
+            self._start_dask(scheduler)
+        elif self.kind not in ("serial", "executor"):
+            raise InputError("--executor", None, f"value {show(kind)}",
+                             "serial, processes or dask")
+
+    def _count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+    def _start_dask(self, scheduler: str | None) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
             raise InputError("--executor", None, "dask: dask.distributed is not installed",
                              "pip install 'drgsim[cluster]' (or --executor processes)") from None
         if scheduler:
-            client = Client(scheduler)
-            return client.get_executor(), client.close
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
-        client = Client(cluster)
+            try:
+                self.client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+            except Exception as error:  # noqa: BLE001 - OSError, TimeoutError, ValueError …
+                reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+                raise InputError("--scheduler", None, f"cannot reach {scheduler!r} ({reason})",
+                                 "the address of a running Dask scheduler, "
+                                 "e.g. tcp://HOST:8786") from None
+        else:
+            self.cluster = LocalCluster(n_workers=self._count(), threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+            try:
+                self.client = Client(self.cluster)
+            except BaseException:
+                self.cluster.close()
+                raise
+        # pure=False: every submission is a new task (a resubmitted job is run again)
+        self.executor = self.client.get_executor(retries=DASK_RETRIES, pure=False)
 
-        def close() -> None:
-            client.close()
-            cluster.close()
-        return client.get_executor(), close
-    raise InputError("--executor", None, f"value {show(kind)}", "serial, processes or dask")
+    def capacity(self) -> int:
+        """How many jobs to keep submitted: twice the workers (for a scheduler: its threads,
+        looked up every few seconds, as workers may join or leave)."""
+        if self.client is not None and self.cluster is None:
+            checked, threads = self._threads
+            if time.monotonic() - checked > 5:
+                threads = sum(self.client.nthreads().values())
+                self._threads = (time.monotonic(), threads)
+            return 2 * max(threads, 1)
+        return 2 * self._count()
+
+    def submit(self, job: Job):
+        return self.executor.submit(run_sweep_job, job)
+
+    def lost(self, error: BaseException) -> bool:
+        """Is this the error of a lost job (its worker or future went away), not of the job?"""
+        from concurrent.futures import CancelledError
+
+        return self.kind == "dask" and isinstance(error, CancelledError)
+
+    def can_rebuild(self) -> bool:
+        return self.kind == "processes" and self.rebuilds < MAX_REBUILDS
+
+    def rebuild(self) -> None:
+        """A new process pool in place of a broken one (not of an executor given by the caller:
+        that is the caller's to replace)."""
+        if self.kind != "processes":
+            raise WorkersLost("the given executor's process pool broke (a worker process died)")
+        self.rebuilds += 1
+        self.executor.shutdown(wait=True, cancel_futures=True)  # broken: its workers are gone
+        if self.rebuilds > MAX_REBUILDS:
+            self.executor = None
+            times = f"{self.rebuilds} time" + ("s" if self.rebuilds > 1 else "")
+            raise WorkersLost(f"the worker process pool broke {times} (a worker process died: "
+                              "out of memory? killed?)")
+        self.executor = ProcessPoolExecutor(max_workers=self._count())
+
+    def close(self) -> None:
+        if self.kind == "processes" and self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
-def _completed(executor: Executor | None, jobs: Iterator[Job], in_flight: int
-               ) -> Iterator[tuple[Job, dict]]:
-    """Run jobs (at most ``in_flight`` submitted at once) and yield each as it finishes."""
-    if executor is None:
+def make_executor(kind: str, workers: int | None, scheduler: str | None = None
+                  ) -> tuple[Executor | None, Callable[[], None]]:
+    """An executor and how to close it (see :class:`WorkerPool`, which the sweep uses)."""
+    pool = WorkerPool(kind, workers, scheduler)
+    return pool.executor, pool.close
+
+
+def _completed(pool: WorkerPool, jobs: Iterator[Job]) -> Iterator[tuple[Job, dict]]:
+    """Run jobs (at most ``pool.capacity()`` submitted at once) and yield each as it finishes.
+
+    A job whose worker died is yielded with status ``lost`` (to be recorded) and resubmitted;
+    its final outcome follows later. Raises :class:`WorkersLost` when the process pool broke
+    more than :data:`MAX_REBUILDS` times."""
+    if pool.executor is None:
         for job in jobs:
             yield job, run_sweep_job(job)
         return
+    from concurrent.futures.process import BrokenProcessPool
+
     pending: dict = {}
+    again: list[Job] = []           # to submit before new jobs (lost ones)
+    times_lost: dict[str, int] = {}
     exhausted = False
-    while pending or not exhausted:
-        while not exhausted and len(pending) < in_flight:
-            job = next(jobs, None)
+    while pending or again or not exhausted:
+        broken = False
+        while len(pending) < pool.capacity() and (again or not exhausted):
+            job = again.pop(0) if again else next(jobs, None)
             if job is None:
                 exhausted = True
                 break
-            pending[executor.submit(run_sweep_job, job)] = job
-        if not pending:
-            break
-        finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-        for future in finished:
-            job = pending.pop(future)
             try:
-                outcome = future.result()
-            except Exception as error:  # noqa: BLE001 - a dead worker: recorded, go on
-                outcome = {"status": "failed", "seconds": None,
-                           "error": f"{type(error).__name__}: {error}"[:500]}
-            yield job, outcome
+                pending[pool.submit(job)] = job
+            except BrokenProcessPool:  # broke since the last wait: this job never ran
+                again.insert(0, job)
+                broken = True
+                break
+        if not broken and pending:
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    pending[future] = job  # lost with the pool's other unfinished jobs below
+                    broken = True
+                    continue
+                except Exception as error:  # noqa: BLE001 - a dead worker: recorded, go on
+                    text = " ".join(f"{type(error).__name__}: {error}".split())[:500]
+                    if pool.lost(error) and times_lost.get(job.name, 0) < MAX_LOST:
+                        times_lost[job.name] = times_lost.get(job.name, 0) + 1
+                        again.append(job)
+                        yield job, {"status": "lost", "seconds": None,
+                                    "error": f"{text}; resubmitted"}
+                        continue
+                    outcome = {"status": "failed", "seconds": None, "error": text}
+                yield job, outcome
+        if broken:  # every unfinished job of the broken pool is lost; finished ones are kept
+            lost = []
+            for future, job in pending.items():
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    yield job, future.result()
+                else:
+                    lost.append(job)
+            pending.clear()
+            then = (f"the job is resubmitted to a new pool (rebuild {pool.rebuilds + 1} of "
+                    f"at most {MAX_REBUILDS})" if pool.can_rebuild() else
+                    "the pool broke too often: the sweep stops (run it again to resume)")
+            for job in lost:
+                yield job, {"status": "lost", "seconds": None,
+                            "error": f"BrokenProcessPool: a worker process died; {then}"}
+            again = lost + again
+            pool.rebuild()
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -895,14 +1023,21 @@ def sweep(spec: str | Path | SweepSpec, executor: str | Executor = "serial",
               *sorted({Path(f) for f in base.files}), *map(Path, spec.reforms)]
     folder = SweepFolder(out, spec, inputs, create_parent) if out is not None else None
     record = _record(spec, inputs)
-    design = (folder.open(spec, lambda: make_design(spec), record, create_parent)
-              if folder is not None else make_design(spec))
+    # the workers first: an unreachable scheduler is an error before anything is written
+    pool = WorkerPool(executor, workers, scheduler)
+    try:
+        design = (folder.open(spec, lambda: make_design(spec), record, create_parent)
+                  if folder is not None else make_design(spec))
+    except BaseException:
+        pool.close()
+        raise
     names = [job_name(p, r) for p in range(len(design)) for r in range(spec.replications)]
     finished = folder.done() if folder is not None else set()
     todo = [(p, r) for p in range(len(design)) for r in range(spec.replications)
             if job_name(p, r) not in finished]
     kept: dict[str, pd.DataFrame] = {}
     failed = 0
+    lost: list[str] = []
 
     def jobs() -> Iterator[Job]:
         nonlocal failed
@@ -923,16 +1058,16 @@ def sweep(spec: str | Path | SweepSpec, executor: str | Executor = "serial",
 
     from tqdm import tqdm
 
-    if isinstance(executor, str):
-        pool, close = make_executor(executor, workers, scheduler)
-        in_flight = 2 * (workers or os.cpu_count() or 1)
-    else:
-        pool, close, in_flight = executor, (lambda: None), 2 * (workers or os.cpu_count() or 1)
     bar = tqdm(total=len(names), initial=len(finished), desc="sweep runs", unit="job",
                disable=not progress, dynamic_ncols=True)
     bar.set_postfix(failed=0)
     try:
-        for job, outcome in _completed(pool, jobs(), in_flight):
+        for job, outcome in _completed(pool, jobs()):
+            if outcome["status"] == "lost":  # its worker died: recorded, resubmitted
+                _record_job(folder, job.point, job.replication, job.seed, job.values, outcome,
+                            kept)
+                lost += [] if job.name in lost else [job.name]
+                continue
             if outcome["status"] != "done":
                 failed += 1
             _record_job(folder, job.point, job.replication, job.seed, job.values, outcome, kept)
@@ -940,7 +1075,11 @@ def sweep(spec: str | Path | SweepSpec, executor: str | Executor = "serial",
             bar.set_postfix(failed=failed)
     finally:
         bar.close()
-        close()
+        pool.close()
+    if lost:
+        (on_warning or (lambda text: None))(
+            f"a worker died: {len(lost)} unfinished jobs were resubmitted and run again "
+            f"({', '.join(lost[:5])}" + (", …" if len(lost) > 5 else "") + ")")
     if folder is None:
         frames = [kept[name] for name in names if name in kept]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
