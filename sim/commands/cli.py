@@ -278,7 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     sensitivity = commands.add_parser(
         "sensitivity", help="sensitivity indices, charts and PRIM boxes of a finished sweep",
         description="Sobol' or Morris indices (by the sweep's design; regression coefficients "
-                    "for a grid or Latin hypercube) per outcome with 95%% intervals, a tornado, "
+                    "for a grid or Latin hypercube) per outcome with 95% intervals, a tornado, "
                     "outcome-vs-parameter scatters and, with --condition, PRIM boxes: the "
                     "parameter ranges that lead there. Replications are averaged per design "
                     "point first. Writes OUTDIR (default DIR/sensitivity).")
