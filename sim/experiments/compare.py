@@ -31,7 +31,7 @@ from sim.inputs.region import (
     use_catalogue,
 )
 from sim.inputs.yamlfile import read_yaml
-from sim.model.fund import RESERVE_WARNING_MONTHS, reserve_warnings
+from sim.model.fund import RESERVE_WARNING_MONTHS, reserve_findings
 from sim.resources import resolve
 
 RAW_TABLES = ("yearly", "yearly_by_level", "hospital_yearly", "monthly",
@@ -256,7 +256,7 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
         "reserve_warning_months": config.get("reserve_warning_months", RESERVE_WARNING_MONTHS),
     }
     # each scheme's reserve, scenario by scenario (mean over replications), against the
-    # threshold bureaus watch (BEHAVIOUR §7; sim.model.fund.reserve_warnings)
+    # threshold bureaus watch (BEHAVIOUR §7; sim.model.fund.reserve_findings)
     meta["reserve_alerts"] = reserve_alerts(raw["fund_by_scheme"], scenarios,
                                             meta["reserve_warning_months"])
     meta["warnings"] = warnings + [f"{a['scenario']}: {a['text']}" for a in meta["reserve_alerts"]]
@@ -265,21 +265,13 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
 
 def reserve_alerts(fund: pd.DataFrame, scenarios: list[Scenario], threshold: float
                    ) -> list[dict]:
-    """Per scenario and scheme whose mean months of reserve fall under ``threshold`` (or whose
-    reserve is exhausted) in some year: the scenario, the scheme, the first year and the line
-    :func:`sim.model.fund.reserve_warnings` gives for the mean ledger."""
-    alerts = []
+    """Per scenario, :func:`sim.model.fund.reserve_findings` of its mean ledger (over the
+    replications): the scenario, the scheme, the first year under ``threshold`` and the line."""
     means = fund.groupby(["scenario", "year", "scheme"], sort=False)[
         ["accumulated_balance", "reserve_months"]].mean().reset_index()
-    for scenario in scenarios:
-        rows = means[means["scenario"] == scenario.label].to_dict("records")
-        for line in reserve_warnings(rows, threshold):
-            scheme = line.split(" fund:")[0]
-            low = min(r["year"] for r in rows
-                      if r["scheme"] == scheme and r["reserve_months"] < threshold)
-            alerts.append({"scenario": scenario.label, "scheme": scheme, "year": int(low),
-                           "text": line})
-    return alerts
+    return [{"scenario": scenario.label, **finding} for scenario in scenarios
+            for finding in reserve_findings(
+                means[means["scenario"] == scenario.label].to_dict("records"), threshold)]
 
 
 def headline(summaries: dict, meta: dict, scenario_label: str) -> dict[str, dict]:

@@ -28,9 +28,9 @@ RESERVE_WARNING_MONTHS = 6.0
 RESERVE_RANGE = "6–9 months of spending is the range 人社部发〔2009〕67号 calls reasonable"
 
 
-def scheme_setting(config: dict, key: str, default_key: str | None = None) -> np.ndarray:
-    """A per-scheme ledger setting: ``schemes.<s>.<key>``, else the region's ``default_key``."""
-    fallback = config.get(default_key or key)
+def scheme_setting(config: dict, key: str) -> np.ndarray:
+    """A per-scheme ledger setting: ``schemes.<s>.<key>``, else the region's ``key``."""
+    fallback = config.get(key)
     values = [config["schemes"][s].get(key, fallback) for s in SCHEMES]
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
@@ -103,21 +103,27 @@ class FundLedger:
                              for index, scheme in enumerate(SCHEMES)}}
 
 
-def reserve_warnings(rows: list[dict], threshold: float = RESERVE_WARNING_MONTHS) -> list[str]:
-    """One line per scheme whose months of reserve fall under ``threshold`` in some year of the
-    run, or whose accumulated balance is exhausted (below zero): the first such year and value
-    of each. ``rows``: the ledger's rows (year, scheme, accumulated_balance, reserve_months)."""
-    lines = []
+def reserve_findings(rows: list[dict], threshold: float = RESERVE_WARNING_MONTHS) -> list[dict]:
+    """Each scheme whose months of reserve fall under ``threshold`` in some year of the run, or
+    whose accumulated balance is exhausted (below zero): ``scheme``, the first such ``year`` and
+    the warning's ``text``. ``rows``: the ledger's rows (year, scheme, accumulated_balance,
+    reserve_months)."""
+    findings = []
     for scheme in SCHEMES:
         own = sorted((r for r in rows if r["scheme"] == scheme), key=lambda r: r["year"])
         low = next((r for r in own if r["reserve_months"] < threshold), None)
         if low is None:
             continue
         gone = next((r for r in own if r["accumulated_balance"] < 0), None)
-        line = (f"{scheme} fund: months of reserve fall under {threshold:g} in {low['year']} "
+        text = (f"{scheme} fund: months of reserve fall under {threshold:g} in {low['year']} "
                 f"({low['reserve_months']:.1f} months; {RESERVE_RANGE})")
         if gone is not None:
-            line += (f"; the reserve is exhausted in {gone['year']} (accumulated balance "
+            text += (f"; the reserve is exhausted in {gone['year']} (accumulated balance "
                      f"¥{gone['accumulated_balance']:,.0f}, {gone['reserve_months']:.1f} months)")
-        lines.append(line)
-    return lines
+        findings.append({"scheme": scheme, "year": int(low["year"]), "text": text})
+    return findings
+
+
+def reserve_warnings(rows: list[dict], threshold: float = RESERVE_WARNING_MONTHS) -> list[str]:
+    """The warning lines of :func:`reserve_findings`, one per scheme."""
+    return [finding["text"] for finding in reserve_findings(rows, threshold)]
