@@ -801,7 +801,7 @@ def _scheme_budgets(cases: CaseTable, policy: Policy, budget_override, excluded:
         own = {scheme: [None] * MONTHS for scheme in SCHEMES}
     else:
         own = scheme_budgets_in_year(policy, year)
-        annual = annual_shared_by_schemes(policy, year)
+        annual = annual_shared_by_schemes(policy, year, own)
         if all(v is None for v in annual):
             return own, None
         total = np.array([np.nan if v is None else v for v in annual], dtype=float)
@@ -822,12 +822,13 @@ def _scheme_budgets(cases: CaseTable, policy: Policy, budget_override, excluded:
     return given, f"{name}, shared by the schemes' DRG fund payments"
 
 
-def annual_shared_by_schemes(policy: Policy, year: int) -> list[float | None]:
+def annual_shared_by_schemes(policy: Policy, year: int, own: dict | None = None
+                             ) -> list[float | None]:
     """``budget.annual`` in force in each month of ``year`` under separate scheme budgets: one
     total for both schemes, to be shared between them; refused in a month where a scheme's own
-    budget (``budget.by_scheme``, ``budget.fund_total``) is given too."""
+    budget (``own``, :func:`scheme_budgets_in_year` when not given) is given too."""
     annual = policy.values_in_year("budget.annual", year)
-    own = scheme_budgets_in_year(policy, year)
+    own = scheme_budgets_in_year(policy, year) if own is None else own
     for month, value in enumerate(annual):
         if value is not None and any(own[scheme][month] is not None for scheme in SCHEMES):
             raise InputError("budget.annual", f"{year}-{month + 1:02d}",
@@ -838,16 +839,12 @@ def annual_shared_by_schemes(policy: Policy, year: int) -> list[float | None]:
 
 
 def _pooled_month_values(summaries: dict) -> list[float | None]:
-    """Σ monthly budget ÷ Σ pre-review points over the schemes (points = budget ÷ value), by
-    month; None in a month without points in any scheme."""
+    """Σ monthly budget ÷ Σ pre-review points over the schemes (§2.6), by month; None in a month
+    without points in any scheme."""
     budgets = np.array([s["monthly_budgets"] for s in summaries.values()], dtype=float)
-    values = np.array([[np.nan if v is None else v for v in s["monthly_point_values"]]
-                       for s in summaries.values()], dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        points = np.where(np.isfinite(values) & (values > 0), budgets / values, 0.0)
-        pooled = np.where(points.sum(axis=0) > 0, np.where(points > 0, budgets, 0.0).sum(axis=0)
-                          / points.sum(axis=0), np.nan)
-    return [None if np.isnan(v) else float(v) for v in pooled]
+    points = np.array([s["monthly_points"] for s in summaries.values()], dtype=float)
+    budgets, points = np.where(points > 0, budgets, 0.0).sum(axis=0), points.sum(axis=0)
+    return [float(b / p) if p > 0 else None for b, p in zip(budgets, points, strict=True)]
 
 
 def _scheme_budget_source(policy: Policy, year: int, scheme: str, months: np.ndarray,
@@ -1017,6 +1014,7 @@ def _hospital_money(cases, policy, on, budget_override, case_class, points, extr
         summary.update(budget=budget_cents / 100, budget_source=budget_source,
                        annual_point_value=annual_value, total_points=total_points,
                        monthly_budgets=[float(b) for b in budgets],
+                       monthly_points=pre_points_hm.sum(axis=0).tolist(),
                        monthly_point_values=[None if np.isnan(v) else float(v)
                                              for v in month_value])
     else:  # rate and all-inclusive: a fixed point value per level (§3, §5)

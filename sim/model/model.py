@@ -267,7 +267,7 @@ class RegionModel(mesa.Model):
             # a scheme's own budget; else budget.annual (one total) shared as last year's
             # payments were; else last year's grown
             own = scheme_budgets_in_year(policy, year)
-            annual = annual_shared_by_schemes(policy, year)
+            annual = annual_shared_by_schemes(policy, year, own)
             fixed = {s: [own[s][m] if own[s][m] is not None or annual[m] is None
                          else annual[m] * share[i] for m in range(12)]
                      for i, s in enumerate(SCHEMES)}
