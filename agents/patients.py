@@ -118,9 +118,18 @@ def systematic_utility(choice: dict, level: np.ndarray, severity: np.ndarray,
 def out_of_pocket(cost, scheme, level, deductible, ratio, self_pay_share):
     """What the patient pays for a stay (BEHAVIOUR §5): the deductible, the co-payment above it
     and all out-of-policy items; ``deductible`` and ``ratio`` are scheme × level tables."""
-    covered = cost * (1 - self_pay_share)
-    fund = np.maximum(covered - deductible[scheme, level], 0.0) * ratio[scheme, level]
-    return cost - fund
+    return patient_share(cost, deductible[scheme, level], ratio[scheme, level], self_pay_share)
+
+
+def patient_share(cost, deductible, ratio, self_pay_share):
+    """:func:`out_of_pocket` with each stay's deductible and reimbursement ratio already looked
+    up: cost − max(cost × (1 − self-pay share) − deductible, 0) × ratio, computed in place (the
+    choice model calls it on rows × candidates; ``cost`` has the result's shape)."""
+    pay = cost * (1 - self_pay_share)  # covered, then the fund's part, then the patient's
+    pay -= deductible
+    np.maximum(pay, 0.0, out=pay)
+    pay *= ratio
+    return np.subtract(cost, pay, out=pay)
 
 
 @dataclass
@@ -169,14 +178,11 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
         severity = region.rank[group] - 1
         level = levels[candidates]
         cost = episodes.need[rows, None] * expected_cost_factor[candidates][None, :]
-        # out_of_pocket with the scheme × level tables gathered per candidate first (a row
-        # take instead of a rows × candidates fancy index); the same numbers
+        # the scheme × level tables gathered per candidate, then a row take per episode (not a
+        # rows × candidates fancy index)
         scheme = episodes.scheme[rows]
-        pay = cost * (1 - self_pay_share)  # covered, then the fund's part, then the patient's
-        pay -= deductible[:, level][scheme]
-        np.maximum(pay, 0.0, out=pay)
-        pay *= ratio[:, level][scheme]
-        np.subtract(cost, pay, out=pay)
+        pay = patient_share(cost, deductible[:, level][scheme], ratio[:, level][scheme],
+                            self_pay_share)
         distance = region.distance_km[county, region.hospital_county[candidates]]
         utility = systematic_utility(behaviour, level, severity, distance, pay)
         utility += noise
