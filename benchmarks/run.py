@@ -136,24 +136,21 @@ def install_stage_timers() -> StageTimer:
     import agents.bureau
     import agents.patients
 
-    run_module = _module("sim.commands.run", "sim.run_command")
-    model_module = _module("sim.model.model", "sim.model")
+    run = _module("sim.commands.run", "sim.run_command")  # rooms (issue 8) or the flat layout
+    model = _module("sim.model.model", "sim.model")
     FundLedger = _module("sim.model.fund", "sim.fund").FundLedger  # noqa: N806
     YearRecorder = _module("sim.model.metrics", "sim.metrics").YearRecorder  # noqa: N806
-    RegionModel = model_module.RegionModel  # noqa: N806
+    RegionModel = model.RegionModel  # noqa: N806
     RunFolder = _module("sim.store").RunFolder  # noqa: N806
-    sim = type("Rooms", (), {})()  # the names below, whatever the layout
-    sim.commands = type("Commands", (), {"run": run_module})()
-    sim.model = type("Model", (), {"model": model_module})()
 
     timer = StageTimer()
     plan = [
-        (sim.commands.run, "load_region_config", "read region"),
-        (sim.commands.run, "load_policy", "read policy"),
+        (run, "load_region_config", "read region"),
+        (run, "load_policy", "read policy"),
         (RegionModel, "__init__", "set-up"),
-        (sim.model.model, "build_region", "build region"),
+        (model, "build_region", "build region"),
         (RegionModel, "_calibrate_costs", "calibration"),
-        (sim.commands.run, "run_calendar", "calendar"),
+        (run, "run_calendar", "calendar"),
         (RegionModel, "year_start", "January"),
         (agents.bureau, "year_catalogue", "catalogue"),
         (RegionModel, "_adapt_hospitals", "learning"),
@@ -165,14 +162,14 @@ def install_stage_timers() -> StageTimer:
         (RegionModel, "quarter_review", "quarter audit"),
         (RegionModel, "year_end", "year end"),
         (RegionModel, "_case_table", "case table"),
-        (sim.model.model, "settle", "settle"),
+        (model, "settle", "settle"),
         (FundLedger, "close_year", "fund"),
         (YearRecorder, "year_rows", "metrics"),
         (RegionModel, "tables", "tables"),
-        (sim.commands.run, "run_record", "run record"),
+        (run, "run_record", "run record"),
         (RunFolder, "write_table", "write tables"),
         (RunFolder, "write_json", "write JSON"),
-        (sim.commands.run, "run_charts", "charts"),  # earlier revisions import it at the top
+        (run, "run_charts", "charts"),  # earlier revisions import it at the top
         (_module("sim.report.charts"), "run_charts", "charts"),  # later: imported when drawn
         (RunFolder, "commit", "commit folder"),
     ]
