@@ -14,6 +14,17 @@ from sim.commands.cli import main
 DATA = Path(__file__).parent / "data" / "handmade"
 
 
+def _settle(tmp_path: Path, frame: pd.DataFrame) -> tuple[Path, dict]:
+    """The hand-made year as ``frame`` says, settled with the budget 165,400."""
+    cases = tmp_path / "cases.csv"
+    frame.to_csv(cases, index=False)
+    out = tmp_path / "out"
+    assert main(["settle", str(cases), "--catalogue", str(DATA / "catalogue.csv"), "--policy",
+                 str(DATA / "policy.yaml"), "--budget", "165400", "--out", str(out),
+                 "--quiet"]) == 0
+    return out, json.loads((out / "summary.json").read_text("utf-8"))
+
+
 def test_cases_paid_by_item_are_the_rest_of_the_fund(tmp_path):
     # the hand-made year with C7 (H2, RE19, fund 27,300 of cost 39,000) paid by item (§7):
     # every other case is settled from the budget 165,400 (with caps H1 pays 67,200 and H2
@@ -21,13 +32,7 @@ def test_cases_paid_by_item_are_the_rest_of_the_fund(tmp_path):
     # (fund payable − 27,300) ÷ fund payable.
     frame = pd.read_csv(DATA / "cases.csv", dtype=str, keep_default_na=False)
     frame["paid_by_item"] = (frame.case_id == "C7").map({True: "true", False: "false"})
-    cases = tmp_path / "cases.csv"
-    frame.to_csv(cases, index=False)
-    out = tmp_path / "out"
-    assert main(["settle", str(cases), "--catalogue", str(DATA / "catalogue.csv"), "--policy",
-                 str(DATA / "policy.yaml"), "--budget", "165400", "--out", str(out),
-                 "--quiet"]) == 0
-    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    out, summary = _settle(tmp_path, frame)
     payable = summary["totals"]["fund_payable"]
     c7 = float(frame.loc[frame.case_id == "C7", "fund_paid"].item())
     assert summary["fund_paid_by_item"] == pytest.approx(c7)
@@ -54,13 +59,7 @@ def test_day_surgery_and_per_diem_cases_are_paid_by_their_own_streams(tmp_path):
     frame = pd.read_csv(DATA / "cases.csv", dtype=str, keep_default_na=False)
     frame["日间手术"] = (frame.case_id == "C5").map({True: "是", False: "否"})
     frame["按床日付费"] = (frame.case_id == "C7").map({True: "是", False: "否"})
-    cases = tmp_path / "cases.csv"
-    frame.to_csv(cases, index=False)
-    out = tmp_path / "out"
-    assert main(["settle", str(cases), "--catalogue", str(DATA / "catalogue.csv"), "--policy",
-                 str(DATA / "policy.yaml"), "--budget", "165400", "--out", str(out),
-                 "--quiet"]) == 0
-    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    out, summary = _settle(tmp_path, frame)
     assert summary["fund_paid_by_item"] == pytest.approx(2800 + 27300, abs=0.001)
     points = pd.read_csv(out / "case_points.csv").set_index("case_id")
     assert set(points.index[points.case_class == "excluded"]) == {"C5", "C7"}
