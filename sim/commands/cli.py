@@ -556,22 +556,18 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"{policy.title}: {args.years} years from {args.start_year}, seed {args.seed} -> "
           f"{folder} ({seconds:.1f} s)")
     # each scheme's fund as it is (§2.1, BEHAVIOUR §7), beside the pooled one
+    columns = ["year", "admissions", "true_cmi", "coded_cmi", "upcoded_share",
+               "annual_point_value", "fund_drg_spending", "fund_balance", "accumulated_balance",
+               "reserve_months", "reserve_months_employee", "reserve_months_resident",
+               "share_tertiary", "readmission_15d_rate", "hospitals_in_deficit"]
     # named as they are (issue 14): the table's fund_balance is the year's surplus (revenue −
     # spending), accumulated_balance the fund's balance
-    columns = {"year": "year", "admissions": "admissions", "true_cmi": "true_cmi",
-               "coded_cmi": "coded_cmi", "upcoded_share": "upcoded_share",
-               "annual_point_value": "annual_point_value",
-               "fund_drg_spending": "fund_drg_spending", "fund_balance": "surplus_of_year",
-               "accumulated_balance": "fund_balance", "reserve_months": "reserve_months",
-               "reserve_months_employee": "reserve_months_employee",
-               "reserve_months_resident": "reserve_months_resident",
-               "share_tertiary": "share_tertiary", "readmission_15d_rate": "readmission_15d_rate",
-               "hospitals_in_deficit": "hospitals_in_deficit"}
+    shown = {"fund_balance": "surplus_of_year", "accumulated_balance": "fund_balance"}
     import pandas as pd
 
     with pd.option_context("display.width", 220, "display.max_columns", 20,
                            "display.float_format", "{:,.3f}".format):
-        print(yearly[list(columns)].rename(columns=columns).to_string(index=False))
+        print(yearly[columns].rename(columns=shown).to_string(index=False))
     return 0
 
 
