@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from sim.experiments.compare import compare
 from sim.inputs.catalogue import load_catalogue, validate_catalogue, write_catalogue
 from sim.inputs.citytables import import_city_table, write_source_card
 from sim.resources import shipped, shipped_names
+from tests.test_citytables import write_xlsx
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "scenarios" / "catalogues"
 SOURCES = sorted(p.stem for p in (CATALOGUES / "sources").glob("*.csv"))
@@ -67,25 +67,6 @@ def test_every_table_reimports_to_its_shipped_catalogue_and_card(name, tmp_path)
     assert sorted(data.get("implied_base_rates", {"how": ""})) == sorted(standards + ["how"])
 
 
-def _xlsx(path: Path, text: str) -> Path:
-    """The table as a workbook with number cells where the CSV has plain numbers."""
-    import openpyxl
-
-    def cell(value: str):
-        if re.fullmatch(r"-?(0|[1-9]\d*)", value):
-            return int(value)
-        if re.fullmatch(r"-?(0|[1-9]\d*)\.\d+", value):
-            return float(value)
-        return value if value != "" else None
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in csv.reader(text.splitlines()):
-        sheet.append([cell(value) for value in row])
-    book.save(path)
-    return path
-
-
 @pytest.mark.parametrize("name", IMPORTED)
 def test_every_table_as_gbk_utf16_and_excel_imports_to_its_shipped_catalogue(name, tmp_path):
     source = CATALOGUES / "sources" / f"{name}.csv"
@@ -93,7 +74,8 @@ def test_every_table_as_gbk_utf16_and_excel_imports_to_its_shipped_catalogue(nam
     copies = {"gbk": tmp_path / "gbk.csv", "utf-16": tmp_path / "utf16.csv"}
     copies["gbk"].write_bytes(text.encode("gbk"))
     copies["utf-16"].write_bytes(text.encode("utf-16"))
-    copies["xlsx"] = _xlsx(tmp_path / "table.xlsx", text)
+    # the table as a workbook with number cells where the CSV has plain numbers
+    copies["xlsx"] = write_xlsx(tmp_path / "table.xlsx", list(csv.reader(text.splitlines())))
     original, report = import_city_table(source)
     for form, path in copies.items():
         table, other = import_city_table(path)
