@@ -8,7 +8,6 @@ by replication, as the comparison is (common random numbers). Reads stored table
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +19,14 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.errors import InputError, read_json, show
 from sim.experiments.compare import HIGH, LOW
-from sim.report.charts import LEVEL_COLOURS, STYLE, panel_grid
-from sim.report.fonts import CJK_FAMILY, font_family
+from sim.report.charts import (
+    LEVEL_COLOURS,
+    STYLE,
+    chart_style,
+    figure_title,
+    legend_below,
+    panel_grid,
+)
 from sim.report.labels import LEVELS, level_name, money_unit, number, text
 
 CHARTS = ("fund_balance", "point_value", "cmi", "upcoding_pressure", "admissions_by_level",
@@ -37,6 +42,7 @@ WIDE = (9.0, 4.0)
 # many reforms: small multiples at most MAX_COLUMNS a row, and at most MAX_PANELS (or MAX_BARS
 # reforms side by side) — those with the largest effect, with a note; the CSV keeps every reform
 MAX_COLUMNS, MAX_PANELS, MAX_BARS = 4, 12, 6
+RANK_WIDTH = 0.4  # a level's hospitals spread over ±this around its place on the axis
 
 
 def ranked(reforms: list[str], effect: pd.Series, limit: int) -> list[str]:
@@ -222,16 +228,14 @@ def draw_bands(axis, comparison: Comparison, lang: str, table: pd.DataFrame, sca
 
 
 def finish(figure, axes, lang: str, title: str, handles=None, labels=None,
-           note: bool = True) -> None:
-    """Title on top, one legend below all panels (scenario names), band note as its title."""
-    figure.suptitle(title, fontsize=STYLE["axes.titlesize"] + 1, fontweight="bold")
+           note: bool | str = True) -> None:
+    """Title on top, one legend below all panels (scenario names, in as many columns as fit),
+    the band note (or the ``note`` given) as its title."""
+    figure_title(figure, title)
     if handles is None:
         handles, labels = axes[0].get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="outside lower center",
-                      ncol=min(len(handles), 3), fontsize=STYLE["font.size"],
-                      title=text(lang, "band_note") if note else None,
-                      title_fontsize=STYLE["font.size"] - 1)
+    note = text(lang, "band_note") if note is True else note or None
+    legend_below(figure, handles, labels, title=note, title_fontsize=STYLE["font.size"] - 1)
 
 
 def save(figure, data: pd.DataFrame, folder: Path, name: str, title: str) -> Chart:
@@ -351,9 +355,9 @@ def upcoding_pressure(comparison: Comparison, lang: str, folder: Path) -> Chart:
                       va="center", transform=axis.transAxes, color="#555555")
     for axis in axes[-columns:]:
         axis.set_xlabel(text(lang, "upcoding_pressure.axis"))
-    if image is not None:
+    if image is not None:  # under the panels: its label is as long as the figure is wide
         figure.colorbar(image, ax=list(axes), label=text(lang, "upcoding_pressure.colour"),
-                        shrink=0.9, aspect=25, pad=0.02)
+                        location="bottom", shrink=0.6, aspect=40, pad=0.02)
     dot = Line2D([], [], linestyle="", marker="o", markersize=3, color="#333333")
     finish(figure, list(axes), lang, title, handles=[dot],
            labels=[text(lang, "upcoding_pressure.dot")], note=False)
@@ -418,7 +422,9 @@ def admissions_by_level(comparison: Comparison, lang: str, folder: Path) -> Char
 
 
 def hospital_margins(comparison: Comparison, lang: str, folder: Path) -> Chart:
-    """Per-hospital difference in margin (receipts − cost) in the last year, by level."""
+    """Per-hospital difference in margin (receipts − cost) in the last year, by level: a ranked
+    dot plot per level (one dot per hospital, smallest change to largest), so that no hospital
+    hides behind another, for 80 hospitals as for 1,000; the line is the level's mean."""
     year = comparison.last_year
     table = comparison.summaries["comparison_by_hospital"]
     rows = table[(table["variable"] == "margin") & (table["year"] == year)]
@@ -444,11 +450,16 @@ def hospital_margins(comparison: Comparison, lang: str, folder: Path) -> Chart:
             here = mine[mine["level"] == level].sort_values("difference_mean")
             if here.empty:
                 continue
-            spread = ((np.arange(len(here)) % 7) - 3) * 0.07
-            axis.scatter(position + spread, here["difference_mean"] / divisor, s=14,
+            # a ranked dot plot: hospitals side by side from the largest loss to the largest
+            # gain, so that equal values (sixty hospitals at zero) stay sixty dots
+            spread = (np.linspace(-RANK_WIDTH, RANK_WIDTH, len(here)) if len(here) > 1
+                      else np.zeros(1))
+            axis.scatter(position + spread, here["difference_mean"] / divisor,
+                         s=min(14.0, 1400.0 / len(here)),
                          c=[colours[v] for v in here["verdict"]], linewidths=0, zorder=3)
             mean = here["difference_mean"].mean() / divisor
-            axis.plot([position - 0.32, position + 0.32], [mean, mean], color="#222222",
+            axis.plot([position - RANK_WIDTH, position + RANK_WIDTH], [mean, mean],
+                      color="#222222",
                       linewidth=1.2, zorder=4)
             counts = here["verdict"].value_counts()
             for verdict, mark, shift in (("winner", "▲", -11), ("loser", "▼", 11)):
@@ -458,7 +469,7 @@ def hospital_margins(comparison: Comparison, lang: str, folder: Path) -> Chart:
                               fontsize=STYLE["font.size"] - 1, color=colours[verdict])
         axis.axhline(0, color="#333333", linewidth=0.6)
         axis.set_xticks(range(len(LEVELS)), [level_name(lang, lv, short=True) for lv in LEVELS])
-        axis.set_xlim(-0.6, len(LEVELS) - 0.4)
+        axis.set_xlim(-0.5, len(LEVELS) - 0.5)
         axis.grid(axis="x", visible=False)
         axis.set_title(comparison.name(reform, lang), fontsize=STYLE["font.size"], pad=14)
     columns = MAX_COLUMNS if len(reforms) > 2 else 2
@@ -469,7 +480,7 @@ def hospital_margins(comparison: Comparison, lang: str, folder: Path) -> Chart:
                for v in ("winner", "loser", "noise")]
     finish(figure, list(axes), lang, title, handles=handles,
            labels=[text(lang, f"hospital_margins.{v}") for v in ("winner", "loser", "noise")],
-           note=False)
+           note=text(lang, "hospital_margins.ranked"))
     return save(figure, data, folder, "hospital_margins", title)
 
 
@@ -491,22 +502,7 @@ DRAWERS = {"fund_balance": fund_balance, "point_value": point_value, "cmi": cmi,
            "hospital_margins": hospital_margins, "readmissions_los": readmissions_los}
 
 
-class RegularCJKTitles(logging.Filter):
-    """Drop matplotlib's note that the CJK font has no bold face (titles use its regular one)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not ("Failed to find font weight" in message and CJK_FAMILY in message)
-
-
 def draw_charts(comparison: Comparison, lang: str, folder: Path) -> list[Chart]:
     """Every chart of a comparison in one language, into ``folder``."""
-    style = {**STYLE, "font.family": font_family(lang), "svg.hashsalt": "drgsim",
-             "axes.unicode_minus": True}
-    logger, quiet = logging.getLogger("matplotlib.font_manager"), RegularCJKTitles()
-    logger.addFilter(quiet)
-    try:
-        with plt.rc_context(style):
-            return [DRAWERS[name](comparison, lang, folder) for name in CHARTS]
-    finally:
-        logger.removeFilter(quiet)
+    with chart_style(lang):
+        return [DRAWERS[name](comparison, lang, folder) for name in CHARTS]

@@ -7,7 +7,6 @@ taller figure, never an unreadable row. Reads the analysis (stored tables) only.
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
@@ -15,9 +14,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.report.charts import LEVEL_COLOURS, STYLE, panel_grid
-from sim.report.compare_charts import RegularCJKTitles
-from sim.report.fonts import font_family
+from sim.report.charts import (
+    LEVEL_COLOURS,
+    STYLE,
+    chart_style,
+    figure_title,
+    legend_below,
+    panel_grid,
+)
 
 FIRST, TOTAL, EXTRA = LEVEL_COLOURS["secondary"], LEVEL_COLOURS["tertiary"], "#8e6c8a"
 LOW, HIGH = LEVEL_COLOURS["secondary"], LEVEL_COLOURS["tertiary"]
@@ -83,13 +87,11 @@ def indices_chart(analysis, view: str, folder: Path) -> Path:
             axis.text(0.5, 0.5, "does not vary", ha="center", va="center",
                       transform=axis.transAxes, color="#555555")
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.suptitle(f"Sensitivity of {view}, {analysis.year}: "
-                    + {"sobol": "Sobol' indices", "morris": "Morris screening"}.get(
-                        method, f"{method} design: regression coefficients (no Sobol' design)")
-                    + " (bars: 95% intervals)", fontsize=STYLE["axes.titlesize"],
-                    fontweight="bold")
-    if handles:
-        figure.legend(handles, labels, loc="outside lower center", ncol=len(handles))
+    figure_title(figure, f"Sensitivity of {view}, {analysis.year}: "
+                 + {"sobol": "Sobol' indices", "morris": "Morris screening"}.get(
+                     method, f"{method} design: regression coefficients (no Sobol' design)")
+                 + " (bars: 95% intervals)", STYLE["axes.titlesize"])
+    legend_below(figure, handles, labels, columns=len(handles))
     return _save(figure, data, folder, f"indices_{_slug(view)}")
 
 
@@ -110,9 +112,8 @@ def tornado_chart(analysis, view: str, folder: Path) -> Path:
         axis.grid(axis="y", visible=False)
         axis.set_title(f"{outcome} (line: mean {centre:,.4g})", fontsize=STYLE["font.size"])
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.suptitle(f"Tornado: {view}, {analysis.year}", fontsize=STYLE["axes.titlesize"],
-                    fontweight="bold")
-    figure.legend(handles, labels, loc="outside lower center", ncol=2)
+    figure_title(figure, f"Tornado: {view}, {analysis.year}", STYLE["axes.titlesize"])
+    legend_below(figure, handles, labels, columns=2)
     return _save(figure, data, folder, f"tornado_{_slug(view)}")
 
 
@@ -143,8 +144,8 @@ def scatter_chart(analysis, view: str, outcome: str, folder: Path) -> Path:
         axis.set_xlabel(_short(name, 34), fontsize=STYLE["font.size"] - 1)
     axes[0].set_ylabel(outcome)
     note = (f" (red: {analysis.prim['condition']})" if meeting is not None else "")
-    figure.suptitle(f"{outcome} against each parameter: {view}, {analysis.year}, one dot per "
-                    f"design point{note}", fontsize=STYLE["axes.titlesize"], fontweight="bold")
+    figure_title(figure, f"{outcome} against each parameter: {view}, {analysis.year}, one dot "
+                 f"per design point{note}", STYLE["axes.titlesize"])
     return _save(figure, points[["point", *names, outcome]], folder,
                  f"scatter_{_slug(view)}_{_slug(outcome)}")
 
@@ -188,28 +189,22 @@ def prim_chart(analysis, folder: Path) -> Path:
     right.set_title(f"chosen box: coverage {prim['coverage']:.0%}, density "
                     f"{prim['density']:.0%},\nmass {prim['mass']:.0%} (red: limited)",
                     fontsize=STYLE["font.size"])
-    figure.suptitle(f"PRIM: where {prim['condition']} ({prim['scenario']}, {prim['year']}; "
-                    f"{prim['points_meeting']} of {prim['points']} points)",
-                    fontsize=STYLE["axes.titlesize"], fontweight="bold")
+    figure_title(figure, f"PRIM: where {prim['condition']} ({prim['scenario']}, "
+                 f"{prim['year']}; {prim['points_meeting']} of {prim['points']} points)",
+                 STYLE["axes.titlesize"])
     data = trajectory.assign(part="trajectory")
     data = pd.concat([data, box.assign(part="box")], ignore_index=True)
     return _save(figure, data, folder, "prim")
 
 
 def draw_charts(analysis, folder: Path) -> list[Path]:
-    style = {**STYLE, "font.family": font_family("en"), "axes.unicode_minus": True}
-    logger, quiet = logging.getLogger("matplotlib.font_manager"), RegularCJKTitles()
-    logger.addFilter(quiet)
     paths = []
-    try:
-        with plt.rc_context(style):
-            for view in analysis.views:
-                paths.append(indices_chart(analysis, view, folder))
-                paths.append(tornado_chart(analysis, view, folder))
-                for outcome in analysis.outcomes:
-                    paths.append(scatter_chart(analysis, view, outcome, folder))
-            if analysis.trajectory is not None:
-                paths.append(prim_chart(analysis, folder))
-    finally:
-        logger.removeFilter(quiet)
+    with chart_style("en"):
+        for view in analysis.views:
+            paths.append(indices_chart(analysis, view, folder))
+            paths.append(tornado_chart(analysis, view, folder))
+            for outcome in analysis.outcomes:
+                paths.append(scatter_chart(analysis, view, outcome, folder))
+        if analysis.trajectory is not None:
+            paths.append(prim_chart(analysis, folder))
     return paths
