@@ -1,10 +1,13 @@
 """The briefing of `drgsim compare`: charts in Chinese and English with CSV twins, real CJK glyphs,
-a self-contained report.html whose headline, readings and parameters come from the stored
-numbers, rebuilt byte for byte by `drgsim report`, and opened in headless Chromium."""
+self-contained report.zh.html and report.en.html side by side whose headline, readings and
+parameters come from the stored numbers, rebuilt byte for byte by `drgsim report` (one language
+never overwriting the other, a folder of an earlier version still readable), opened in headless
+Chromium and printed to PDF."""
 
 from __future__ import annotations
 
 import hashlib
+import html as html_module
 import json
 import re
 import shutil
@@ -28,6 +31,7 @@ from sim.report.briefing import build_briefing, effect
 from sim.report.compare_charts import CHARTS, draw_charts, load_comparison
 from sim.report.labels import LANGS, all_strings, quantities, text
 from sim.resources import shipped
+from sim.store import OWN_LEFTOVERS, check_output_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
 AUDIT_REFORM = """\
@@ -40,7 +44,7 @@ changes:
 
 
 def write_comparison(out: Path, reforms: list[Path], replications: int = 2, years: int = 2,
-                     lang: str = "zh") -> Path:
+                     lang: str | None = None) -> Path:
     """A comparison folder as `drgsim compare` writes it, without the briefing."""
     with ThreadPoolExecutor(max_workers=1) as executor:
         folder, _ = compare_to_folder("default", "point", reforms, replications, seed=5,
@@ -61,17 +65,18 @@ def stored(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def built(stored, tmp_path_factory) -> tuple[Path, list]:
-    """The stored folder copied and briefed once in Chinese, with warnings recorded."""
+    """The stored folder copied and briefed once in both languages (without PDFs), with
+    warnings recorded."""
     folder = tmp_path_factory.mktemp("built") / "compare"
     shutil.copytree(stored, folder)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        build_briefing(folder, "zh")
+        build_briefing(folder, pdf=False)
     return folder, caught
 
 
-def html_of(folder: Path) -> str:
-    return (folder / "report.html").read_text("utf-8")
+def html_of(folder: Path, lang: str = "zh") -> str:
+    return (folder / f"report.{lang}.html").read_text("utf-8")
 
 
 def visible_text(page: str) -> str:
@@ -207,36 +212,77 @@ def test_assumptions_list_region_years_replications_seed_and_differing_parameter
     assert "抽查比例从10%提高到30%" in page
 
 
-def test_scenarios_are_named_in_the_report_language(built, tmp_path):
+def test_scenarios_are_named_in_the_report_language(built):
     """Chinese titles (title_zh) in the Chinese report, the English titles in the English one."""
     zh = visible_text(html_of(built[0]))
     assert "总额预算下的点数法" in zh and "费率法（每权重固定价格）" in zh
-    english = tmp_path / "en"
-    shutil.copytree(built[0], english)
-    build_briefing(english, "en")
-    en = visible_text(html_of(english))
+    en = visible_text(re.sub(r"<details>.*?</details>", "", html_of(built[0], "en"),
+                             flags=re.S))           # the run record holds both titles
     assert "Point method under a global budget" in en and "总额预算下的点数法" not in en
 
 
-def test_rebuilding_gives_the_same_bytes_and_report_switches_language(built, tmp_path):
+def digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_rebuilding_gives_the_same_bytes_and_one_language_never_overwrites_the_other(
+        built, tmp_path):
     folder, _ = built
     copy = tmp_path / "again"
     shutil.copytree(folder, copy)
-
-    def digest(root: Path) -> dict[str, str]:
-        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(root.rglob("*")) if p.is_file()}
-
     before = digest(copy)
-    assert build_briefing(copy, "zh") == copy / "report.html"
+    written = build_briefing(copy, "zh", pdf=False)
+    assert written.pages == [copy / "report.zh.html"] and written.notes == []
     assert digest(copy) == before
-    assert main(["report", str(copy), "--lang", "en"]) == 0
-    page = html_of(copy)
+    english = (copy / "report.en.html").read_bytes()
+    (copy / "report.en.html").write_text("the English report as it was", "utf-8")
+    assert build_briefing(copy, "zh", pdf=False).pages == [copy / "report.zh.html"]
+    assert (copy / "report.en.html").read_text("utf-8") == "the English report as it was"
+    assert build_briefing(copy, "en", pdf=False).pages == [copy / "report.en.html"]
+    assert (copy / "report.en.html").read_bytes() == english
+    assert digest(copy) == before
+    page = html_of(copy, "en")
     assert '<html lang="en">' in page and "<title>Payment reform briefing</title>" in page
     assert "Headline: the last year (2024) against the baseline" in page
     assert "After 审计比例提高, the gap between coded and true CMI in 2024 narrows by" in page
     assert "@font-face" in page                # the Chinese reform title still renders
-    assert digest(copy)["charts/en/cmi.png"] == before["charts/en/cmi.png"]
+    assert not [p for p in copy.rglob("*") if OWN_LEFTOVERS.fullmatch(p.name)]
+
+
+def test_report_rebuilds_a_folder_of_an_earlier_version_and_keeps_its_report(
+        built, tmp_path, capsys, monkeypatch):
+    """A folder written before issue 14 has one report.html (in comparison.json's "lang") and
+    a record listing it: `drgsim report DIR` writes both new reports beside it, leaves the old
+    file as it was, says so, and lists the new files in the record so the folder stays drgsim's."""
+    folder, _ = built
+    old = tmp_path / "earlier"
+    shutil.copytree(folder, old)
+    for lang in LANGS:
+        (old / f"report.{lang}.html").unlink()
+    (old / "report.html").write_text("<html>an earlier report</html>", "utf-8")
+    meta = json.loads((old / "comparison.json").read_text("utf-8"))
+    meta.pop("languages", None)
+    meta["lang"] = "en"
+    (old / "comparison.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    record = json.loads((old / "run_record.json").read_text("utf-8"))
+    record["outputs"] = sorted([n for n in record["outputs"] if not n.startswith("report")]
+                               + ["report.html"])
+    (old / "run_record.json").write_text(json.dumps(record), "utf-8")
+    monkeypatch.setenv("DRGSIM_CHROMIUM", str(tmp_path / "no-browser"))
+    assert main(["report", str(old)]) == 0
+    out, err = capsys.readouterr()
+    assert (old / "report.html").read_text("utf-8") == "<html>an earlier report</html>"
+    assert html_of(old, "zh") == html_of(folder, "zh") and html_of(old, "en") == html_of(
+        folder, "en")
+    assert "report.html (one language, from an earlier drgsim) is left as it was" in err
+    assert f"Rebuilt {old / 'report.zh.html'}" in out and "report.en.html" in out
+    # no PDF without a browser: one line each, no traceback, the HTML written all the same
+    assert err.count("report.zh.pdf skipped: DRGSIM_CHROMIUM=") == 1
+    assert "Traceback" not in err and not (old / "report.zh.pdf").exists()
+    listed = json.loads((old / "run_record.json").read_text("utf-8"))["outputs"]
+    assert {"report.html", "report.zh.html", "report.en.html", "charts"} <= set(listed)
+    check_output_folder(old)  # still a folder drgsim may write again
 
 
 def test_draw_charts_refuses_an_unknown_language(built, tmp_path):
@@ -247,15 +293,23 @@ def test_draw_charts_refuses_an_unknown_language(built, tmp_path):
         draw_charts(load_comparison(folder), "fr", tmp_path)
 
 
-def test_the_compare_command_writes_the_briefing(tmp_path, capsys):
+def test_the_compare_command_writes_the_briefing_in_the_language_asked(tmp_path, capsys,
+                                                                       monkeypatch):
     reform = tmp_path / "audit.yaml"
     reform.write_text(AUDIT_REFORM, "utf-8")
     out = tmp_path / "out"
+    monkeypatch.setenv("DRGSIM_CHROMIUM", "")
     assert main(["compare", "--reform", str(reform), "--replications", "2", "--years", "1",
                  "--scale", "0.02", "--lang", "en", "--out", str(out)]) == 0
-    assert (out / "report.html").is_file()
-    assert '<html lang="en">' in html_of(out)
-    assert (out / "charts" / "zh" / "cmi.png").is_file()
+    assert '<html lang="en">' in html_of(out, "en")
+    assert not (out / "report.zh.html").exists() and not (out / "charts" / "zh").exists()
+    assert (out / "charts" / "en" / "cmi.png").is_file()
+    printed = capsys.readouterr()
+    assert f"report: {out / 'report.en.html'}" in printed.out
+    said = [line for line in printed.err.splitlines() if line.startswith("drgsim")]
+    assert said == [  # one line, no traceback; the progress bar aside
+        "drgsim: warning: report.en.pdf skipped: DRGSIM_CHROMIUM='' is not an executable file"]
+    assert "Traceback" not in printed.err and not (out / "report.en.pdf").exists()
 
 
 def chromium(*arguments: str, profile: Path) -> subprocess.CompletedProcess:
@@ -270,7 +324,7 @@ def chromium(*arguments: str, profile: Path) -> subprocess.CompletedProcess:
                     "package chromium) is not installed")
 def test_the_report_opens_in_headless_chromium_with_charts_and_text(built, tmp_path):
     folder, _ = built
-    url = (folder / "report.html").resolve().as_uri()
+    url = (folder / "report.zh.html").resolve().as_uri()
     dom = chromium("--dump-dom", url, profile=tmp_path / "profile")
     assert dom.returncode == 0, dom.stderr[-2000:]
     body = re.search(r"<body([^>]*)>", dom.stdout)
@@ -345,3 +399,88 @@ def test_charts_of_twelve_reforms_stay_readable(stored, tmp_path):
     sizes = pd.Series({label: float(index) for index, label in
                        enumerate(comparison.reforms, start=1)})
     assert ranked(comparison.reforms, sizes, MAX_BARS) == comparison.reforms[-MAX_BARS:]
+
+
+def pdf_pages(path: Path) -> list[tuple[Image.Image, str]]:
+    """Each page of a PDF rendered to an image (pypdfium2, the test extra), with its text."""
+    pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 (the test extra) renders the "
+                                 "PDF's pages: pip install -e '.[test]'")
+    document = pdfium.PdfDocument(str(path))
+    try:
+        return [(page.render(scale=1.0).to_pil().convert("RGB"),
+                 page.get_textpage().get_text_range()) for page in document]
+    finally:
+        document.close()
+
+
+def check_pdf(path: Path, lang: str) -> list[tuple[Image.Image, str]]:
+    pages = pdf_pages(path)
+    assert len(pages) >= 3, len(pages)                 # headline, charts, parameters, record
+    for number, (image, words) in enumerate(pages, start=1):
+        width, height = image.size
+        assert abs(width / height - 210 / 297) < 0.01  # A4
+        colours = image.getcolors(1 << 22)
+        inked = sum(count for count, rgb in colours if min(rgb) < 200)
+        assert inked / (width * height) > 0.004, f"page {number} is blank"
+        assert words.strip(), f"page {number} has no text"
+    everything = "".join(words for _, words in pages)
+    chinese = len(re.findall(r"[\u4e00-\u9fff]", everything))
+    if lang == "zh":
+        assert chinese > 300 and "医保支付改革模拟简报" in pages[0][1]
+        assert "要点" in pages[0][1] and "与基线不同的参数" in everything
+    else:
+        assert "Payment reform briefing" in pages[0][1] and "审计比例提高" in everything
+    charts = [image for image, _ in pages
+              if sum(count for count, rgb in image.getcolors(1 << 22)
+                     if abs(rgb[0] - 0x3a) < 30 and abs(rgb[1] - 0x7c) < 30
+                     and abs(rgb[2] - 0xa5) < 30) > 500]
+    assert len(charts) >= 3                            # the charts are printed, in colour
+    return pages
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium (/usr/bin/chromium, Debian "
+                    "package chromium) is not installed; .ci/run installs it")
+def test_the_chinese_report_prints_to_a_pdf_with_chinese_text_on_every_page(built, tmp_path):
+    folder = tmp_path / "pdf"
+    shutil.copytree(built[0], folder)
+    written = build_briefing(folder, "zh")
+    assert written.pdfs == [folder / "report.zh.pdf"] and written.notes == []
+    pages = check_pdf(folder / "report.zh.pdf", "zh")
+    pages[0][0].save(tmp_path / "report.zh.page1.png")
+    assert not (folder / "report.en.pdf").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium (/usr/bin/chromium, Debian "
+                    "package chromium) is not installed; .ci/run installs it")
+def test_report_prints_both_languages_to_pdf(built, tmp_path, capsys):
+    folder = tmp_path / "both"
+    shutil.copytree(built[0], folder)
+    assert main(["report", str(folder)]) == 0
+    assert capsys.readouterr().err == ""
+    for lang in LANGS:
+        check_pdf(folder / f"report.{lang}.pdf", lang)
+
+
+ABBREVIATIONS = {"CMI", "MDC", "DRG", "DIP", "ADRG", "CSV", "PDF", "SHA", "docs"}
+
+
+def latin_words(page: str) -> set[str]:
+    """Words in Latin letters a reader sees outside the run record and parameter paths, other
+    than abbreviations and file names."""
+    page = re.sub(r"<(script|style|pre|code)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'<section id="record">.*?</section>|<img[^>]*>', " ", page, flags=re.S)
+    seen = html_module.unescape(re.sub(r"<[^>]+>", " ", page))
+    return {word for word in re.findall(r"[A-Za-z][A-Za-z0-9_.]{2,}", seen)
+            if word not in ABBREVIATIONS and not re.search(r"[._\d]", word)}
+
+
+def test_the_chinese_report_is_chinese_throughout(built):
+    """Titles, parameter names and units, method names, rationale: no English words (issue 14:
+    the Chinese report showed an English reform title and raw JSON); values are not JSON."""
+    assert latin_words(html_of(built[0], "zh")) == set()
+    assert {"Headline", "baseline", "Parameter"} <= latin_words(html_of(built[0], "en"))
+    page = html_of(built[0], "zh")
+    assert "病案抽查比例（占病案的比例）" in page and "总额预算点数法" in page
+    table = re.search(r'<h3>与基线不同的参数</h3>(.*?)</table>', page, flags=re.S).group(1)
+    assert not re.search(r"[{}\[\]]|&quot;", table)

@@ -109,12 +109,13 @@ def test_a_comparison_flags_a_scheme_whose_reserve_runs_low(tmp_path):
     with ThreadPoolExecutor(1) as executor:
         folder, meta = compare_to_folder(str(region), "point", [reform], 1, seed=2, years=1,
                                          start_year=2023, scale=SCALE, out=tmp_path / "out",
-                                         lang="en", executor=executor, progress=False)
+                                         lang="en", executor=executor, progress=False,
+                                         pdf=False)
     alerts = json.loads((folder / "comparison.json").read_text("utf-8"))["reserve_alerts"]
     assert {a["scheme"] for a in alerts} == {"resident"}
     assert len(alerts) == 2  # baseline and reform
     assert any("resident fund: months of reserve fall under 6 in 2023" in w
                for w in meta["warnings"])
-    page = (folder / "report.html").read_text("utf-8")
+    page = (folder / "report.en.html").read_text("utf-8")
     assert page.count('class="card warn"') == 1  # the resident card of the one reform
     assert "Warning: under 6 months of reserve from 2023" in page

@@ -120,4 +120,4 @@ def test_compare_with_catalogue_runs_every_scenario_on_it(tmp_path, capsys):
     assert record["inputs"]["catalogue"] == [{"path": str(path), "sha256": file_sha256(path)}]
     assert record["parameters"]["catalogue"]["from"] == "--catalogue"
     assert "warning" not in capsys.readouterr().err
-    assert "suzhou_2022 (--catalogue)" in (out / "report.html").read_text("utf-8")
+    assert "suzhou_2022 (--catalogue)" in (out / "report.zh.html").read_text("utf-8")

@@ -223,13 +223,17 @@ def _parser() -> argparse.ArgumentParser:
                           "look)")
     run.add_argument("--out", default=DEFAULT_OUT["run"], metavar="DIR",
                      help="output folder: new, empty, or an earlier drgsim output")
-    run.add_argument("--no-charts", action="store_true")
+    run.add_argument("--lang", choices=["zh", "en"],
+                     help="write the charts and the run's report (HTML and PDF) in this "
+                          "language only (default: both, report.zh.* and report.en.*)")
+    run.add_argument("--no-charts", action="store_true", help="no charts and no report")
 
     compare = commands.add_parser(
         "compare", help="compare reforms with a baseline, with replications, and brief it",
         description="Run the baseline policy and each reform on the same region with the same "
                     "random streams per replication; write per-year baseline, reform and "
-                    "difference with 5th-95th percentile intervals, charts and report.html.")
+                    "difference with 5th-95th percentile intervals, charts and reports "
+                    "(report.zh.html, report.en.html and their PDFs).")
     compare.add_argument("scenario", nargs="?", default="default",
                          help="region YAML or shipped region name (default: the embedded one)")
     compare.add_argument("--reform", action="append", required=True, metavar="R",
@@ -246,8 +250,9 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--start-year", type=YEAR, default=2023, help="first year (1990-2100)")
     compare.add_argument("--scale", type=SCALE, default=1.0,
                          help="multiply the insured population, in (0, 100]")
-    compare.add_argument("--lang", choices=["zh", "en"], default="zh",
-                         help="language of the report (charts are drawn in both)")
+    compare.add_argument("--lang", choices=["zh", "en"],
+                         help="write the report (HTML and PDF) and charts in this language only "
+                              "(default: both, report.zh.* and report.en.*)")
     compare.add_argument("--out", default=DEFAULT_OUT["compare"], metavar="DIR",
                          help="output folder: new, empty, or an earlier drgsim output")
 
@@ -303,10 +308,13 @@ def _parser() -> argparse.ArgumentParser:
                              help="output folder: new, empty, or an earlier drgsim output "
                                   "(default DIR/sensitivity)")
 
-    report = commands.add_parser("report", help="rebuild charts and report.html of a "
-                                                "comparison from its stored results")
+    report = commands.add_parser("report", help="rebuild the charts and reports (report.zh.html, "
+                                 "report.en.html and their PDFs) of a comparison or a run from "
+                                 "its stored results")
     report.add_argument("folder", metavar="RUN_DIR")
-    report.add_argument("--lang", choices=["zh", "en"])
+    report.add_argument("--lang", choices=["zh", "en"],
+                        help="rebuild this language only (default: both); the other "
+                             "language's files are left as they are")
 
     example = commands.add_parser(
         "example", help="settle the shipped example year and print the per-hospital table")
@@ -550,7 +558,7 @@ def command_run(args: argparse.Namespace) -> int:
         args.scenario, args.policy, [resolve(r, "reforms", ".yaml") for r in args.reform],
         args.years, args.start_year,
         args.seed, scale=args.scale, progress=True, charts=not args.no_charts,
-        catalogue=args.catalogue, **_out(args))
+        catalogue=args.catalogue, lang=args.lang, **_out(args))
     _warn(policy.warnings + warnings)
     yearly = tables["yearly"]
     print(f"{policy.title}: {args.years} years from {args.start_year}, seed {args.seed} -> "
@@ -568,6 +576,9 @@ def command_run(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 220, "display.max_columns", 20,
                            "display.float_format", "{:,.3f}".format):
         print(yearly[columns].rename(columns=shown).to_string(index=False))
+    for name in ("report.zh.html", "report.en.html", "report.zh.pdf", "report.en.pdf"):
+        if (folder / name).is_file():
+            print(f"  report: {folder / name}")
     return 0
 
 
@@ -594,8 +605,15 @@ def command_compare(args: argparse.Namespace) -> int:
             value = numbers[key]
             print(f"    {name}: {value['mean']:+,.4g} [{value['p5']:+,.4g}, "
                   f"{value['p95']:+,.4g}]")
-    print(f"  report: {folder / 'report.html'}")
+    _print_reports(meta["briefing"])
     return 0
+
+
+def _print_reports(written: dict) -> None:
+    """The reports written, and one line for each PDF that could not be printed."""
+    _warn(written["notes"])
+    for path in written["reports"]:
+        print(f"  report: {path}")
 
 
 def command_sweep(args: argparse.Namespace) -> int:
@@ -692,7 +710,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
 
 def command_report(args: argparse.Namespace) -> int:
     from sim.errors import read_json
-    from sim.report.briefing import build_briefing
+    from sim.report.briefing import PDF, REPORT, build_briefing, languages
     from sim.store import earlier_output
 
     folder = Path(args.folder)
@@ -700,15 +718,18 @@ def command_report(args: argparse.Namespace) -> int:
         problem = "does not exist" if not folder.exists() else "is not a folder"
         raise InputError(str(folder), None, problem, "a folder written by drgsim compare")
     meta_path = folder / "comparison.json"
-    if not meta_path.is_file() or earlier_output(folder) is None:
+    record = earlier_output(folder)
+    one_run = record is not None and record.get("kind") == "run"
+    if (not meta_path.is_file() and not one_run) or record is None:
         raise InputError(str(folder), None, "no comparison.json and drgsim run record here",
-                         "a folder written by drgsim compare")
-    meta = read_json(meta_path, "the comparison.json that drgsim compare wrote (run drgsim "
-                               "compare again to rebuild it)")
-    lang = args.lang or meta.get("lang", "zh")
-    if lang not in ("zh", "en"):
-        raise InputError(str(meta_path), "lang", f"value {lang!r}", "zh or en")
-    for name, folder_expected in (("charts", True), ("report.html", False)):
+                         "a folder written by drgsim compare or drgsim run")
+    if not one_run:
+        read_json(meta_path, "the comparison.json that drgsim compare wrote (run drgsim "
+                             "compare again to rebuild it)")
+    langs = languages(args.lang)
+    names = [("charts", True), *((name.format(lang=lang), False) for lang in langs
+                                 for name in (REPORT, PDF))]
+    for name, folder_expected in names:
         place = folder / name
         if place.exists() and place.is_dir() != folder_expected:
             raise InputError(str(place), None, "is a folder" if place.is_dir() else "is a file",
@@ -716,12 +737,19 @@ def command_report(args: argparse.Namespace) -> int:
                              "written by drgsim (move it out of the way)")
     expected = "a folder written by drgsim compare (run drgsim compare again to rebuild it)"
     try:
-        path = build_briefing(folder, lang)
+        if one_run:
+            from sim.report.run_report import build_run_report
+
+            written = build_run_report(folder, langs)
+        else:
+            written = build_briefing(folder, langs)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
         text = " ".join(str(error).split())[:120]
         raise InputError(str(folder), None, "the stored results do not fit together "
                          f"({type(error).__name__}: {text})", expected) from None
-    print(f"Rebuilt {path}")
+    _warn(written.notes)
+    for path in written.pages + written.pdfs:
+        print(f"Rebuilt {path}")
     return 0
 
 

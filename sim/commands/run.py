@@ -1,4 +1,5 @@
-"""`drgsim run`: build the region, run the calendar, write the run folder (tables, charts).
+"""`drgsim run`: build the region, run the calendar, write the run folder (tables, charts in
+Chinese and English, and a short report of the run, ``report.<lang>.html`` and ``.pdf``).
 
 The output folder is checked and staged before the simulation starts (:class:`sim.store.RunFolder`).
 """
@@ -31,10 +32,12 @@ TABLES = ("monthly", "yearly", "yearly_by_level", "hospital_yearly", "fund_by_sc
 def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: int,
                   start_year: int, seed: int, out: Path, scale: float = 1.0,
                   progress: bool = True, charts: bool = True, create_parent: bool = False,
-                  catalogue: str | None = None):
+                  catalogue: str | None = None, lang: str | None = None, pdf: bool = True):
     """Run the region model and write its folder; return the tables, the folder, the seconds,
     the policy and warnings. ``catalogue`` (``--catalogue``: a file or a shipped name) replaces
-    the region's catalogue; the run record names the catalogue used and its sha256."""
+    the region's catalogue; the run record names the catalogue used and its sha256. With
+    ``charts``, the charts and the run's report in ``lang`` (default both languages; PDFs
+    when ``pdf``), from the stored tables; a PDF that cannot be printed is one warning."""
     policy_path = resolve(policy_name, "policies", ".yaml")
     folder = RunFolder(out, inputs=[resolve(scenario, "regions", ".yaml"), policy_path,
                                     *reforms], create_parent=create_parent)
@@ -79,8 +82,8 @@ def run_to_folder(scenario: str, policy_name: str, reforms: list[Path], years: i
                 folder.write_table(name, tables[name])
         folder.write_json("run_record.json", record)
         if charts:
-            from sim.report.charts import run_charts  # matplotlib: only when drawn
+            from sim.report.run_report import build_run_report  # matplotlib: only when drawn
 
-            run_charts(tables, folder.path("charts"))
+            warnings += build_run_report(folder.partial, lang, pdf=pdf).notes
         path = folder.commit()
     return tables, path, seconds, policy, warnings

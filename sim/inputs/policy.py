@@ -394,6 +394,7 @@ class Policy:
         """The whole dated tree as plain JSON-able data (for run records)."""
         return {
             "title": self.title,
+            "title_zh": self.title_zh,
             "method": self.method,
             "levels": list(self.levels),
             "files": self.files,

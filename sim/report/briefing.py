@@ -1,10 +1,14 @@
-"""The briefing of a comparison: one self-contained HTML file (``report.html``) with a headline of
-four numbers per reform and their 5th–95th percentile intervals, every chart (embedded as base64
-PNG, drawn in Chinese and English into ``charts/zh`` and ``charts/en``) with a plain-language
-reading generated from the numbers, the assumptions and the parameters that differ, and the run
-record. Built from stored files only, so ``drgsim report DIR`` rebuilds it without re-running; the
-same folder gives the same bytes. The page needs no network: styles and script are inline and the
-Chinese glyphs it uses are embedded as a font subset.
+"""The briefing of a comparison, in Chinese and English side by side: ``report.zh.html`` and
+``report.en.html`` (self-contained pages) and their PDFs ``report.zh.pdf``, ``report.en.pdf``
+(printed by headless Chromium, :mod:`sim.report.pdf`), with a headline of four numbers per reform
+and their 5th–95th percentile intervals, every chart (embedded as base64 PNG, drawn into
+``charts/zh`` and ``charts/en``) with a plain-language reading generated from the numbers, the
+assumptions and the parameters that differ (named in the report's language,
+:mod:`sim.report.parameter_labels`), and the run record. Built from stored files only, so
+``drgsim report DIR`` rebuilds it without re-running; the same folder gives the same HTML bytes
+(a PDF carries the time it was printed). The page needs no network: styles and script are inline
+and the Chinese glyphs it uses are embedded as a font subset. :func:`write_reports` is the one
+way a report is written — the comparison's here and a single run's (:mod:`sim.report.run_report`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +37,14 @@ from sim.report.compare_charts import (
 )
 from sim.report.fonts import CJK_FAMILY, inline_font_face
 from sim.report.labels import LANGS, LEVELS, check_lang, level_name, number, quantities, text
+from sim.report.parameter_labels import (
+    method_name,
+    parameter_label,
+    parameter_unit,
+    show_parameter,
+)
+from sim.report.pdf import PdfSkipped, print_pdf
+from sim.store import RECORD
 
 HEADLINE = (("fund_balance", "money", 1.0, None), ("annual_point_value", "point", 1.0, None),
             ("upcoding_gap", "cmi", 1.0, 3), ("basic_share_lower_levels", "share_points_short",
@@ -41,31 +55,120 @@ HEADLINE = (("fund_balance", "money", 1.0, None), ("annual_point_value", "point"
 LEVELS_TOP_DOWN = tuple(reversed(LEVELS))
 
 
-def build_briefing(folder: Path, lang: str) -> Path:
-    """Draw the charts in both languages and write ``report.html`` in ``lang``; return its path."""
-    check_lang(lang)
-    folder = Path(folder)
-    comparison = load_comparison(folder)
-    # atomic: charts go to a temporary folder swapped in whole, the page to a file renamed in
-    staging = folder / f"charts.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+REPORT, PDF = "report.{lang}.html", "report.{lang}.pdf"
+EARLIER_REPORT = "report.html"  # one language, written by drgsim before issue 14
+
+
+@dataclass
+class Written:
+    """What :func:`write_reports` wrote, and one line for each PDF it could not print."""
+
+    pages: list[Path] = field(default_factory=list)
+    pdfs: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def languages(lang: str | Sequence[str] | None) -> list[str]:
+    """``None``: both languages; a language or a list of them, checked."""
+    if lang is None:
+        return list(LANGS)
+    chosen = [lang] if isinstance(lang, str) else list(lang)
+    return [check_lang(each) for each in chosen]
+
+
+def build_briefing(folder: Path, lang: str | Sequence[str] | None = None,
+                   pdf: bool = True) -> Written:
+    """Draw the charts and write ``report.<lang>.html`` (and, with ``pdf``, ``.pdf``) for each
+    language (default both) of a comparison folder."""
+    langs = languages(lang)
+    comparison = load_comparison(Path(folder))
+    return write_reports(Path(folder), langs,
+                         lambda each, where: draw_charts(comparison, each, where),
+                         lambda each, charts: render_page(comparison, each, charts), pdf)
+
+
+def write_reports(folder: Path, langs: list[str],
+                  draw: Callable[[str, Path], list], render: Callable[[str, list], str],
+                  pdf: bool = True) -> Written:
+    """For each language: its charts into ``charts/<lang>`` (``draw(lang, folder)``), its page
+    (``render(lang, charts)``) into ``report.<lang>.html`` and, with ``pdf``, printed to
+    ``report.<lang>.pdf``. Everything is staged under temporary names first and renamed into
+    place only when every language is done; on any failure (Ctrl-C included) the temporary files
+    are removed and the folder is as it was. Only the languages asked for are touched: the other
+    language's report and charts stay as they are. A PDF that cannot be printed (no Chromium)
+    leaves a note instead; the HTML is written all the same."""
+    for lang in langs:
+        check_lang(lang)
+    pid = os.getpid()
+    written = Written()
+    staged: list[tuple[Path, Path]] = []  # (temporary, final), renamed in this order
     try:
-        charts = {each: draw_charts(comparison, each, staging / each) for each in LANGS}
-        page = render_page(comparison, lang, charts[lang])
+        for lang in langs:
+            charts_final = folder / "charts" / lang
+            charts_staged = folder / "charts" / f"{lang}.partial-{pid}"
+            shutil.rmtree(charts_staged, ignore_errors=True)
+            staged.append((charts_staged, charts_final))
+            page = render(lang, draw(lang, charts_staged))
+            page_final = folder / REPORT.format(lang=lang)
+            page_staged = folder / f"{page_final.name}.partial-{pid}"
+            staged.append((page_staged, page_final))
+            page_staged.write_text(page, encoding="utf-8", newline="\n")
+            written.pages.append(page_final)
+            if pdf:
+                pdf_final = folder / PDF.format(lang=lang)
+                pdf_staged = folder / f"{pdf_final.name}.partial-{pid}"
+                try:
+                    print_pdf(page, pdf_staged)
+                except PdfSkipped as reason:
+                    stale = (f"; {pdf_final.name} there is from an earlier build"
+                             if pdf_final.exists() else "")
+                    written.notes.append(f"{pdf_final.name} skipped: {reason}{stale}")
+                else:
+                    staged.append((pdf_staged, pdf_final))
+                    written.pdfs.append(pdf_final)
+        for temporary, final in staged:
+            if temporary.is_dir():
+                old = final.with_name(f"{final.name}.old-{pid}")
+                if final.exists():
+                    final.rename(old)
+                temporary.rename(final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(temporary, final)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        for temporary, _ in staged:
+            if temporary.is_dir():
+                shutil.rmtree(temporary, ignore_errors=True)
+            else:
+                temporary.unlink(missing_ok=True)
         raise
-    final = folder / "charts"
-    old = folder / f"charts.old-{os.getpid()}"
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-    path = folder / "report.html"
-    partial = folder / f"report.html.partial-{os.getpid()}"
-    partial.write_text(page, encoding="utf-8", newline="\n")
-    os.replace(partial, path)
-    return path
+    if (folder / EARLIER_REPORT).is_file():
+        names = ", ".join(page.name for page in written.pages)
+        written.notes.append(f"{EARLIER_REPORT} (one language, from an earlier drgsim) is left "
+                             f"as it was; the reports are now {names}")
+    record_outputs(folder, ["charts", *(p.name for p in written.pages + written.pdfs)])
+    return written
+
+
+def record_outputs(folder: Path, names: list[str]) -> None:
+    """Add ``names`` to the run record's list of what drgsim wrote in the folder (so that the
+    folder is still recognised as drgsim's own, :func:`sim.store.check_output_folder`)."""
+    path = folder / RECORD
+    if not path.is_file():
+        return
+    record = json.loads(path.read_text("utf-8"))
+    listed = record.get("outputs")
+    if not isinstance(listed, list) or set(names) <= set(listed):
+        return
+    record["outputs"] = sorted(set(listed) | set(names))
+    partial = folder / f"{RECORD}.partial-{os.getpid()}"
+    try:
+        with open(partial, "w", encoding="utf-8") as handle:
+            json.dump(record, handle, ensure_ascii=False, indent=2)
+            handle.write("\n")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 # ---- numbers and sentences ----------------------------------------------------------------
@@ -257,16 +360,10 @@ def escape(value: object) -> str:
 
 
 def show_value(value: object) -> str:
-    """A parameter value as written in a policy file."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
+    """A value of the run's facts (scale, seed) as written."""
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return "–" if value is None else str(value)
 
 
 def year_span(years: list[int]) -> str:
@@ -281,15 +378,26 @@ def year_span(years: list[int]) -> str:
     return ", ".join(spans)
 
 
-def differing_rows(meta: dict) -> list[tuple[str, str, str, str, str]]:
-    """(scenario, parameter, years, baseline, reform) with runs of equal years merged."""
+def differing_rows(meta: dict, lang: str) -> list[tuple[str, str, str, str, str]]:
+    """(scenario, parameter, years, baseline, reform) with runs of equal years merged; values
+    shown in words (:func:`sim.report.parameter_labels.show_parameter`)."""
     groups: dict[tuple, list[int]] = {}
     for row in meta.get("differing_parameters", []):
-        key = (row["scenario"], row["parameter"], show_value(row["baseline"]),
-               show_value(row["reform"]))
+        key = (row["scenario"], row["parameter"],
+               show_parameter(lang, row["baseline"], row["parameter"]),
+               show_parameter(lang, row["reform"], row["parameter"]))
         groups.setdefault(key, []).append(int(row["year"]))
     return [(scenario, parameter, year_span(sorted(years)), base, reform)
             for (scenario, parameter, base, reform), years in groups.items()]
+
+
+def parameter_cell(lang: str, path: str) -> str:
+    """A parameter's name and unit in ``lang``, its path below in small type (to find it in
+    ``drgsim params`` and in policy files)."""
+    unit = parameter_unit(lang, path)
+    shown = parameter_label(lang, path) + (text(lang, "unit_in_brackets", unit=unit) if unit
+                                           else "")
+    return f'{escape(shown)}<br><code class="path">{escape(path)}</code>'
 
 
 def table_html(header: list[str] | None, rows: list[list[str]], css: str = "") -> str:
@@ -371,22 +479,34 @@ def charts_html(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
     sentences = readings(comparison, lang)
     parts = [f"<h2>{escape(text(lang, 'charts_heading'))}</h2>"]
     for chart in charts:
-        encoded = base64.b64encode(chart.png.read_bytes()).decode("ascii")
-        items = "".join(f"<li>{escape(s)}</li>" for s in sentences.get(chart.name, []))
-        link = f"charts/{lang}/{chart.csv.name}"
-        parts.append(
-            f'<figure id="{chart.name}"><h3>{escape(chart.title)}</h3>'
+        parts.append(figure_html(chart, lang, sentences.get(chart.name, [])))
+    return f'<section id="charts">{"".join(parts)}</section>'
+
+
+def figure_html(chart: Chart, lang: str, sentences: list[str]) -> str:
+    """One chart, embedded, with its reading and a link to its CSV twin."""
+    encoded = base64.b64encode(chart.png.read_bytes()).decode("ascii")
+    items = "".join(f"<li>{escape(s)}</li>" for s in sentences)
+    link = f"charts/{lang}/{chart.csv.name}"
+    return (f'<figure id="{chart.name}"><h3>{escape(chart.title)}</h3>'
             f'<img class="chart" alt="{escape(chart.title)}" '
             f'src="data:image/png;base64,{encoded}">'
             f'<figcaption><ul>{items}</ul><a class="data" href="{escape(link)}">'
             f'{escape(text(lang, "data_link"))}</a></figcaption></figure>')
-    return f'<section id="charts">{"".join(parts)}</section>'
 
 
-def rationale_text(rationale: object) -> str:
+def rationale_text(rationale: object, lang: str) -> str:
+    """A reform's rationale in ``lang``: in Chinese its ``summary_zh`` (or a rationale written in
+    Chinese), else nothing (the parameter table says what changes); in English the rationale
+    without its Chinese parts."""
     if isinstance(rationale, dict):
-        return "; ".join(f"{k}: {v}" for k, v in rationale.items())
-    return "" if rationale is None else str(rationale)
+        if lang == "zh":
+            return str(rationale.get("summary_zh") or "")
+        return "; ".join(f"{k}: {v}" for k, v in rationale.items() if not k.endswith("_zh"))
+    shown = "" if rationale is None else str(rationale)
+    if lang == "zh" and not re.search(r"[\u4e00-\u9fff]", shown):
+        return ""
+    return shown
 
 
 def region_title(meta: dict, lang: str) -> str:
@@ -404,11 +524,12 @@ def assumptions_html(comparison: Comparison, lang: str) -> str:
     for scenario in meta["scenarios"]:
         role = text(lang, "baseline") if scenario["label"] == comparison.baseline else text(
             lang, "reform")
-        details = [f"{text(lang, 'method')}: {scenario.get('method', '')}",
-                   f"{text(lang, 'file')}: {Path(str(scenario.get('file') or '')).name}"]
-        rationale = rationale_text(scenario.get("rationale"))
+        colon = text(lang, "colon")
+        details = [f"{text(lang, 'method')}{colon}{method_name(lang, scenario.get('method', ''))}",
+                   f"{text(lang, 'file')}{colon}{Path(str(scenario.get('file') or '')).name}"]
+        rationale = rationale_text(scenario.get("rationale"), lang)
         if rationale:
-            details.append(f"{text(lang, 'rationale')}: {rationale}")
+            details.append(f"{text(lang, 'rationale')}{colon}{rationale}")
         shown = comparison.name(scenario["label"], lang)
         scenarios.append([escape(role), f"<strong>{escape(shown)}</strong>"
                           f"<br><span class=\"small\">{escape(' · '.join(details))}</span>"])
@@ -427,12 +548,13 @@ def assumptions_html(comparison: Comparison, lang: str) -> str:
                                                      high=high))],
         *scenarios,
     ]
-    differing = differing_rows(meta)
+    differing = differing_rows(meta, lang)
     differing_table = table_html(
         [text(lang, "reform"), text(lang, "parameter"), text(lang, "in_force"),
          text(lang, "baseline_column"), text(lang, "reform_column")],
-        [[escape(c) if i != 1 else f"<code>{escape(c)}</code>" for i, c in enumerate(row)]
-         for row in differing], "grid") if differing else (
+        [[escape(comparison.name(scenario, lang)), parameter_cell(lang, parameter),
+          escape(years), escape(base), escape(reform)]
+         for scenario, parameter, years, base, reform in differing], "grid") if differing else (
         f"<p>{escape(text(lang, 'no_differences'))}</p>")
     return (f'<section id="assumptions"><h2>{escape(text(lang, "assumptions_heading"))}</h2>'
             f'<p>{escape(text(lang, "assumptions_text"))}</p>{table_html(None, rows, "facts")}'
@@ -440,11 +562,17 @@ def assumptions_html(comparison: Comparison, lang: str) -> str:
 
 
 def record_html(comparison: Comparison, lang: str) -> str:
-    record = comparison.record
+    seeds = comparison.record.get("seeds") or {
+        "root": comparison.meta.get("seed"),
+        "replications": comparison.meta.get("replication_seeds")}
+    return record_section(comparison.record, seeds, lang)
+
+
+def record_section(record: dict, seeds: dict, lang: str) -> str:
+    """Versions, revision, platform, seeds and input hashes; the whole record (without its list
+    of outputs, which ``drgsim report`` extends) folded away, and left out of print."""
     unknown = text(lang, "unknown")
     versions = ", ".join(f"{k} {v}" for k, v in (record.get("versions") or {}).items())
-    seeds = record.get("seeds") or {"root": comparison.meta.get("seed"),
-                                    "replications": comparison.meta.get("replication_seeds")}
     inputs = []
     for role, files in (record.get("inputs") or {}).items():
         for entry in files if isinstance(files, list) else [files]:
@@ -455,14 +583,16 @@ def record_html(comparison: Comparison, lang: str) -> str:
         [escape(text(lang, "git_revision")),
          f"<code>{escape(record.get('git_revision') or unknown)}</code>"],
         [escape(text(lang, "platform")), escape(record.get("platform") or unknown)],
-        [escape(text(lang, "seeds")), f"<code>{escape(json.dumps(seeds))}</code>"],
+        [escape(text(lang, "seeds")), escape(show_parameter(lang, seeds))],
         [escape(text(lang, "inputs")),
-         "<br>".join(f"<code>{escape(i)}</code>" for i in inputs) or escape(unknown)],
+         "<br>".join(f'<code class="path">{escape(i)}</code>' for i in inputs)
+         or escape(unknown)],
     ]
-    full = json.dumps(record, ensure_ascii=False, indent=2, default=str)
+    shown = {key: value for key, value in record.items() if key != "outputs"}
+    full = json.dumps(shown, ensure_ascii=False, indent=2, default=str)
     return (f'<section id="record"><h2>{escape(text(lang, "record_heading"))}</h2>'
+            f'{table_html(None, rows, "facts record")}'
             f'<details><summary>{escape(text(lang, "record_summary"))}</summary>'
-            f'{table_html(None, rows, "facts")}'
             f'<h3>{escape(text(lang, "full_record"))}</h3><pre>{escape(full)}</pre>'
             f'</details></section>')
 
@@ -500,8 +630,26 @@ summary { cursor: pointer; color: #3a7ca5; }
 pre { background: #f6f8fa; padding: 12px; font-size: 12px; overflow-x: auto;
   white-space: pre-wrap; word-break: break-all; }
 code { font-size: 13px; }
+code.path { font-size: 11px; color: #666; word-break: break-all; }
+table.record td { font-size: 12px; }
 @media (max-width: 760px) { .cards { grid-template-columns: repeat(2, 1fr); } }
-@media print { details > *:not(summary) { display: block; } figure { break-inside: avoid; } }
+@page { size: A4; margin: 14mm 12mm 16mm;
+  @bottom-right { content: counter(page) " / " counter(pages); font-family: FONTS;
+    font-size: 9pt; color: #777; } }
+@media print {
+  html, body { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  body { max-width: none; padding: 0; font-size: 10.5pt; line-height: 1.5; }
+  h1 { font-size: 19pt; } h2 { font-size: 14pt; margin-top: 18pt; } h3 { font-size: 11.5pt; }
+  h2, h3 { break-after: avoid; }
+  header, .reform, .card, figure, tr, .cards { break-inside: avoid; }
+  #assumptions, #record { break-before: page; }
+  table.grid td, table.grid th { padding: 2px 6px; font-size: 9.5pt; }
+  figure { margin: 10pt 0 16pt; }
+  .cards { grid-template-columns: repeat(3, 1fr); gap: 8px; }
+  figure img { max-height: 100mm; max-width: 100%; width: auto; margin: 0 auto; }
+  a.data, details { display: none; }
+  pre { white-space: pre-wrap; }
+}
 """
 
 SCRIPT = """
@@ -531,6 +679,12 @@ def render_page(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
     body = (f"<header><h1>{escape(title)}</h1><p class=\"subtitle\">{escape(subtitle)}</p>"
             f"</header>{headline_html(comparison, lang)}{charts_html(comparison, lang, charts)}"
             f"{assumptions_html(comparison, lang)}{record_html(comparison, lang)}")
+    return page_html(lang, title, body)
+
+
+def page_html(lang: str, title: str, body: str) -> str:
+    """The whole page around ``body``: styles for screen and print, the Chinese glyphs it uses
+    as an embedded font subset, the script that counts the loaded charts."""
     visible = html.unescape(re.sub(r"<[^>]+>", "", body)) + title
     glyphs = visible if lang == "zh" else "".join(c for c in visible if ord(c) >= 0x2E80)
     font_face = inline_font_face("".join(sorted(set(glyphs) - set(" \n\t"))))
@@ -542,4 +696,3 @@ def render_page(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>{style}</style>\n</head>\n"
             f"<body>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n")
-
