@@ -114,7 +114,7 @@ def _foreign_entries(folder: Path, record: dict) -> list[str]:
     entries = sorted(p.name for p in folder.iterdir())
     if not isinstance(written, list):  # records from before the list existed: known names only
         return [name for name in entries
-                if not re.fullmatch(r"[\w.-]+\.(csv|parquet|json|html)|charts|replications",
+                if not re.fullmatch(r"[\w.-]+\.(csv|parquet|json|html|pdf)|charts|replications",
                                     name) and not OWN_LEFTOVERS.fullmatch(name)]
     return [name for name in entries
             if name not in written and not OWN_LEFTOVERS.fullmatch(name)]

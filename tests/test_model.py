@@ -55,14 +55,17 @@ def test_money_is_conserved_every_month_and_year(point_run):
                                                            abs=0.05)
 
 
-def test_run_command_writes_the_folder(tmp_path, capsys):
+def test_run_command_writes_the_folder(tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
+    monkeypatch.setenv("DRGSIM_CHROMIUM", "")  # PDFs: tests/test_briefing.py
     assert main(["run", "--years", "1", "--scale", str(SCALE), "--out", str(out)]) == 0
     for name in ("monthly", "yearly", "yearly_by_level", "hospital_yearly"):
         assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
-    for chart in ("fund_balance", "point_value", "cmi", "admissions_by_level"):
-        assert (out / "charts" / f"{chart}.png").stat().st_size > 5_000
-        assert (out / "charts" / f"{chart}.csv").exists()
+    for lang in ("zh", "en"):
+        for chart in ("fund_balance", "point_value", "cmi", "admissions_by_level"):
+            assert (out / "charts" / lang / f"{chart}.png").stat().st_size > 5_000
+            assert (out / "charts" / lang / f"{chart}.csv").exists()
+        assert (out / f"report.{lang}.html").is_file()
     record = json.loads((out / "run_record.json").read_text("utf-8"))
     assert record["seeds"]["root"] == 1 and record["parameters"]["scale"] == SCALE
     assert "Point method under a global budget: 1 years from 2023" in capsys.readouterr().out

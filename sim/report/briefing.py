@@ -117,14 +117,15 @@ def write_reports(folder: Path, langs: list[str],
             if pdf:
                 pdf_final = folder / PDF.format(lang=lang)
                 pdf_staged = folder / f"{pdf_final.name}.partial-{pid}"
+                staged.append((pdf_staged, pdf_final))
                 try:
                     print_pdf(page, pdf_staged)
                 except PdfSkipped as reason:
+                    staged.remove((pdf_staged, pdf_final))
                     stale = (f"; {pdf_final.name} there is from an earlier build"
                              if pdf_final.exists() else "")
                     written.notes.append(f"{pdf_final.name} skipped: {reason}{stale}")
                 else:
-                    staged.append((pdf_staged, pdf_final))
                     written.pdfs.append(pdf_final)
         for temporary, final in staged:
             if temporary.is_dir():
@@ -686,8 +687,8 @@ def page_html(lang: str, title: str, body: str) -> str:
     """The whole page around ``body``: styles for screen and print, the Chinese glyphs it uses
     as an embedded font subset, the script that counts the loaded charts."""
     visible = html.unescape(re.sub(r"<[^>]+>", "", body)) + title
-    glyphs = visible if lang == "zh" else "".join(c for c in visible if ord(c) >= 0x2E80)
-    font_face = inline_font_face("".join(sorted(set(glyphs) - set(" \n\t"))))
+    # every glyph shown, Latin too: a printer's machine without fonts still prints every word
+    font_face = inline_font_face("".join(sorted(set(visible) - set(" \n\t"))))
     embedded = f"{CJK_FAMILY} (embedded)"
     fonts = ", ".join(f.format(embedded=embedded) for f in FONT_STACKS[lang])
     style = font_face + STYLESHEET.replace("FONTS", fonts)
