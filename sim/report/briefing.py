@@ -647,7 +647,8 @@ table.record td { font-size: 12px; }
   table.grid td, table.grid th { padding: 2px 6px; font-size: 9.5pt; }
   figure { margin: 10pt 0 16pt; }
   .cards { grid-template-columns: repeat(3, 1fr); gap: 8px; }
-  figure img { max-height: 100mm; max-width: 100%; width: auto; margin: 0 auto; }
+  figure img { max-height: 88mm; max-width: 100%; width: auto; margin: 0 auto; }
+  figcaption { font-size: 9.5pt; }
   a.data, details { display: none; }
   pre { white-space: pre-wrap; }
 }
