@@ -484,3 +484,19 @@ def test_the_chinese_report_is_chinese_throughout(built):
     assert "病案抽查比例（占病案的比例）" in page and "总额预算点数法" in page
     table = re.search(r'<h3>与基线不同的参数</h3>(.*?)</table>', page, flags=re.S).group(1)
     assert not re.search(r"[{}\[\]]|&quot;", table)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium (/usr/bin/chromium, Debian "
+                    "package chromium) is not installed; .ci/run installs it")
+def test_an_english_page_prints_its_chinese_words_too(tmp_path):
+    """In English the embedded CJK font is a fallback, fetched only when a Chinese word is laid
+    out: Chromium printed before it had loaded (the words came out as boxes or not at all) until
+    the print waited for the page's fonts."""
+    from sim.report.briefing import page_html
+    from sim.report.pdf import print_pdf
+
+    page = page_html("en", "fallback", "<h1>Payment reform briefing</h1>"
+                                       "<p>After 审计比例提高, the gap narrows.</p>")
+    print_pdf(page, tmp_path / "en.pdf")
+    [(image, words)] = pdf_pages(tmp_path / "en.pdf")
+    assert "After 审计比例提高, the gap narrows." in words.replace("\r\n", "\n")

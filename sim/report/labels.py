@@ -148,6 +148,7 @@ TEXT: dict[str, dict[str, str]] = {
         # charts of one run (drgsim run)
         "run.fund_balance.title": "医保基金当年结余与累计结余可支付月数",
         "run.surplus": "当年结余",
+        "run.surplus_card": "基金当年结余（收入−支出）",
         "run.fund_by_scheme.title": "各险种基金累计结余可支付月数",
         "run.scheme.employee": "职工医保",
         "run.scheme.resident": "居民医保",
@@ -300,6 +301,7 @@ TEXT: dict[str, dict[str, str]] = {
         "hospitals": "{count}",
         "run.fund_balance.title": "Fund surplus of the year and months of reserve",
         "run.surplus": "surplus of the year",
+        "run.surplus_card": "Fund surplus of the year (revenue − spending)",
         "run.fund_by_scheme.title": "Each scheme's fund: months of reserve",
         "run.scheme.employee": "employee fund",
         "run.scheme.resident": "resident fund",

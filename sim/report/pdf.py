@@ -2,8 +2,10 @@
 printed briefing pack. Chromium is found as ``$DRGSIM_CHROMIUM`` (a path), else ``chromium`` on
 the PATH, else ``/usr/bin/chromium`` (Debian's package). Every print gets a new empty profile in
 a temporary folder, no network services, and a time limit; the browser's whole process group is
-ended if it overruns. When Chromium is absent or fails, :class:`PdfSkipped` says why in one line,
-and the caller keeps the HTML.
+ended if it overruns. The print waits for the page's fonts (``--virtual-time-budget``): an
+English page fetches its embedded Chinese font only when it lays out a Chinese word, and
+Chromium printed before it had loaded (boxes, or no words at all). When Chromium is absent or
+fails, :class:`PdfSkipped` says why in one line, and the caller keeps the HTML.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def print_pdf(page: str, pdf: Path, seconds: float = SECONDS) -> None:
                    "--disable-background-networking", "--disable-component-update",
                    "--disable-sync", "--no-first-run", "--disable-extensions",
                    f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                   "--virtual-time-budget=10000",
                    f"--print-to-pdf={printed}", source.as_uri()]
         try:
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL,

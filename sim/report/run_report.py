@@ -119,6 +119,10 @@ CARDS = (("fund_balance", "money", 1.0, None), ("reserve_months_employee", "mont
          ("share_tertiary", "percent", 100.0, 1), ("hospitals_in_deficit", "count", 1.0, 0))
 
 
+# the yearly table's fund_balance is the year's surplus (revenue − spending), named as it is
+CARD_NAMES = {"fund_balance": "run.surplus_card"}
+
+
 def shown(lang: str, kind: str, value: float, scale: float, decimals: int | None) -> str:
     if not math.isfinite(value):
         return "–"
@@ -144,7 +148,7 @@ def headline(run: Run, lang: str) -> str:
         warn = column.startswith("reserve_months_") and value < threshold
         cards.append(
             f'<div class="card{" warn" if warn else ""}">'
-            f'<div class="metric">{escape(text(lang, column))}</div>'
+            f'<div class="metric">{escape(text(lang, CARD_NAMES.get(column, column)))}</div>'
             f'<div class="value">{escape(shown(lang, kind, value, scale, decimals))}</div>'
             f'<div class="base">{escape(text(lang, "run.first_year", year=int(first["year"]), value=shown(lang, kind, float(first[column]), scale, decimals)))}</div>'  # noqa: E501
             "</div>")
