@@ -1,8 +1,9 @@
 """Layout checks of a drawn matplotlib figure, generic over its artists (issue 14, item 6): every
 text that is drawn (titles, tick labels, axis labels, legend texts, colour-bar labels,
-annotations) lies inside the figure; no legend covers plotted data (line points, bars, markers,
-images of any axes); no two markers of one scatter sit on the same pixel (overplotting that
-hides points). ``problems(figure)`` lists what is wrong, in words, for a test to assert empty.
+annotations) lies inside the figure and over no other text; no legend covers plotted data
+(line points, bars, markers, images of any axes); no two opaque markers of one scatter sit on
+the same pixel (overplotting that hides points). ``problems(figure)`` lists what is wrong, in
+words, for a test to assert empty.
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ def clipped_texts(figure: Figure, renderer) -> list[str]:
             out.append(f"text {artist.get_text()!r} at ({box.x0:.0f}, {box.y0:.0f})–"
                        f"({box.x1:.0f}, {box.y1:.0f}) lies outside the figure "
                        f"({width:.0f} × {height:.0f} px)")
+    return out
+
+
+def overlapping_texts(figure: Figure, renderer) -> list[str]:
+    """Two drawn texts on top of each other (e.g. two panels' long titles running together)."""
+    boxes = [(artist.get_text(), artist.get_window_extent(renderer)) for artist in texts(figure)]
+    out = []
+    for index, (first, one) in enumerate(boxes):
+        for second, other in boxes[index + 1:]:
+            if (min(one.x1, other.x1) - max(one.x0, other.x0) > TOLERANCE
+                    and min(one.y1, other.y1) - max(one.y0, other.y0) > TOLERANCE):
+                out.append(f"texts {first!r} and {second!r} overlap")
     return out
 
 
@@ -150,6 +163,6 @@ def problems(figure: Figure) -> list[str]:
     """What is wrong with the figure's layout (nothing: an empty list)."""
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
-    found = [*clipped_texts(figure, renderer), *legends_over_data(figure, renderer),
-             *overplotted(figure)]
+    found = [*clipped_texts(figure, renderer), *overlapping_texts(figure, renderer),
+             *legends_over_data(figure, renderer), *overplotted(figure)]
     return [f"{name(figure)}: {problem}" for problem in found]

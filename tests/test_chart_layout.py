@@ -49,13 +49,15 @@ def assert_clean(figures: list[Figure]) -> None:
 
 @pytest.fixture(scope="module")
 def comparison_folder(tmp_path_factory) -> Path:
-    """A small comparison of two reforms (the audit delta and the whole rate policy)."""
+    """A small comparison of three reforms with long English titles (two deltas and the whole
+    rate policy, which has no point value)."""
     from sim.resources import shipped
 
     root = tmp_path_factory.mktemp("layout")
     with ThreadPoolExecutor(max_workers=1) as executor:
         folder, _ = compare_to_folder(
             "default", "point", [shipped("reforms", "audit_double", ".yaml"),
+                                 shipped("reforms", "budget_growth_3pct", ".yaml"),
                                  shipped("policies", "rate", ".yaml")], 2, seed=5, years=2,
             start_year=2023, scale=0.02, out=root / "compare", executor=executor,
             progress=False, briefing=False)
@@ -111,12 +113,15 @@ def test_sensitivity_charts_are_laid_out_cleanly(kept, tmp_path):
 def test_the_checks_find_clipped_text_a_legend_over_data_and_hidden_points():
     figure = Figure(figsize=(4, 3))
     FigureCanvasAgg(figure)
-    axis = figure.subplots()
+    axis, other = figure.subplots(1, 2)
     axis.bar([0, 1, 2], [3, 3, 3], label="bars")
     axis.legend(loc="center")                         # over the bars
     axis.set_ylabel("a label\n" * 12)                  # taller than the figure
     axis.scatter([0.5] * 10, [1.0] * 10)              # ten markers on one pixel
+    axis.set_title("a title much too long for its panel")
+    other.set_title("and another one beside it")      # the two run together
     found = figure_checks.problems(figure)
     assert any("lies outside the figure" in p for p in found), found
+    assert any("overlap" in p and "another one" in p for p in found), found
     assert any("covers a bar" in p for p in found), found
     assert any("9 of 10 markers" in p for p in found), found

@@ -72,14 +72,14 @@ def legend_below(figure, handles: list, labels: list[str], columns: int = 3, **o
 
 
 def wrapped(text: str, figure, fontsize: float, share: float = 0.96,
-            weight: str = "normal") -> str:
-    """``text`` broken into lines that each fit ``share`` of the figure's width (measured with
-    the figure's renderer, so Chinese and Latin text both fit)."""
+            weight: str = "normal", width: float | None = None) -> str:
+    """``text`` broken into lines that each fit ``share`` of the figure's width (or of ``width``
+    pixels), measured with the figure's renderer, so Chinese and Latin text both fit."""
     from matplotlib.text import Text
 
     renderer = figure.canvas.get_renderer()
     probe = Text(0, 0, "", fontsize=fontsize, fontweight=weight, figure=figure)
-    limit = share * figure.bbox.width
+    limit = share * (figure.bbox.width if width is None else width)
 
     def width(line: str) -> float:
         probe.set_text(line)
@@ -96,6 +96,17 @@ def wrapped(text: str, figure, fontsize: float, share: float = 0.96,
                 line += piece
         lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+def axis_title(axis, text_: str, size: float | None = None, weight: str = "normal",
+               **options) -> None:
+    """A panel's title, wrapped to the panel's width (long reform names in small multiples)."""
+    size = size or STYLE["font.size"]
+    figure = axis.get_figure()
+    width = axis.get_position().width * figure.bbox.width
+    axis.set_title(wrapped(text_, figure, size, share=0.85, weight=weight, width=width),
+                   fontsize=size,
+                   fontweight=weight, **options)
 
 
 def figure_title(figure, text_: str, size: float | None = None) -> None:

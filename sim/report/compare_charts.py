@@ -22,10 +22,12 @@ from sim.experiments.compare import HIGH, LOW
 from sim.report.charts import (
     LEVEL_COLOURS,
     STYLE,
+    axis_title,
     chart_style,
     figure_title,
     legend_below,
     panel_grid,
+    wrapped,
 )
 from sim.report.labels import LEVELS, level_name, money_unit, number, text
 
@@ -230,8 +232,15 @@ def draw_bands(axis, comparison: Comparison, lang: str, table: pd.DataFrame, sca
 def finish(figure, axes, lang: str, title: str, handles=None, labels=None,
            note: bool | str = True) -> None:
     """Title on top, one legend below all panels (scenario names, in as many columns as fit),
-    the band note (or the ``note`` given) as its title."""
+    the band note (or the ``note`` given) as its title; y labels wrapped to their panel's
+    height."""
     figure_title(figure, title)
+    for axis in axes:
+        label = axis.get_ylabel()
+        if label:
+            height = axis.get_position().height * figure.bbox.height
+            axis.set_ylabel(wrapped(label, figure, STYLE["font.size"], share=0.8,
+                                    width=height))
     if handles is None:
         handles, labels = axes[0].get_legend_handles_labels()
     note = text(lang, "band_note") if note is True else note or None
@@ -348,8 +357,7 @@ def upcoding_pressure(comparison: Comparison, lang: str, folder: Path) -> Chart:
         axis.grid(False)
         for side in axis.spines.values():
             side.set_visible(False)
-        axis.set_title(comparison.name(reform, lang), loc="left", fontsize=STYLE["font.size"],
-                       fontweight="bold")
+        axis_title(axis, comparison.name(reform, lang), loc="left", weight="bold")
         if not len(mine):
             axis.text(0.5, 0.5, text(lang, "upcoding_pressure.none"), ha="center",
                       va="center", transform=axis.transAxes, color="#555555")
@@ -408,7 +416,8 @@ def admissions_by_level(comparison: Comparison, lang: str, folder: Path) -> Char
         shown = [number(base_mean.get(level, np.nan) * scale, 0 if scale == 1 else 1)
                  + ("%" if scale != 1 else "") for level in LEVELS]
         axis.set_xticks(range(len(LEVELS)), [
-            text(lang, "admissions_by_level.tick", level=level_name(lang, level), value=value)
+            text(lang, "admissions_by_level.tick", level=level_name(lang, level, short=True),
+                 value=value)
             for level, value in zip(LEVELS, shown, strict=True)])
         axis.axhline(0, color="#333333", linewidth=0.6)
         axis.grid(axis="x", visible=False)
@@ -471,7 +480,7 @@ def hospital_margins(comparison: Comparison, lang: str, folder: Path) -> Chart:
         axis.set_xticks(range(len(LEVELS)), [level_name(lang, lv, short=True) for lv in LEVELS])
         axis.set_xlim(-0.5, len(LEVELS) - 0.5)
         axis.grid(axis="x", visible=False)
-        axis.set_title(comparison.name(reform, lang), fontsize=STYLE["font.size"], pad=14)
+        axis_title(axis, comparison.name(reform, lang), pad=14)
     columns = MAX_COLUMNS if len(reforms) > 2 else 2
     for index, axis in enumerate(axes):
         if index % columns == 0:
