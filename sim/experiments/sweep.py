@@ -65,7 +65,8 @@ DISTRIBUTIONS = ("uniform", "normal", "triangular", "loguniform")
 TOP_KEYS = {"title": "a one-line title", "region": "a region file or shipped name",
             "scale": "a population scale in (0, 100]", "start_year": "a year 1990–2100",
             "years": "a number of years 1–50", "baseline": "a policy file or shipped name",
-            "reforms": "a list of reform files or shipped names",
+            "reforms": "a list of reform files or shipped names (or whole policy files, run "
+                       "as alternatives with the same design values and seed)",
             "parameters": "a mapping of parameter paths to ranges, levels or distributions",
             "design": "{method: grid|lhs|sobol|morris, n: …}",
             "replications": "a whole number 1–10,000", "seed": "a whole number ≥ 0",
@@ -80,7 +81,8 @@ DERIVED = ("upcoding_gap", "basic_share_lower_levels")  # sim.experiments.compar
 OUTCOMES = tuple(dict.fromkeys(
     [c for c in YEARLY_COLUMNS if c != "year"]
     + list(FUND_FIGURES) + [f"{name}_{s}" for name in FUND_FIGURES for s in SCHEMES]
-    + ["drg_fund_payable", "ffs_fund_paid", "audit_deducted_points", "drg_share_of_fund"]
+    + ["drg_fund_payable", "ffs_fund_paid", "audit_deducted_points", "drg_share_of_fund",
+       "upcoded_share_private", "upcoded_share_public"]
     + list(DERIVED)))
 ID_COLUMNS = ("point", "replication", "seed", "scenario", "year")
 MAX_JOBS = 1_000_000
@@ -149,6 +151,7 @@ class SweepSpec:
     keep_years: str
     document: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    whole_policies: dict[str, Policy] = field(default_factory=dict)  # reforms that are policies
 
     @property
     def names(self) -> list[str]:
@@ -175,6 +178,8 @@ def _whole(value: object, low: int, high: int, fail: Callable[[str, str], None],
 
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and check a sweep file whole (a path or a shipped name in ``scenarios/sweeps``)."""
+    from sim.experiments.compare import is_policy_file
+
     path = resolve(str(path), "sweeps", ".yaml")
     file = str(path)
     document = read_yaml(path)
@@ -238,13 +243,21 @@ def load_sweep(path: str | Path) -> SweepSpec:
     for index, reform in enumerate(reforms):
         reform_path = _named(lambda r=reform: resolve(beside(r, "reforms"), "reforms", ".yaml"),
                              file, f"reforms[{index}]")
-        from sim.experiments.compare import is_policy_file
-
         if _named(lambda p=reform_path: is_policy_file(p), file, f"reforms[{index}]"):
-            fail_at(f"reforms[{index}]")(f"{str(reform_path)!r} is a whole policy",
-                                         "a reform (title and changes) on the baseline")
-        _named(lambda p=reform_path: load_policy(resolve(baseline, "policies", ".yaml"), [p]),
-               file, f"reforms[{index}]")
+            # a whole policy is an alternative to the baseline, run with the same design values
+            # and seed (as in drgsim compare); the swept paths must be its parameters too
+            whole = _named(lambda p=reform_path: load_policy(p), file, f"reforms[{index}]")
+            missing = [path for path in document.get("parameters") or {}
+                       if not behaviour_parameters.is_behaviour(str(path))
+                       and str(path) not in whole.parameters]
+            if missing:
+                fail_at(f"reforms[{index}]")(
+                    f"{str(reform_path)!r} is a whole policy ({whole.method} method) without "
+                    f"the swept parameter {missing[0]}",
+                    "a reform on the baseline, or a policy that has every swept parameter")
+        else:
+            _named(lambda p=reform_path: load_policy(resolve(baseline, "policies", ".yaml"),
+                                                     [p]), file, f"reforms[{index}]")
         reform_paths.append(str(reform_path))
     _named(lambda: check_scale(config, scale), file, "scale")
 
@@ -272,6 +285,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if jobs > MAX_JOBS:
         fail_at("design")(f"{jobs:,} jobs (design points × replications)",
                           f"at most {MAX_JOBS:,} jobs")
+    spec.whole_policies = {path: load_policy(Path(path)) for path in reform_paths
+                           if is_policy_file(Path(path))}
     spec.document = {k: v for k, v in document.items() if k not in ("title", "description")}
     spec.warnings = _overridden_by_reforms(spec)
     for scenario_policy in [policy]:
@@ -576,8 +591,13 @@ def build_policies(spec: SweepSpec, base: Policy, values: dict[str, Any]
     check_in_force(swept, spec.start_year)
     policies = [("baseline", swept)]
     for label, reform in zip(scenario_labels(spec)[1:], spec.reforms, strict=True):
-        policy = copy.deepcopy(swept)
-        apply_reform(policy, Path(reform))
+        whole = spec.whole_policies.get(reform)
+        if whole is not None:  # an alternative policy: the point's values on it
+            policy = copy.deepcopy(whole)
+            set_values(policy, values, f"{spec.file} (design point, {label})")
+        else:
+            policy = copy.deepcopy(swept)
+            apply_reform(policy, Path(reform))
         check_in_force(policy, spec.start_year)
         policies.append((label, policy))
     return policies
@@ -640,7 +660,8 @@ def _cell(value: Any) -> Any:
 MANIFEST, RESULTS, SWEEP_JSON, DESIGN = ("manifest.jsonl", "results.parquet", "sweep.json",
                                          "design.parquet")
 OUTPUTS = ["run_record.json", SWEEP_JSON, "spec.yaml", DESIGN, MANIFEST, "jobs", RESULTS,
-           "sensitivity"]  # drgsim sensitivity's default --out
+           "sensitivity",  # drgsim sensitivity's default --out
+           "calibration"]  # drgsim calibrate behaviour's analysis of its fit sweep
 
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:

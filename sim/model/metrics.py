@@ -109,6 +109,11 @@ class YearRecorder:
             # §7: share of inpatient fund spending paid by DRG (rollout: the rest by item)
             "drg_share_of_fund": float(result.summary.get("drg_share_of_fund") or 0.0),
         })
+        # upcoding by ownership (Silverman & Skinner 2004, BEHAVIOUR §8: the calibration's check)
+        private = np.asarray(region.hospital_private, dtype=bool)[hospital]
+        for name, mask in (("private", private), ("public", ~private)):
+            row[f"upcoded_share_{name}"] = (float(cases["upcoded"][mask].mean()) if mask.any()
+                                            else np.nan)
         self.yearly.append(row)
         self._pressure_by_level_mdc(state.year, level, cases["true_group"], pressure)
 
