@@ -75,6 +75,7 @@ SCALE = _positive(100.0, "a population scale")
 MIN_CASES = _whole(1, 1_000_000_000, "a minimum number of cases")
 WORKERS = _whole(1, 4096, "a number of workers")
 BUDGET = _whole(10, 100_000_000, "a number of model runs")
+DRAWS = _whole(0, 10_000, "a number of parameter draws (0: none)")
 DENSITY = _bounded(float, lambda value: math.isfinite(value) and 0 < value <= 1,
                    "a density above 0 and at most 1")
 
@@ -273,6 +274,14 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--start-year", type=YEAR, default=2023, help="first year (1990-2100)")
     compare.add_argument("--scale", type=SCALE, default=1.0,
                          help="multiply the insured population, in (0, 100]")
+    compare.add_argument("--parameter-draws", type=DRAWS, default=0, metavar="N",
+                         help="run N behavioural parameter sets drawn from the region's "
+                              "calibrated ensemble, each with every replication's seed, "
+                              "paired across scenarios: intervals then carry what we do not "
+                              "know about behaviour as well as noise (runs: N x replications)")
+    compare.add_argument("--ensemble", metavar="FILE",
+                         help="ensemble CSV to draw from (default: the shipped one of the "
+                              "region, calibration/ensembles/<region>.csv)")
     compare.add_argument("--lang", choices=["zh", "en"], default="zh",
                          help="language of the report (charts are drawn in both)")
     compare.add_argument("--out", default=DEFAULT_OUT["compare"], metavar="DIR",
@@ -649,11 +658,14 @@ def command_compare(args: argparse.Namespace) -> int:
     folder, meta = compare_to_folder(
         args.scenario, args.baseline, [Path(r) for r in args.reform], args.replications,
         args.seed, args.years, args.start_year, args.scale, lang=args.lang,
-        catalogue=args.catalogue, **_out(args))
+        catalogue=args.catalogue, parameter_draws=args.parameter_draws,
+        ensemble=args.ensemble, **_out(args))
     _warn(meta["warnings"])
+    draws = meta["parameter_draws"]
+    runs = (f"{draws['draws']} parameter draws x {args.replications} replications"
+            if draws else f"{args.replications} replications")
     print(f"Compared {len(meta['scenarios']) - 1} reform(s) with {meta['baseline']} over "
-          f"{args.years} years, {args.replications} replications -> {folder} "
-          f"({meta['seconds']:.1f} s)")
+          f"{args.years} years, {runs} -> {folder} ({meta['seconds']:.1f} s)")
     for label, numbers in meta["headline"].items():
         year = numbers["year"]
         print(f"  {label} ({year}, difference, 5th-95th percentile):")
@@ -664,8 +676,11 @@ def command_compare(args: argparse.Namespace) -> int:
                           ("reserve_months_employee", "employee fund, months of reserve"),
                           ("reserve_months_resident", "resident fund, months of reserve")):
             value = numbers[key]
+            share = numbers["parameter_share"].get(key)
+            source = ("" if share is None or share != share else
+                      f" ({share:.0%} of the variance from behavioural parameters)")
             print(f"    {name}: {value['mean']:+,.4g} [{value['p5']:+,.4g}, "
-                  f"{value['p95']:+,.4g}]")
+                  f"{value['p95']:+,.4g}]{source}")
     print(f"  report: {folder / 'report.html'}")
     return 0
 
