@@ -136,7 +136,7 @@ targets:
     why: test
 parameters:
   behaviour.upcoding_scale: {low: 150, high: 2400, distribution: loguniform}
-fit: {scale: 0.01, replications: 1, accept: 0.5, ensemble: 10, budget: 10}
+fit: {scale: 0.01, replications: 1, accept: 0.5, ensemble: 10, check_draws: 3, budget: 10}
 """
 
 
@@ -214,11 +214,14 @@ def test_the_fit_folder_holds_the_sweep_and_the_analysis(tiny_fit):
     assert sweep["scenarios"] == ["baseline", "dip"] and sweep["points"] == 5
     analysis = out / "calibration"
     for name in ("fit.csv", "parameters.csv", "correlations.csv", "ensemble.csv",
-                 "behaviour.yaml", "report.md", "run_record.json", "statistics.parquet"):
+                 "behaviour.yaml", "report.md", "run_record.json", "statistics.parquet",
+                 "check.csv"):
         assert (analysis / name).is_file(), name
     fit = pd.read_csv(analysis / "fit.csv")
     assert fit["target"].tolist() == ["points", "readmissions"]
     assert fit["role"].tolist() == ["fitted", "held_out"]
+    assert fit["simulated_median"].notna().all()      # both from the ensemble's check runs
+    assert len(pd.read_csv(analysis / "check.csv")) == 3
     ensemble = pd.read_csv(analysis / "ensemble.csv")
     assert len(ensemble) == 10
     assert ensemble["behaviour.upcoding_scale"].between(150, 2400).all()
