@@ -34,7 +34,7 @@ from calibration.abc import (
     weighted_correlation,
     weighted_quantile,
 )
-from calibration.targets import DIFFERENCE, RELATIVE, Target, load_targets
+from calibration.targets import DIFFERENCE, RELATIVE, Target, change, load_targets
 from sim.errors import InputError, show
 from sim.inputs.yamlfile import read_yaml
 
@@ -197,15 +197,7 @@ def target_statistics(results: pd.DataFrame, targets: list[Target], start_year: 
         year = start_year + target.year - 1
         base = table.xs(("baseline", year), level=("scenario", "year"))
         new = table.xs((target.method, year), level=("scenario", "year"))
-        if target.quantity in RELATIVE:
-            column = RELATIVE[target.quantity]
-            value = new[column] / base[column] - 1.0
-        elif target.quantity in DIFFERENCE:
-            column = DIFFERENCE[target.quantity]
-            value = new[column] - base[column]
-        else:  # upcoded_share_private_minus_public: a difference in differences
-            value = ((new["upcoded_share_private"] - new["upcoded_share_public"])
-                     - (base["upcoded_share_private"] - base["upcoded_share_public"]))
+        value = change(target.quantity, base, new)
         out[target.name] = value
     return out.reset_index()
 
