@@ -123,3 +123,41 @@ def test_the_command_refuses_an_ensemble_without_draws_and_draws_without_one(tmp
     error = capsys.readouterr().err
     assert "no calibrated ensemble ships for region region" in error and "--ensemble" in error
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_sweep_with_an_ensemble_gives_each_replication_its_own_parameter_set(tmp_path):
+    from sim.experiments.sweep import build_policies, load_sweep
+
+    path = ensemble(tmp_path, "behaviour.upcoding_scale,behaviour.cut_depth\n"
+                    "200,0.1\n2000,0.4\n")
+    spec_file = tmp_path / "sweep.yaml"
+    spec_file.write_text(f"""title: draws in a sweep
+region: default
+scale: 0.02
+years: 1
+baseline: point
+reforms: [upcoding_sharper]
+parameters:
+  behaviour.cut_depth: {{levels: [0.2, 0.3]}}
+design: {{method: grid}}
+replications: 2
+ensemble: {path}
+outcomes: [upcoded_share]
+""", "utf-8")
+    spec = load_sweep(spec_file)
+    assert {d["member"] for d in spec.draws} == {0, 1}
+    base = load_policy(spec.baseline)
+    for replication, draw in enumerate(spec.draws):
+        (_, baseline), (_, sharper) = build_policies(spec, base, {"behaviour.cut_depth": 0.3},
+                                                     replication)
+        assert baseline.behaviour["behaviour.upcoding_scale"] == draw["values"][
+            "behaviour.upcoding_scale"]
+        assert baseline.behaviour["behaviour.cut_depth"] == 0.3      # the swept value wins
+        assert sharper.behaviour["behaviour.upcoding_scale"] == 300  # the reform's own value
+    spec_file.write_text(spec_file.read_text("utf-8").replace(str(path), "default"), "utf-8")
+    region = tmp_path / "mine.yaml"
+    region.write_bytes(shipped("regions", "default", ".yaml").read_bytes())
+    spec_file.write_text(spec_file.read_text("utf-8").replace("region: default",
+                                                              f"region: {region}"), "utf-8")
+    with pytest.raises(InputError, match="no calibrated ensemble ships for region mine"):
+        load_sweep(spec_file)

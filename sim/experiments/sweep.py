@@ -72,6 +72,8 @@ TOP_KEYS = {"title": "a one-line title", "region": "a region file or shipped nam
             "replications": "a whole number 1–10,000", "seed": "a whole number ≥ 0",
             "outcomes": "a list of columns of the yearly table",
             "keep_years": "all or last", "description": "text",
+            "ensemble": "default (the region's calibrated ensemble) or an ensemble CSV: each "
+                        "replication runs its own parameter set drawn from it",
             "groups": "{group name: [parameter path, ...]} (sampled together by sobol/morris)"}
 REQUIRED = ("title", "region", "parameters", "design", "outcomes")
 # the fund ledger's figures, pooled and per scheme (sim.model.fund.FundLedger.close_year)
@@ -152,6 +154,8 @@ class SweepSpec:
     document: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     whole_policies: dict[str, Policy] = field(default_factory=dict)  # reforms that are policies
+    ensemble: str | None = None     # replication r runs draws[r] (sim.experiments.draws)
+    draws: list[dict] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -287,6 +291,20 @@ def load_sweep(path: str | Path) -> SweepSpec:
                           f"at most {MAX_JOBS:,} jobs")
     spec.whole_policies = {path: load_policy(Path(path)) for path in reform_paths
                            if is_policy_file(Path(path))}
+    if "ensemble" in document:  # parameter uncertainty: one ensemble member per replication
+        from sim.experiments.draws import draw_sets, load_ensemble, shipped_ensemble
+
+        given = document["ensemble"]
+        if not isinstance(given, str) or not given.strip():
+            fail_at("ensemble")(f"value {show(given)}", TOP_KEYS["ensemble"])
+        ensemble_path = (shipped_ensemble(region_path) if given == "default"
+                         else Path(beside(given, "ensembles")))
+        if ensemble_path is None:
+            fail_at("ensemble")(f"no calibrated ensemble ships for region "
+                                f"{Path(region_path).stem}", "an ensemble CSV file")
+        table = _named(lambda: load_ensemble(ensemble_path), file, "ensemble")
+        spec.ensemble = str(ensemble_path)
+        spec.draws = draw_sets(table, replications, seed)
     spec.document = {k: v for k, v in document.items() if k not in ("title", "description")}
     spec.warnings = _overridden_by_reforms(spec)
     for scenario_policy in [policy]:
@@ -582,10 +600,13 @@ def scenario_labels(spec: SweepSpec) -> list[str]:
     return labels
 
 
-def build_policies(spec: SweepSpec, base: Policy, values: dict[str, Any]
-                   ) -> list[tuple[str, Policy]]:
+def build_policies(spec: SweepSpec, base: Policy, values: dict[str, Any],
+                   replication: int = 0) -> list[tuple[str, Policy]]:
     """Every scenario's policy at a design point: the baseline with the point's values for the
-    whole run, then each reform applied on top (paired scenarios, one seed)."""
+    whole run, then each reform applied on top (paired scenarios, one seed). With an ensemble,
+    the replication's parameter set comes first and the point's swept values over it."""
+    if spec.draws:
+        values = {**spec.draws[replication]["values"], **values}
     swept = copy.deepcopy(base)
     set_values(swept, values, f"{spec.file} (design point)")
     check_in_force(swept, spec.start_year)
@@ -756,7 +777,9 @@ class SweepFolder:
             "replications": spec.replications, "jobs": len(design) * spec.replications,
             "scenarios": scenario_labels(spec), "outcomes": spec.outcomes,
             "seed": spec.seed, "seeds": "SeedSequence(seed, spawn_key=(point, replication))",
-            "start_year": spec.start_year, "years": spec.years, "scale": spec.scale})
+            "start_year": spec.start_year, "years": spec.years, "scale": spec.scale,
+            "ensemble": spec.ensemble,
+            "draw_members": [draw["member"] for draw in spec.draws]})
         return design
 
     def done(self) -> set[str]:
@@ -1041,7 +1064,8 @@ def sweep(spec: str | Path | SweepSpec, executor: str | Executor = "serial",
     config, region_path = load_region_config(spec.region)
     base = load_policy(spec.baseline)
     inputs = [Path(spec.file), region_path, catalogue_path(config, None),
-              *sorted({Path(f) for f in base.files}), *map(Path, spec.reforms)]
+              *sorted({Path(f) for f in base.files}), *map(Path, spec.reforms),
+              *([Path(spec.ensemble)] if spec.ensemble else [])]
     folder = SweepFolder(out, spec, inputs, create_parent) if out is not None else None
     record = _record(spec, inputs)
     # the workers first: an unreachable scheduler is an error before anything is written
@@ -1066,7 +1090,7 @@ def sweep(spec: str | Path | SweepSpec, executor: str | Executor = "serial",
             values = point_values(design, spec, point)
             seed = job_seed(spec.seed, point, replication)
             try:
-                scenarios = build_policies(spec, base, values)
+                scenarios = build_policies(spec, base, values, replication)
             except InputError as error:  # a point the policy refuses: recorded, go on
                 failed += 1
                 _record_job(folder, point, replication, seed, values,
