@@ -161,3 +161,19 @@ outcomes: [upcoded_share]
                                                               f"region: {region}"), "utf-8")
     with pytest.raises(InputError, match="no calibrated ensemble ships for region mine"):
         load_sweep(spec_file)
+
+
+def test_the_shipped_ensemble_is_the_fit_of_the_shipped_targets():
+    from calibration.behaviour import load_calibration
+    from sim.experiments.draws import shipped_ensemble
+
+    path = shipped_ensemble(shipped("regions", "default", ".yaml"))
+    assert path is not None and path.name == "default.csv"
+    table = load_ensemble(path)
+    spec = load_calibration(Path(__file__).resolve().parents[1] / "calibration" / "targets.yaml")
+    columns = [c for c in table.columns if c.startswith("behaviour.")]
+    assert columns == list(spec.parameters) and len(table) == spec.fit["ensemble"]
+    for column, prior in spec.parameters.items():
+        assert table[column].between(prior["low"], prior["high"]).all(), column
+    for record in ("default.md", "default.record.json", "default.parameters.csv"):
+        assert (path.parent / record).is_file(), record
