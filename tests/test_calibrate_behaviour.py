@@ -16,6 +16,7 @@ from calibration.behaviour import load_calibration, make_ensemble, target_statis
 from calibration.targets import Target
 from sim.commands.cli import main
 from sim.errors import InputError
+from sim.inputs.policy import load_policy as load_policy_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -239,3 +240,47 @@ def test_running_the_fit_again_resumes_and_gives_the_same_analysis(tiny_fit):
     assert sorted(p.name for p in (out / "jobs").iterdir()) == jobs
     assert (out / "manifest.jsonl").read_text("utf-8") == manifest  # no job ran again
     assert (out / "calibration" / "parameters.csv").read_text("utf-8") == before
+
+
+@pytest.mark.slow
+def test_the_fit_recovers_a_parameter_from_targets_the_model_made(tmp_path):
+    """The real model: cost per case under DIP simulated at cutting_scale 0.1 becomes the target;
+    the fit over a wide prior puts 0.1 inside its 90% interval and narrows the prior."""
+    from calibration.behaviour import load_calibration, target_statistics
+    from sim.experiments.compare import run_job
+    from sim.inputs.policy import set_values
+    from sim.inputs.region import load_region_config
+    from sim.resources import shipped
+
+    config, _ = load_region_config("default")
+    truth = 0.1
+    rows = []
+    for scenario, name in (("baseline", "ffs"), ("dip", "dip")):
+        policy = load_policy_file(shipped("policies", name, ".yaml"))
+        set_values(policy, {"behaviour.cutting_scale": truth}, "test")
+        yearly = run_job(config, policy, 1, 2023, 99, 0.02)["yearly"]
+        rows.append(yearly.assign(scenario=scenario, point=0, replication=0))
+    target = Target("cost", 0.0, 0.005, "the model", "dip", 1, "all", "cost_per_case_change",
+                    "fitted", "test")
+    observed = float(target_statistics(pd.concat(rows), [target], 2023)["cost"].iloc[0])
+    text = f"""title: recovery
+targets:
+  cost:
+    value: {observed}
+    uncertainty: 0.005
+    source: the model at cutting_scale {truth}
+    setting: {{method: dip, year: 1, scheme: all}}
+    quantity: cost_per_case_change
+    role: fitted
+    why: test
+parameters:
+  behaviour.cutting_scale: {{low: 0.03, high: 0.6, distribution: loguniform}}
+fit: {{scale: 0.02, replications: 1, accept: 0.3, ensemble: 20, check_draws: 2, budget: 60}}
+"""
+    path = write(tmp_path, text)
+    assert main(["calibrate", "behaviour", "--targets", str(path), "--executor", "serial",
+                 "--out", str(tmp_path / "fit")]) == 0
+    parameters = pd.read_csv(tmp_path / "fit" / "calibration" / "parameters.csv").iloc[0]
+    assert parameters["posterior_p05"] <= truth <= parameters["posterior_p95"]
+    assert parameters["sd_ratio"] < 0.8
+    assert load_calibration(path).fitted[0].value == observed
