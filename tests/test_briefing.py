@@ -26,6 +26,7 @@ from sim.commands.compare import compare_to_folder
 from sim.report import fonts
 from sim.report.briefing import build_briefing, effect
 from sim.report.compare_charts import CHARTS, draw_charts, load_comparison
+from sim.report.findings_charts import FINDINGS_CHARTS
 from sim.report.labels import LANGS, all_strings, quantities, text
 from sim.resources import shipped
 
@@ -82,7 +83,7 @@ def visible_text(page: str) -> str:
 def test_every_chart_is_drawn_in_both_languages_with_a_csv_twin(built):
     folder, _ = built
     for lang in LANGS:
-        for name in CHARTS:
+        for name in CHARTS + FINDINGS_CHARTS:
             png, csv = folder / "charts" / lang / f"{name}.png", folder / "charts" / lang / \
                 f"{name}.csv"
             assert png.is_file() and csv.is_file(), (lang, name)
@@ -156,7 +157,7 @@ def test_the_report_is_self_contained_and_in_chinese(built):
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
     assert "url(http" not in page and "@import" not in page
     images = re.findall(r'<img class="chart"[^>]*src="([^"]{0,30})', page)
-    assert len(images) == len(CHARTS)
+    assert len(images) == len(CHARTS) + len(FINDINGS_CHARTS)
     assert all(src.startswith("data:image/png;base64,") for src in images)
     assert "@font-face" in page and "data:font/otf;base64," in page
     # the run record is collapsible and carries versions, revision, seeds, hashes
@@ -173,12 +174,13 @@ def test_headline_shows_the_numbers_of_comparison_json_with_intervals(built):
     assert "居民医保基金累计结余可支付月数" in page and "职工医保基金累计结余可支付月数" in page
     resident = numbers["reserve_months_resident"]
     assert quantities("zh", "months", [resident["baseline"]], decimals=1)[0] in page
-    gap = numbers["upcoding_gap"]
-    shown = quantities("zh", "cmi", [gap["mean"], gap["p5"], gap["p95"]], signed=True,
-                       decimals=3)
+    # the share of cases coded up (issue 14), not the CMI gap, is on the card
+    coded = numbers["upcoded_share"]
+    shown = quantities("zh", "share_points_short", [coded["mean"], coded["p5"], coded["p95"]],
+                       signed=True, scale=100.0, decimals=2)
     assert shown[0] in page
-    assert gap["p95"] < 0                     # more audits narrow the gap, beyond noise
-    for key in ("fund_balance", "annual_point_value", "upcoding_gap",
+    assert coded["p95"] < 0 and numbers["upcoding_gap"]["p95"] < 0  # more audits, less of it
+    for key in ("fund_balance", "annual_point_value", "upcoded_share",
                 "basic_share_lower_levels"):
         assert text("zh", key) in page
     # a reading of the CMI chart says it in words, with the interval
@@ -233,7 +235,8 @@ def test_rebuilding_gives_the_same_bytes_and_report_switches_language(built, tmp
     assert main(["report", str(copy), "--lang", "en"]) == 0
     page = html_of(copy)
     assert '<html lang="en">' in page and "<title>Payment reform briefing</title>" in page
-    assert "Headline: the last year (2024) against the baseline" in page
+    assert "Headline: 2023–2024 together and 2024 (the last year), against the baseline" in page
+    assert "The last year (2024) at a glance" in page
     assert "After 审计比例提高, the gap between coded and true CMI in 2024 narrows by" in page
     assert "@font-face" in page                # the Chinese reform title still renders
     assert digest(copy)["charts/en/cmi.png"] == before["charts/en/cmi.png"]
@@ -278,7 +281,8 @@ def test_the_report_opens_in_headless_chromium_with_charts_and_text(built, tmp_p
     loaded = re.search(r'data-charts-loaded="(\d+)"', body.group(1))
     total = re.search(r'data-charts-total="(\d+)"', body.group(1))
     assert loaded and total, "the inline script did not run"
-    assert int(total.group(1)) == len(CHARTS) and int(loaded.group(1)) == len(CHARTS)
+    drawn = len(CHARTS) + len(FINDINGS_CHARTS)
+    assert int(total.group(1)) == drawn and int(loaded.group(1)) == drawn
     words = visible_text(dom.stdout)
     assert "医保支付改革模拟简报" in words and len(words) > 1000
 
