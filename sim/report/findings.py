@@ -42,8 +42,8 @@ UNEXPLAINED_TOLERANCE = 0.5  # yuan: below this a difference is float rounding, 
 def interval(values: pd.Series) -> dict:
     """Mean and 5th–95th percentile of paired differences, and whether the interval includes
     zero (``noise``; a difference that is exactly zero in every replication is not noise)."""
-    values = values.astype(float)
-    low, high = float(values.quantile(LOW)), float(values.quantile(HIGH))
+    values = np.asarray(values, dtype=float)
+    low, high = (float(v) for v in np.quantile(values, [LOW, HIGH]))
     flat = bool((values == 0).all())
     return {"mean": float(values.mean()), "p5": low, "p95": high,
             "noise": bool(low <= 0 <= high and not flat)}
@@ -51,11 +51,15 @@ def interval(values: pd.Series) -> dict:
 
 def summarise(differences: pd.DataFrame, keys: list[str], column: str = "difference"
               ) -> pd.DataFrame:
-    """:func:`interval` of ``column`` per ``keys``."""
-    rows = [{**dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)),
-             **interval(group[column])}
-            for key, group in differences.groupby(keys, sort=False)]
-    return pd.DataFrame(rows, columns=[*keys, "mean", "p5", "p95", "noise"])
+    """:func:`interval` of ``column`` per ``keys``, for all groups at once."""
+    by = [differences[k] for k in keys]
+    grouped = differences[column].astype(float).groupby(by, sort=False)
+    nonzero = (differences[column] != 0).groupby(by, sort=False).sum()
+    table = pd.DataFrame({"mean": grouped.mean(), "p5": grouped.quantile(LOW),
+                          "p95": grouped.quantile(HIGH)})
+    table["noise"] = (table["p5"] <= 0) & (table["p95"] >= 0) & (nonzero.reindex(
+        table.index) > 0)
+    return table.reset_index()[[*keys, "mean", "p5", "p95", "noise"]]
 
 
 def paired(values: pd.DataFrame, baseline: str, reforms: list[str], keys: list[str],

@@ -126,9 +126,11 @@ def part_name(lang: str, part: str) -> str:
 
 
 def mechanism(comparison, findings: Findings, lang: str, reform: str) -> list[str]:
-    """The clauses that say why the fund's balance moves: the largest parts of the waterfall
-    (whole period), the surprise when coding and the fund move the way intuition does not
-    expect, and the redistribution between levels under a global budget."""
+    """The sentences that say why the fund's balance moves: the surprise when coding and the
+    fund move the way intuition does not expect, the largest parts of the waterfall (whole
+    period), and the redistribution between levels under a global budget."""
+    from sim.report.briefing import sentence
+
     if findings.waterfall is None:
         return []
     rows = findings.waterfall[(findings.waterfall["scenario"] == reform)
@@ -140,17 +142,19 @@ def mechanism(comparison, findings: Findings, lang: str, reform: str) -> list[st
     largest = rows["mean"].abs().max()
     named = rows[rows["mean"].abs() >= SHARE_OF_LARGEST * largest].sort_values(
         "mean", key=lambda m: -m.abs())
-    clauses = []
+    sentences = []
     balance, coded = (findings.stat(reform, "cumulative", m) for m in ("fund_balance",
                                                                         "upcoded_share"))
     clear = not missing(balance) and not missing(coded) and not balance["noise"] and not coded[
         "noise"] and balance["mean"] != 0 and coded["mean"] != 0
     if clear and (balance["mean"] < 0) == (coded["mean"] < 0):
-        clauses.append(text(lang, "para.surprise.fund_pays_more" if balance["mean"] < 0
-                            else "para.surprise.fund_pays_less"))
+        sentences.append(sentence(lang, [text(lang, "para.surprise.fund_pays_more"
+                                              if balance["mean"] < 0
+                                              else "para.surprise.fund_pays_less")]))
     parts = [text(lang, "para.why.part", part=part_name(lang, row["part"]),
                   amount=signed_money(lang, row["mean"])) for _, row in named.iterrows()]
-    clauses.append(text(lang, "para.why", parts=text(lang, "list_sep").join(parts)))
+    sentences.append(sentence(lang, [text(lang, "para.why",
+                                          parts=text(lang, "list_sep").join(parts))]))
     levels = rows[rows["part"].str.startswith("inpatient_")]
     spread = levels["mean"].abs().sum()
     point = findings.stat(reform, "final_year", "annual_point_value")
@@ -158,18 +162,20 @@ def mechanism(comparison, findings: Findings, lang: str, reform: str) -> list[st
             and abs(levels["mean"].sum()) < REDISTRIBUTION * spread and not missing(point)):
         shown = [f"{level_name(lang, row['part'].removeprefix('inpatient_'))} "
                  f"{signed_money(lang, row['mean'])}" for _, row in levels.iterrows()]
-        clauses.append(text(lang, "para.budget.up" if point["mean"] > 0 else "para.budget.down",
-                            total=signed_money(lang, levels["mean"].sum()),
-                            levels=text(lang, "list_sep").join(shown),
-                            point=quantities(lang, "point", [point["mean"]], signed=True)[0],
-                            **span(comparison)))
-    return clauses
+        sentences.append(sentence(lang, [text(
+            lang, "para.budget.up" if point["mean"] > 0 else "para.budget.down",
+            total=signed_money(lang, levels["mean"].sum()),
+            levels=text(lang, "list_sep").join(shown),
+            point=quantities(lang, "point", [point["mean"]], signed=True)[0],
+            **span(comparison))]))
+    return sentences
 
 
 def paragraph(comparison, findings: Findings, lang: str, reform: str) -> str:
     """One paragraph for ``reform``: the fund (whole period, per scheme, months of reserve, the
     last year), why (:func:`mechanism`), hospitals against the baseline and fee-for-service,
-    coding, referral, and how many of these figures are clear of noise."""
+    coding, referral, and how many of these figures are clear of noise. A figure the folder does
+    not have is left out with its clause."""
     from sim.report.briefing import sentence
 
     name, years = comparison.name(reform, lang), span(comparison)
@@ -177,17 +183,26 @@ def paragraph(comparison, findings: Findings, lang: str, reform: str) -> str:
     def stat(measure: str, period: str = "cumulative") -> dict | None:
         return findings.stat(reform, period, measure)
 
-    sentences = [sentence(lang, [text(
-        lang, "para.fund", reform=name, **years,
-        effect=period_effect(lang, stat("fund_balance"), "money"),
-        employee=period_effect(lang, stat("fund_balance_employee"), "money"),
-        resident=period_effect(lang, stat("fund_balance_resident"), "money"),
-        months=period_effect(lang, stat("reserve_months"), "months", decimals=2,
-                             up="higher", down="lower"),
-        final=period_effect(lang, stat("fund_balance", "final_year"), "money"))])]
-    why = mechanism(comparison, findings, lang, reform)
-    if why:
-        sentences.append(sentence(lang, why))
+    def clause(key: str, **stats: tuple) -> str | None:
+        """``key`` filled with each named effect, or None when one of them is missing."""
+        if any(missing(arguments[0]) for arguments in stats.values()):
+            return None
+        return text(lang, key, reform=name, **years,
+                    **{slot: period_effect(lang, *arguments) for slot, arguments in
+                       stats.items()})
+
+    money, points = ("money",), ("share_points", 100.0, 2, "higher", "lower")
+    sentences = [
+        sentence(lang, [clause("para.fund", effect=(stat("fund_balance"), *money)),
+                        clause("para.fund.schemes",
+                               employee=(stat("fund_balance_employee"), *money),
+                               resident=(stat("fund_balance_resident"), *money)),
+                        clause("para.fund.months",
+                               months=(stat("reserve_months"), "months", 1.0, 2, "higher",
+                                       "lower"))]),
+        sentence(lang, [clause("para.fund.final",
+                               final=(stat("fund_balance", "final_year"), *money))]),
+        *mechanism(comparison, findings, lang, reform)]
     versus = findings.group(reform, "cumulative", "baseline")
     if versus is not None:
         biggest = findings.groups[(findings.groups["scenario"] == reform)
@@ -207,26 +222,22 @@ def paragraph(comparison, findings: Findings, lang: str, reform: str) -> str:
         if ffs is not None:
             clauses.append(text(lang, "para.ffs", gain=ffs["gain"], lose=ffs["lose"]))
         sentences.append(sentence(lang, clauses))
-    sentences.append(sentence(lang, [text(
-        lang, "para.coding", **years,
-        share=period_effect(lang, stat("upcoded_share"), "share_points", 100.0, 2, "higher",
-                            "lower"),
-        final=quantities(lang, "share_points_short", [stat("upcoded_share", "final_year")["mean"]
-                                                       if not missing(stat("upcoded_share",
-                                                                           "final_year"))
-                                                       else math.nan],
-                         signed=True, scale=100.0, decimals=2)[0],
-        paid=period_effect(lang, stat("upcoding_paid"), "money"),
-        kept=period_effect(lang, stat("audit_deducted_value"), "money")),
-        text(lang, "para.referral",
-             effect=period_effect(lang, stat("basic_share_lower_levels"), "share_points", 100.0,
-                                  2, "higher", "lower"))]))
+    sentences += [
+        sentence(lang, [clause("para.coding", share=(stat("upcoded_share"), *points)),
+                        clause("para.coding.final",
+                               final=(stat("upcoded_share", "final_year"), *points)),
+                        clause("para.coding.paid", paid=(stat("upcoding_paid"), *money)),
+                        clause("para.coding.kept",
+                               kept=(stat("audit_deducted_value"), *money))]),
+        sentence(lang, [clause("para.referral",
+                               effect=(stat("basic_share_lower_levels"), *points))])]
     shown = [findings.stat(reform, period, measure) for period in ("cumulative", "final_year")
              for measure, kind, _, _ in ROWS if kind is not None]
     shown = [s for s in shown if not missing(s)]
     clear = sum(1 for s in shown if not s["noise"] and not s["mean"] == s["p5"] == s["p95"] == 0)
     sentences.append(sentence(lang, [text(lang, "para.sure", total=len(shown), clear=clear,
                                           replications=comparison.meta["replications"])]))
+    sentences = [s for s in sentences if s != text(lang, "sentence_end")]  # no empty sentence
     return ("" if lang == "zh" else " ").join(sentences)
 
 

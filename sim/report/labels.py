@@ -410,9 +410,10 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
         "upcoded_share": "高编码病例占比",
         "headline_cards": "最后一年（{year}年）一览",
         # the paragraph
-        "para.fund": "{first}–{last}年，{reform}使医保基金累计结余{effect}，"
-                     "其中职工医保{employee}，居民医保{resident}；到{last}年末，可支付月数{months}。仅{last}年一年，"
-                     "当年结余{final}",
+        "para.fund": "{first}–{last}年，{reform}使医保基金累计结余{effect}",
+        "para.fund.schemes": "其中职工医保{employee}，居民医保{resident}",
+        "para.fund.months": "到{last}年末，可支付月数{months}",
+        "para.fund.final": "仅{last}年一年，当年结余{final}",
         "para.why": "原因（按模型的基金分解）：{parts}",
         "para.why.part": "{part}{amount}",
         "para.surprise.fund_pays_more": "这一结果与直觉相反：高编码减少了，基金却多支出",
@@ -425,8 +426,10 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
         "para.hospitals": "与基线相比，{total}家医院中{gain}家收支结余增加、{lose}家减少，"
                           "其余{unclear}家与随机波动无法区分；变化最大的是{group}，合计{change}",
         "para.ffs": "与同样诊疗按项目付费相比，{gain}家得益、{lose}家受损",
-        "para.coding": "高编码病例占比{share}（{last}年{final}）；为高编码支付的金额{paid}，"
-                       "审核扣减并由基金留存的金额{kept}",
+        "para.coding": "高编码病例占比{share}",
+        "para.coding.final": "{last}年一年{final}",
+        "para.coding.paid": "为高编码支付的金额{paid}",
+        "para.coding.kept": "审核扣减并由基金留存的金额{kept}",
         "para.referral": "基础病组病例在一、二级医院的占比{effect}",
         "para.sure": "以上{total}项数字中，{clear}项的区间不含零；"
                      "区间来自{replications}次配对重复，重复次数少时只是粗略估计",
@@ -511,10 +514,11 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
         "hospital_ranking.mixed": "public or private (half filled)",
         "upcoded_share": "Share of cases coded up",
         "headline_cards": "The last year ({year}) at a glance",
-        "para.fund": "Over {first}–{last}, under {reform} the fund's balance {effect}: the "
-                     "employee fund's {employee}, the resident fund's {resident}; by the end of "
-                     "{last} the months of reserve {months}. In {last} alone the balance "
-                     "{final}",
+        "para.fund": "Over {first}–{last}, under {reform} the fund's balance {effect}",
+        "para.fund.schemes": "the employee fund's balance {employee}, the resident fund's "
+                             "balance {resident}",
+        "para.fund.months": "by the end of {last} the reserve {months}",
+        "para.fund.final": "In {last} alone the balance {final}",
         "para.why": "Why, from the model's own decomposition of the fund: {parts}",
         "para.why.part": "{part} {amount}",
         "para.surprise.fund_pays_more": "This runs against intuition: less upcoding, yet the "
@@ -532,9 +536,11 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
         "para.hospitals": "Against the baseline, of {total} hospitals {gain} gain and {lose} "
                           "lose, and {unclear} cannot be told from noise; the largest change is "
                           "at {group}, {change} in total",
-        "para.ffs": "Against fee-for-service for the same care, {gain} gain and {lose} lose",
-        "para.coding": "The share of cases coded up {share} ({final} in {last}); money paid for "
-                       "upcoding {paid}, and the audit deductions kept by the fund {kept}",
+        "para.ffs": "against fee-for-service for the same care, {gain} gain and {lose} lose",
+        "para.coding": "The share of cases coded up {share}",
+        "para.coding.final": "in {last} alone {final}",
+        "para.coding.paid": "money paid for upcoding {paid}",
+        "para.coding.kept": "the amount the audits keep back for the fund {kept}",
         "para.referral": "The share of basic-group cases treated at primary and secondary "
                          "hospitals {effect}",
         "para.sure": "{clear} of these {total} figures are clear of noise across {replications} "
