@@ -241,7 +241,8 @@ def test_rebuilding_gives_the_same_bytes_and_report_switches_language(built, tmp
     assert "After 审计比例提高, the gap between coded and true CMI in 2024 narrows by" in page
     words = html.unescape(visible_text(page))       # the findings' paragraph in English too
     assert "Over 2023–2024, under 审计比例提高 the fund's balance rises by" in words
-    assert "Why, from the model's own decomposition of the fund: audit deductions" in words
+    assert ("Why, from the model's own decomposition of the fund: audit deductions (kept by the "
+            "fund) raise the balance by") in words
     assert "@font-face" in page                # the Chinese reform title still renders
     assert digest(copy)["charts/en/cmi.png"] == before["charts/en/cmi.png"]
 
@@ -407,8 +408,9 @@ def test_the_headline_has_the_whole_period_and_a_paragraph_from_the_numbers(buil
     parts = steps[(steps["scenario"] == reform) & (steps["period"] == "cumulative")
                   & (steps["kind"] == "part")]
     largest = parts.loc[parts["mean"].abs().idxmax()]
-    assert (f"{text('zh', 'part.' + largest['part'])}"
-            f"{quantities('zh', 'money', [largest['mean']], signed=True)[0]}") in page
+    direction = text("zh", "para.why.raises" if largest["mean"] > 0 else "para.why.lowers")
+    assert (f"{text('zh', 'part.' + largest['part'])}使结余{direction}"
+            f"{quantities('zh', 'money', [abs(largest['mean'])])[0]}") in page
     # grey where the interval includes zero: one cell per noisy figure
     noisy = int(head[(head["scenario"] == reform) & head["measure"].isin(
         ["fund_balance", "fund_balance_employee", "fund_balance_resident", "reserve_months",

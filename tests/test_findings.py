@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.report import findings as F
-from sim.report.findings_page import Findings, paragraph, signed_money
+from sim.report.findings_page import Findings, paragraph
 
 B, R = "baseline", "reform"
 
@@ -225,12 +225,11 @@ def test_the_paragraph_names_the_largest_parts_and_says_when_a_result_is_unexpec
     assert "less upcoding, yet the fund pays more" in en
     why = en[en.index("Why"):]
     assert why.index("inpatient payments to primary hospitals") < why.index("audit deductions")
-    assert f"primary hospitals (before audits and caps) {signed_money('en', -8.0e6)}" in why
-    assert f"audit deductions (kept by the fund) {signed_money('en', 2.2e6)}" in why
-    assert signed_money("en", -8.0e6) == "−\u2060¥8.00 million"     # as a reader sees it
+    assert "primary hospitals (before audits and caps) lower the balance by ¥8.00 million" in why
+    assert "audit deductions (kept by the fund) raise the balance by ¥2.20 million" in why
     assert "the fund's balance falls by ¥5.80 million" in en          # (−6.0 − 5.6) / 2
     zh = paragraph(HandComparison(), findings, "zh", R)
-    assert "高编码减少了，基金却多支出" in zh and "审核扣减（基金留存）+220万元" in zh
+    assert "高编码减少了，基金却多支出" in zh and "审核扣减（基金留存）使结余增加220万元" in zh
     for words in (en.replace("5th–95th", ""), zh):                  # nothing missing is shown
         assert "–" not in words.replace("2023–2024", "")
     # the same parts with more upcoding: nothing unexpected to flag

@@ -152,7 +152,10 @@ def mechanism(comparison, findings: Findings, lang: str, reform: str) -> list[st
                                               if balance["mean"] < 0
                                               else "para.surprise.fund_pays_less")]))
     parts = [text(lang, "para.why.part", part=part_name(lang, row["part"]),
-                  amount=signed_money(lang, row["mean"])) for _, row in named.iterrows()]
+                  direction=text(lang, "para.why.raises" if row["mean"] > 0
+                                 else "para.why.lowers"),
+                  amount=quantities(lang, "money", [abs(row["mean"])])[0])
+             for _, row in named.iterrows()]
     sentences.append(sentence(lang, [text(lang, "para.why",
                                           parts=text(lang, "list_sep").join(parts))]))
     levels = rows[rows["part"].str.startswith("inpatient_")]
@@ -160,11 +163,12 @@ def mechanism(comparison, findings: Findings, lang: str, reform: str) -> list[st
     point = findings.stat(reform, "final_year", "annual_point_value")
     if (len(levels) > 1 and (levels["mean"] > 0).any() and (levels["mean"] < 0).any()
             and abs(levels["mean"].sum()) < REDISTRIBUTION * spread and not missing(point)):
+        # as changes in what the fund pays each level (the parts are effects on the balance)
         shown = [f"{level_name(lang, row['part'].removeprefix('inpatient_'))} "
-                 f"{signed_money(lang, row['mean'])}" for _, row in levels.iterrows()]
+                 f"{signed_money(lang, -row['mean'])}" for _, row in levels.iterrows()]
         sentences.append(sentence(lang, [text(
             lang, "para.budget.up" if point["mean"] > 0 else "para.budget.down",
-            total=signed_money(lang, levels["mean"].sum()),
+            total=signed_money(lang, -levels["mean"].sum()),
             levels=text(lang, "list_sep").join(shown),
             point=quantities(lang, "point", [point["mean"]], signed=True)[0],
             **span(comparison))]))

@@ -415,13 +415,14 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
         "para.fund.months": "到{last}年末，可支付月数{months}",
         "para.fund.final": "仅{last}年一年，当年结余{final}",
         "para.why": "原因（按模型的基金分解）：{parts}",
-        "para.why.part": "{part}{amount}",
+        "para.why.part": "{part}使结余{direction}{amount}",
+        "para.why.raises": "增加", "para.why.lowers": "减少",
         "para.surprise.fund_pays_more": "这一结果与直觉相反：高编码减少了，基金却多支出",
         "para.surprise.fund_pays_less": "这一结果与直觉相反：高编码增加了，基金却少支出",
         "para.budget.up": "在总额预算下，住院支付总额几乎不变（{total}），只是在各级医院之间"
-                          "重新分配（{levels}）：点数减少，每点更值钱（{last}年点值{point}）",
+                          "重新分配（支付变化：{levels}）：点数减少，每点更值钱（{last}年点值{point}）",
         "para.budget.down": "在总额预算下，住院支付总额几乎不变（{total}），只是在各级医院之间"
-                            "重新分配（{levels}）：点数增加，每点贬值（点值稀释，{last}年点值"
+                            "重新分配（支付变化：{levels}）：点数增加，每点贬值（点值稀释，{last}年点值"
                             "{point}）",
         "para.hospitals": "与基线相比，{total}家医院中{gain}家收支结余增加、{lose}家减少，"
                           "其余{unclear}家与随机波动无法区分；变化最大的是{group}，合计{change}",
@@ -520,18 +521,19 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
         "para.fund.months": "by the end of {last} the reserve {months}",
         "para.fund.final": "In {last} alone the balance {final}",
         "para.why": "Why, from the model's own decomposition of the fund: {parts}",
-        "para.why.part": "{part} {amount}",
+        "para.why.part": "{part} {direction} the balance by {amount}",
+        "para.why.raises": "raise", "para.why.lowers": "lower",
         "para.surprise.fund_pays_more": "This runs against intuition: less upcoding, yet the "
                                         "fund pays more",
         "para.surprise.fund_pays_less": "This runs against intuition: more upcoding, yet the "
                                         "fund pays less",
         "para.budget.up": "Under the global budget the inpatient payments hardly change in "
                           "total ({total}) but are shared out differently between levels "
-                          "({levels}): with fewer points each point is worth more (point value "
-                          "in {last} {point})",
+                          "(payments {levels}): with fewer points each point is worth more "
+                          "(point value in {last} {point})",
         "para.budget.down": "Under the global budget the inpatient payments hardly change in "
                             "total ({total}) but are shared out differently between levels "
-                            "({levels}): with more points each is worth less (point-value "
+                            "(payments {levels}): with more points each is worth less (point-value "
                             "dilution; point value in {last} {point})",
         "para.hospitals": "Against the baseline, of {total} hospitals {gain} gain and {lose} "
                           "lose, and {unclear} cannot be told from noise; the largest change is "
