@@ -80,7 +80,8 @@ DERIVED = ("upcoding_gap", "basic_share_lower_levels")  # sim.experiments.compar
 OUTCOMES = tuple(dict.fromkeys(
     [c for c in YEARLY_COLUMNS if c != "year"]
     + list(FUND_FIGURES) + [f"{name}_{s}" for name in FUND_FIGURES for s in SCHEMES]
-    + ["drg_fund_payable", "ffs_fund_paid", "audit_deducted_points", "drg_share_of_fund"]
+    + ["drg_fund_payable", "ffs_fund_paid", "audit_deducted_points", "upcoding_paid",
+       "audit_deducted_value", "drg_share_of_fund"]
     + list(DERIVED)))
 ID_COLUMNS = ("point", "replication", "seed", "scenario", "year")
 MAX_JOBS = 1_000_000
