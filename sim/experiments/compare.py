@@ -319,9 +319,9 @@ def reserve_alerts(fund: pd.DataFrame, scenarios: list[Scenario], threshold: flo
 
 
 def headline(summaries: dict, meta: dict, scenario_label: str) -> dict[str, dict]:
-    """The four numbers of the briefing for one reform, in its last year (difference and
-    interval): fund balance, point value, upcoding gap (coded − true CMI), basic cases at
-    primary and secondary hospitals (share points)."""
+    """The numbers of the briefing's cards for one reform, in its last year (difference and
+    interval): fund balance, point value, upcoding gap (coded − true CMI), share of cases coded
+    up, basic cases at primary and secondary hospitals (share points)."""
     yearly = summaries["comparison_yearly"]
     last = meta["start_year"] + meta["years"] - 1
     rows = yearly[(yearly["scenario"] == scenario_label) & (yearly["year"] == last)].set_index(
@@ -349,6 +349,7 @@ def headline(summaries: dict, meta: dict, scenario_label: str) -> dict[str, dict
             "reserve_months_resident": pick("reserve_months_resident"),
             "annual_point_value": pick("annual_point_value"),
             "upcoding_gap": pick("upcoding_gap"),
+            "upcoded_share": pick("upcoded_share"),  # share of cases coded up (issue 14)
             "basic_share_lower_levels": pick("basic_share_lower_levels"),
             # the share of each difference's variance due to behavioural parameters (draws)
             "parameter_share": shares,

@@ -80,8 +80,9 @@ REQUIRED = ("title", "region", "parameters", "design", "outcomes")
 FUND_FIGURES = ("fund_revenue", "fund_drg_spending", "fund_other_spending", "fund_spending",
                 "fund_balance", "accumulated_balance", "reserve_months")
 DERIVED = ("upcoding_gap", "basic_share_lower_levels")  # sim.experiments.compare.add_derived
+PAID = ("upcoding_paid", "audit_deducted_value")  # yuan, for the briefing's findings (issue 14)
 OUTCOMES = tuple(dict.fromkeys(
-    [c for c in YEARLY_COLUMNS if c != "year"]
+    [c for c in YEARLY_COLUMNS if c != "year"] + list(PAID)
     + list(FUND_FIGURES) + [f"{name}_{s}" for name in FUND_FIGURES for s in SCHEMES]
     + ["drg_fund_payable", "ffs_fund_paid", "audit_deducted_points", "drg_share_of_fund",
        "upcoded_share_private", "upcoded_share_public"]
