@@ -177,3 +177,22 @@ def test_the_shipped_ensemble_is_the_fit_of_the_shipped_targets():
         assert table[column].between(prior["low"], prior["high"]).all(), column
     for record in ("default.md", "default.record.json", "default.parameters.csv"):
         assert (path.parent / record).is_file(), record
+
+
+def test_the_briefing_says_which_source_of_uncertainty_dominates():
+    from types import SimpleNamespace
+
+    from sim.report.findings_page import uncertainty_clause
+
+    def comparison(share, draws=True):
+        return SimpleNamespace(meta={
+            "parameter_draws": {"draws": 10} if draws else None,
+            "headline": {"R": {"parameter_share": {"fund_balance": share}}}})
+    english = uncertainty_clause(comparison(0.73), "en", "R")
+    assert "10 parameter sets" in english and "73% comes from the behavioural parameters" in english
+    assert english.endswith("so uncertainty about behaviour dominates")
+    assert uncertainty_clause(comparison(0.2), "en", "R").endswith(
+        "so the noise of replications dominates")
+    assert "行为参数的不确定性为主" in uncertainty_clause(comparison(0.73), "zh", "R")
+    assert uncertainty_clause(comparison(0.73, draws=False), "en", "R") is None
+    assert uncertainty_clause(comparison(float("nan")), "en", "R") is None  # one replication

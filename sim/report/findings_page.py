@@ -241,8 +241,25 @@ def paragraph(comparison, findings: Findings, lang: str, reform: str) -> str:
     clear = sum(1 for s in shown if not s["noise"] and not s["mean"] == s["p5"] == s["p95"] == 0)
     sentences.append(sentence(lang, [text(lang, "para.sure", total=len(shown), clear=clear,
                                           replications=comparison.meta["replications"])]))
+    sources = uncertainty_clause(comparison, lang, reform)
+    if sources:
+        sentences.append(sentence(lang, [sources]))
     sentences = [s for s in sentences if s != text(lang, "sentence_end")]  # no empty sentence
     return ("" if lang == "zh" else " ").join(sentences)
+
+
+def uncertainty_clause(comparison, lang: str, reform: str) -> str | None:
+    """With parameter draws (``drgsim compare --parameter-draws``): which source of uncertainty
+    dominates the final year's fund balance difference (``comparison.json`` headline's
+    ``parameter_share``, sim.experiments.draws.variance_shares)."""
+    draws = comparison.meta.get("parameter_draws")
+    share = ((comparison.meta.get("headline") or {}).get(reform) or {}).get(
+        "parameter_share", {}).get("fund_balance")
+    if not draws or share is None or share != share:
+        return None
+    dominant = "para.sources.parameters" if share >= 0.5 else "para.sources.noise"
+    return text(lang, "para.sources", draws=draws["draws"], share=f"{share:.0%}",
+                noise=f"{1 - share:.0%}", dominant=text(lang, dominant))
 
 
 def group_name(lang: str, level: str, ownership: str) -> str:

@@ -434,6 +434,11 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
         "para.referral": "基础病组病例在一、二级医院的占比{effect}",
         "para.sure": "以上{total}项数字中，{clear}项的区间不含零；"
                      "区间来自{replications}次配对重复，重复次数少时只是粗略估计",
+        "para.sources": "区间同时包含行为参数的不确定性（从校准集合中抽取{draws}组参数，"
+                        "每组与各次重复的随机数交叉，改革与基线配对）：最后一年基金结余差异的方差中"
+                        "{share}来自行为参数，{noise}来自随机波动，{dominant}为主",
+        "para.sources.parameters": "行为参数的不确定性",
+        "para.sources.noise": "随机波动",
         "part.revenue": "基金收入",
         "part.non_drg_spending": "DRG住院以外的支出",
         "part.inpatient_primary": "支付一级医院的住院费用（审核扣减与封顶前）",
@@ -547,6 +552,14 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
                          "hospitals {effect}",
         "para.sure": "{clear} of these {total} figures are clear of noise across {replications} "
                      "paired replications; with few replications the intervals are rough",
+        "para.sources": "the intervals also carry what we do not know about behaviour "
+                        "({draws} parameter sets drawn from the calibrated ensemble, each crossed "
+                        "with every replication's random numbers and paired between reform and "
+                        "baseline): of the variance of the final year's fund balance difference "
+                        "{share} comes from the behavioural parameters and {noise} from noise, so "
+                        "{dominant} dominates",
+        "para.sources.parameters": "uncertainty about behaviour",
+        "para.sources.noise": "the noise of replications",
         "part.revenue": "fund revenue",
         "part.non_drg_spending": "spending outside DRG inpatient care",
         "part.inpatient_primary": "inpatient payments to primary hospitals (before audits and "
