@@ -189,6 +189,7 @@ def test_the_briefing_says_which_source_of_uncertainty_dominates():
             "parameter_draws": {"draws": 10} if draws else None,
             "headline": {"R": {"parameter_share": {"fund_balance": share}}}})
     english = uncertainty_clause(comparison(0.73), "en", "R")
+    assert english.startswith("The intervals also carry")
     assert "10 parameter sets" in english and "73% comes from the behavioural parameters" in english
     assert english.endswith("so uncertainty about behaviour dominates")
     assert uncertainty_clause(comparison(0.2), "en", "R").endswith(

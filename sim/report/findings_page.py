@@ -239,8 +239,10 @@ def paragraph(comparison, findings: Findings, lang: str, reform: str) -> str:
              for measure, kind, _, _ in ROWS if kind is not None]
     shown = [s for s in shown if not missing(s)]
     clear = sum(1 for s in shown if not s["noise"] and not s["mean"] == s["p5"] == s["p95"] == 0)
+    draws = comparison.meta.get("parameter_draws") or {}
+    runs = draws.get("runs_per_scenario") or comparison.meta["replications"]  # draws × seeds
     sentences.append(sentence(lang, [text(lang, "para.sure", total=len(shown), clear=clear,
-                                          replications=comparison.meta["replications"])]))
+                                          replications=runs)]))
     sources = uncertainty_clause(comparison, lang, reform)
     if sources:
         sentences.append(sentence(lang, [sources]))

@@ -552,7 +552,7 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
                          "hospitals {effect}",
         "para.sure": "{clear} of these {total} figures are clear of noise across {replications} "
                      "paired replications; with few replications the intervals are rough",
-        "para.sources": "the intervals also carry what we do not know about behaviour "
+        "para.sources": "The intervals also carry what we do not know about behaviour "
                         "({draws} parameter sets drawn from the calibrated ensemble, each crossed "
                         "with every replication's random numbers and paired between reform and "
                         "baseline): of the variance of the final year's fund balance difference "
