@@ -13,7 +13,8 @@ fee-for-service baseline in that year):
 - ``readmission_15d_change``, ``upcoded_share_change``: difference of ``readmission_15d_rate``,
   ``upcoded_share`` (reform − baseline, share points as a fraction);
 - ``upcoded_share_private_minus_public``: the difference in differences of the upcoded share
-  between private and public hospitals (admission-weighted, ``hospital_yearly``).
+  between private and public hospitals (the yearly table's ``upcoded_share_private`` and
+  ``upcoded_share_public``: cases coded up ÷ cases, by the hospital's ownership).
 
 ``setting.experiment`` names a reform a target needs beyond the method itself (the Norway target's
 complication price ratio); the calibration command runs it.
@@ -120,23 +121,23 @@ def load_targets(path: str | Path) -> list[Target]:
     return targets
 
 
+def change(quantity: str, base, new):
+    """A quantity from the fee-for-service baseline's and the reform's yearly values (rows or
+    aligned columns: anything indexed by column name), the one formula of each (module text)."""
+    if quantity in RELATIVE:
+        return new[RELATIVE[quantity]] / base[RELATIVE[quantity]] - 1.0
+    if quantity in DIFFERENCE:
+        return new[DIFFERENCE[quantity]] - base[DIFFERENCE[quantity]]
+    if quantity == "upcoded_share_private_minus_public":
+        return ((new["upcoded_share_private"] - new["upcoded_share_public"])
+                - (base["upcoded_share_private"] - base["upcoded_share_public"]))
+    raise ValueError(f"unknown quantity {quantity!r}")
+
+
 def simulated(quantity: str, baseline: dict[str, pd.DataFrame], reform: dict[str, pd.DataFrame],
               year: int) -> float:
     """The simulated value of ``quantity`` in calendar ``year`` from a baseline's and a reform's
-    tables (``yearly``, ``hospital_yearly``) (see the module text)."""
-    if quantity in RELATIVE or quantity in DIFFERENCE:
-        column = RELATIVE.get(quantity) or DIFFERENCE[quantity]
-        base = float(baseline["yearly"].set_index("year").loc[year, column])
-        new = float(reform["yearly"].set_index("year").loc[year, column])
-        return new / base - 1.0 if quantity in RELATIVE else new - base
-    if quantity == "upcoded_share_private_minus_public":
-        def gap(tables: dict[str, pd.DataFrame]) -> float:
-            rows = tables["hospital_yearly"]
-            rows = rows[rows["year"] == year]
-            share = {}
-            for private, group in rows.groupby("private"):
-                share[bool(private)] = float((group["upcoded_share"] * group["admissions"]).sum()
-                                             / group["admissions"].sum())
-            return share.get(True, float("nan")) - share.get(False, float("nan"))
-        return gap(reform) - gap(baseline)
-    raise ValueError(f"unknown quantity {quantity!r}")
+    ``yearly`` tables (see the module text)."""
+    base = baseline["yearly"].set_index("year").loc[year]
+    new = reform["yearly"].set_index("year").loc[year]
+    return float(change(quantity, base, new))

@@ -28,7 +28,9 @@ def test_every_behavioural_parameter_is_documented_once():
     docs = behaviour_docs()
     assert set(docs) == set(behaviour_fields())
     for path, doc in docs.items():
-        assert doc["source"] in ("measured", "assumed"), path
+        assert doc["source"] in ("measured", "calibrated", "assumed"), path
+        if doc["source"] == "calibrated":  # cites the fit that produced the value
+            assert "calibration/ensembles/" in doc["reference"], path
         assert doc["description"] and doc["unit"] and doc["reference"], path
     config, _ = load_region_config("default")  # every default is within its bounds
     assert with_behaviour(config, {f"behaviour.{p}": v for p, v in _leaves(config)}) is not None

@@ -7,7 +7,7 @@ Chromium and printed to PDF."""
 from __future__ import annotations
 
 import hashlib
-import html as html_module
+import html
 import json
 import re
 import shutil
@@ -29,6 +29,7 @@ from sim.commands.compare import compare_to_folder
 from sim.report import fonts
 from sim.report.briefing import build_briefing, effect
 from sim.report.compare_charts import CHARTS, draw_charts, load_comparison
+from sim.report.findings_charts import FINDINGS_CHARTS
 from sim.report.labels import LANGS, all_strings, quantities, text
 from sim.resources import shipped
 from sim.store import OWN_LEFTOVERS, check_output_folder
@@ -87,7 +88,7 @@ def visible_text(page: str) -> str:
 def test_every_chart_is_drawn_in_both_languages_with_a_csv_twin(built):
     folder, _ = built
     for lang in LANGS:
-        for name in CHARTS:
+        for name in CHARTS + FINDINGS_CHARTS:
             png, csv = folder / "charts" / lang / f"{name}.png", folder / "charts" / lang / \
                 f"{name}.csv"
             assert png.is_file() and csv.is_file(), (lang, name)
@@ -161,7 +162,7 @@ def test_the_report_is_self_contained_and_in_chinese(built):
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
     assert "url(http" not in page and "@import" not in page
     images = re.findall(r'<img class="chart"[^>]*src="([^"]{0,30})', page)
-    assert len(images) == len(CHARTS)
+    assert len(images) == len(CHARTS) + len(FINDINGS_CHARTS)
     assert all(src.startswith("data:image/png;base64,") for src in images)
     assert "@font-face" in page and "data:font/otf;base64," in page
     # the run record is collapsible and carries versions, revision, seeds, hashes
@@ -178,12 +179,13 @@ def test_headline_shows_the_numbers_of_comparison_json_with_intervals(built):
     assert "居民医保基金累计结余可支付月数" in page and "职工医保基金累计结余可支付月数" in page
     resident = numbers["reserve_months_resident"]
     assert quantities("zh", "months", [resident["baseline"]], decimals=1)[0] in page
-    gap = numbers["upcoding_gap"]
-    shown = quantities("zh", "cmi", [gap["mean"], gap["p5"], gap["p95"]], signed=True,
-                       decimals=3)
+    # the share of cases coded up (issue 14), not the CMI gap, is on the card
+    coded = numbers["upcoded_share"]
+    shown = quantities("zh", "share_points_short", [coded["mean"], coded["p5"], coded["p95"]],
+                       signed=True, scale=100.0, decimals=2)
     assert shown[0] in page
-    assert gap["p95"] < 0                     # more audits narrow the gap, beyond noise
-    for key in ("fund_balance", "annual_point_value", "upcoding_gap",
+    assert coded["p95"] < 0 and numbers["upcoding_gap"]["p95"] < 0  # more audits, less of it
+    for key in ("fund_balance", "annual_point_value", "upcoded_share",
                 "basic_share_lower_levels"):
         assert text("zh", key) in page
     # a reading of the CMI chart says it in words, with the interval
@@ -244,8 +246,13 @@ def test_rebuilding_gives_the_same_bytes_and_one_language_never_overwrites_the_o
     assert digest(copy) == before
     page = html_of(copy, "en")
     assert '<html lang="en">' in page and "<title>Payment reform briefing</title>" in page
-    assert "Headline: the last year (2024) against the baseline" in page
+    assert "Headline: 2023–2024 together and 2024 (the last year), against the baseline" in page
+    assert "The last year (2024) at a glance" in page
     assert "After 审计比例提高, the gap between coded and true CMI in 2024 narrows by" in page
+    words = html.unescape(visible_text(page))       # the findings' paragraph in English too
+    assert "Over 2023–2024, under 审计比例提高 the fund's balance rises by" in words
+    assert ("Why, from the model's own decomposition of the fund: audit deductions (kept by the "
+            "fund) raise the balance by") in words
     assert "@font-face" in page                # the Chinese reform title still renders
     assert not [p for p in copy.rglob("*") if OWN_LEFTOVERS.fullmatch(p.name)]
 
@@ -332,7 +339,8 @@ def test_the_report_opens_in_headless_chromium_with_charts_and_text(built, tmp_p
     loaded = re.search(r'data-charts-loaded="(\d+)"', body.group(1))
     total = re.search(r'data-charts-total="(\d+)"', body.group(1))
     assert loaded and total, "the inline script did not run"
-    assert int(total.group(1)) == len(CHARTS) and int(loaded.group(1)) == len(CHARTS)
+    drawn = len(CHARTS) + len(FINDINGS_CHARTS)
+    assert int(total.group(1)) == drawn and int(loaded.group(1)) == drawn
     words = visible_text(dom.stdout)
     assert "医保支付改革模拟简报" in words and len(words) > 1000
 
@@ -470,7 +478,7 @@ def latin_words(page: str) -> set[str]:
     than abbreviations and file names."""
     page = re.sub(r"<(script|style|pre|code)\b.*?</\1>", " ", page, flags=re.S)
     page = re.sub(r'<section id="record">.*?</section>|<img[^>]*>', " ", page, flags=re.S)
-    seen = html_module.unescape(re.sub(r"<[^>]+>", " ", page))
+    seen = html.unescape(re.sub(r"<[^>]+>", " ", page))
     return {word for word in re.findall(r"[A-Za-z][A-Za-z0-9_.]{2,}", seen)
             if word not in ABBREVIATIONS and not re.search(r"[._\d]", word)}
 
@@ -500,3 +508,105 @@ def test_an_english_page_prints_its_chinese_words_too(tmp_path):
     print_pdf(page, tmp_path / "en.pdf")
     [(image, words)] = pdf_pages(tmp_path / "en.pdf")
     assert "After 审计比例提高, the gap narrows." in words.replace("\r\n", "\n")
+
+
+def test_the_fund_waterfall_adds_up_to_the_cent_with_the_tables_the_comparison_writes(built):
+    """Issue 14, item 3: from the baseline's balance to the reform's, part by part, the parts
+    adding up exactly; checked against comparison_yearly (the summary compare writes), not
+    against the waterfall's own total."""
+    folder, _ = built
+    steps = pd.read_csv(folder / "fund_waterfall.csv")
+    yearly = pd.read_parquet(folder / "comparison_yearly.parquet")
+    yearly = yearly[yearly["variable"] == "fund_balance"]
+    last = int(yearly["year"].max())
+    assert set(steps["scenario"]) == set(load_comparison(folder).reforms)
+    assert "unexplained" not in set(steps["part"])         # every yuan has its part
+    for (reform, period), mine in steps.groupby(["scenario", "period"]):
+        mine = mine.sort_values("order")
+        start, end = mine["mean"].iloc[0], mine["mean"].iloc[-1]
+        parts = mine[mine["kind"] == "part"]
+        assert round(start + parts["mean"].sum(), 2) == round(end, 2), (reform, period)
+        assert parts["after"].iloc[-1] == pytest.approx(end, abs=0.005)
+        summary = yearly[yearly["scenario"] == reform]
+        if period == "final_year":
+            summary = summary[summary["year"] == last]
+        assert parts["mean"].sum() == pytest.approx(summary["difference_mean"].sum(), abs=0.01)
+        assert start == pytest.approx(summary["baseline_mean"].sum(), abs=0.01)
+    # the audit reform: the deductions the fund keeps raise its balance, beyond noise
+    audit = steps[(steps["scenario"] == "审计比例提高") & (steps["part"] == "audit_deductions")]
+    assert (audit["p5"] > 0).all()
+
+
+def test_the_headline_has_the_whole_period_and_a_paragraph_from_the_numbers(built):
+    folder, _ = built
+    head = pd.read_csv(folder / "findings_headline.csv")
+    yearly = pd.read_parquet(folder / "comparison_yearly.parquet")
+    reform = "审计比例提高"
+    mine = head[(head["scenario"] == reform)].set_index(["period", "measure"])
+    # the whole period's balance is the sum of the years' paired differences
+    balance = yearly[(yearly["scenario"] == reform) & (yearly["variable"] == "fund_balance")]
+    whole = mine.loc[("cumulative", "fund_balance")]
+    assert whole["mean"] == pytest.approx(balance["difference_mean"].sum(), abs=0.01)
+    page = visible_text(html_of(folder))
+    assert "要点：2023–2024年累计与2024年（最后一年），与基线相比" in page
+    assert quantities("zh", "money", [whole["mean"]], signed=True)[0] in page
+    coded = mine.loc[("cumulative", "upcoded_share")]
+    assert quantities("zh", "share_points", [coded["mean"]], signed=True, scale=100.0,
+                      decimals=2)[0] in page
+    for label in ("职工医保基金结余", "居民医保基金结余", "为高编码支付的金额",
+                  "医院收支结余：与按项目付费相比得益/受损/无法区分（家）",
+                  "各级别与所有制医院的收支结余变化（2023–2024年累计）"):
+        assert label in page
+    # the paragraph names the waterfall's largest part with its amount
+    steps = pd.read_csv(folder / "fund_waterfall.csv")
+    parts = steps[(steps["scenario"] == reform) & (steps["period"] == "cumulative")
+                  & (steps["kind"] == "part")]
+    largest = parts.loc[parts["mean"].abs().idxmax()]
+    direction = text("zh", "para.why.raises" if largest["mean"] > 0 else "para.why.lowers")
+    assert (f"{text('zh', 'part.' + largest['part'])}使结余{direction}"
+            f"{quantities('zh', 'money', [abs(largest['mean'])])[0]}") in page
+    # grey where the interval includes zero: one cell per noisy figure
+    noisy = int(head[(head["scenario"] == reform) & head["measure"].isin(
+        ["fund_balance", "fund_balance_employee", "fund_balance_resident", "reserve_months",
+         "reserve_months_employee", "reserve_months_resident", "upcoded_share",
+         "upcoding_paid", "audit_deducted_value", "basic_share_lower_levels"])]["noise"].sum())
+    table = html_of(folder).split(f"<h3>{reform}</h3>")[1].split("</table>")[0]
+    assert table.count('<td class="noise">') == noisy
+
+
+def test_the_hospital_ranking_stays_readable_for_a_thousand_hospitals(built, tmp_path):
+    """Issue 14, item 4: the 15 largest gains and losses with the rest in one line, whatever the
+    number of hospitals; every hospital in the CSV twin."""
+    import numpy as np
+
+    from sim.report.findings_charts import EACH_END, hospital_ranking
+    from sim.report.findings_page import Findings
+
+    comparison = load_comparison(built[0])
+    findings = comparison.findings
+    rng = np.random.default_rng(1)
+    rows = []
+    for reform in comparison.reforms:
+        means = rng.normal(0, 1e5, 1000)
+        for index, mean in enumerate(means):
+            rows.append({"scenario": reform, "period": "cumulative", "against": "baseline",
+                         "hospital_id": f"H{index:04d}", "level": ("primary", "secondary",
+                                                                     "tertiary")[index % 3],
+                         "ownership": ("public", "private", "mixed")[index % 3 // 2],
+                         "mean": mean, "p5": mean - 3e4, "p95": mean + 3e4,
+                         "noise": abs(mean) < 3e4, "verdict": "unclear"})
+    many = pd.DataFrame(rows)
+    many["rank"] = many.groupby("scenario")["mean"].rank(ascending=False, method="first")
+    comparison.findings = Findings(findings.headline, many, findings.groups, findings.waterfall)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        chart = hospital_ranking(comparison, "en", tmp_path)
+    width, height = Image.open(chart.png).size
+    assert width <= 1400 and height <= 1400, (width, height)
+    assert len(pd.read_csv(chart.csv)) == 1000 * len(comparison.reforms)
+    # the drawn labels: the largest gains and losses, not the middle
+    from sim.report.findings_charts import ranking_rows
+
+    drawn, rest = ranking_rows(many[many["scenario"] == comparison.reforms[0]])
+    assert len(drawn) == 2 * EACH_END and len(rest) == 1000 - 2 * EACH_END
+    assert drawn["mean"].iloc[0] == many[many["scenario"] == comparison.reforms[0]]["mean"].max()

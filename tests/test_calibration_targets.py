@@ -70,21 +70,18 @@ def test_a_bad_targets_file_is_one_clear_line(tmp_path, text, expected):
     assert "\n" not in str(error.value)
 
 
-def _tables(cost, oop, readmission, coded, true, los, upcoded, hospitals):
+def _tables(cost, oop, readmission, coded, true, los, upcoded, private, public):
     yearly = pd.DataFrame({"year": [2023], "cost_per_case": [cost],
                            "out_of_pocket_per_case": [oop], "readmission_15d_rate": [readmission],
                            "coded_cmi": [coded], "true_cmi": [true], "mean_los": [los],
-                           "upcoded_share": [upcoded]})
-    return {"yearly": yearly, "hospital_yearly": pd.DataFrame(hospitals)}
+                           "upcoded_share": [upcoded], "upcoded_share_private": [private],
+                           "upcoded_share_public": [public]})
+    return {"yearly": yearly}
 
 
 def test_simulated_quantities_by_hand():
-    base = _tables(10000, 3000, 0.09, 1.05, 1.00, 8.0, 0.10,
-                   {"year": [2023] * 3, "private": [True, False, False],
-                    "admissions": [100, 100, 300], "upcoded_share": [0.20, 0.10, 0.02]})
-    reform = _tables(9500, 2700, 0.12, 1.10, 1.01, 7.2, 0.16,
-                     {"year": [2023] * 3, "private": [True, False, False],
-                      "admissions": [100, 100, 300], "upcoded_share": [0.40, 0.20, 0.04]})
+    base = _tables(10000, 3000, 0.09, 1.05, 1.00, 8.0, 0.10, 0.20, 0.04)
+    reform = _tables(9500, 2700, 0.12, 1.10, 1.01, 7.2, 0.16, 0.40, 0.08)
     assert simulated("cost_per_case_change", base, reform, 2023) == pytest.approx(-0.05)
     assert simulated("out_of_pocket_change", base, reform, 2023) == pytest.approx(-0.1)
     assert simulated("readmission_15d_change", base, reform, 2023) == pytest.approx(0.03)
@@ -92,8 +89,8 @@ def test_simulated_quantities_by_hand():
     assert simulated("true_cmi_change", base, reform, 2023) == pytest.approx(0.01)
     assert simulated("length_of_stay_change", base, reform, 2023) == pytest.approx(-0.1)
     assert simulated("upcoded_share_change", base, reform, 2023) == pytest.approx(0.06)
-    # private 0.20 -> 0.40; public (100 × 0.10 + 300 × 0.02) / 400 = 0.04 -> 0.08:
-    # gaps 0.16 and 0.32, difference in differences 0.16
+    # private 0.20 -> 0.40; public 0.04 -> 0.08: gaps 0.16 and 0.32, difference in
+    # differences 0.16
     assert simulated("upcoded_share_private_minus_public", base, reform,
                      2023) == pytest.approx(0.16)
 
@@ -111,5 +108,13 @@ def test_every_quantity_is_computed_from_real_runs():
         assert math.isfinite(value), quantity
     yearly = {m: t["yearly"].iloc[0] for m, t in tables.items()}
     change = yearly["rate"]["readmission_15d_rate"] - yearly["ffs"]["readmission_15d_rate"]
+    # the yearly shares by ownership are the hospitals' shares weighted by their admissions
+    for tables_of in tables.values():
+        hospitals = tables_of["hospital_yearly"]
+        for private, column in ((True, "upcoded_share_private"), (False, "upcoded_share_public")):
+            mine = hospitals[hospitals["private"] == private]
+            weighted = (mine["upcoded_share"] * mine["admissions"]).sum() / mine[
+                "admissions"].sum()
+            assert tables_of["yearly"][column].iloc[0] == pytest.approx(weighted)
     assert simulated("readmission_15d_change", tables["ffs"], tables["rate"],
                      2023) == pytest.approx(change)

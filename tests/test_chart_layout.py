@@ -21,6 +21,7 @@ from sim.experiments import sensitivity as sa
 from sim.report import sensitivity_charts
 from sim.report.charts import run_charts
 from sim.report.compare_charts import CHARTS, draw_charts, load_comparison
+from sim.report.findings_charts import FINDINGS_CHARTS, draw_findings_charts
 from sim.report.labels import LANGS
 from tests import figure_checks
 from tests.test_sensitivity import ishigami, sobol_sample, synthetic_folder
@@ -66,8 +67,10 @@ def comparison_folder(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("lang", [pytest.param("zh"), pytest.param("en", marks=pytest.mark.slow)])
 def test_comparison_charts_are_laid_out_cleanly(comparison_folder, kept, tmp_path, lang):
-    draw_charts(load_comparison(comparison_folder), lang, tmp_path)
-    assert len(kept) == len(CHARTS)
+    comparison = load_comparison(comparison_folder)
+    draw_charts(comparison, lang, tmp_path)
+    draw_findings_charts(comparison, lang, tmp_path)
+    assert len(kept) == len(CHARTS) + len(FINDINGS_CHARTS)
     assert_clean(kept)
 
 

@@ -55,6 +55,24 @@ def test_money_is_conserved_every_month_and_year(point_run):
                                                            abs=0.05)
 
 
+def test_the_funds_payment_is_recorded_in_parts_that_add_up(point_run):
+    """Issue 14, the fund waterfall: per hospital, fund payable = (before caps + deducted points'
+    value) − deducted points' value − caps; the hospitals' payable adds up to the year's DRG
+    spending and their deducted value to the yearly audit_deducted_value, to the cent."""
+    tables = point_run.tables()
+    hospitals, yearly = tables["hospital_yearly"], tables["yearly"].set_index("year")
+    gross = hospitals["fund_payable_before_caps"] + hospitals["deducted_points_value"]
+    assert np.allclose(gross - hospitals["deducted_points_value"] - hospitals["caps_deduction"],
+                       hospitals["fund_payable"], atol=0.005)
+    sums = hospitals.groupby("year")[["fund_payable", "deducted_points_value"]].sum()
+    assert np.allclose(sums["fund_payable"], yearly["fund_drg_spending"], atol=0.01)
+    assert np.allclose(sums["deducted_points_value"], yearly["audit_deducted_value"], atol=0.01)
+    assert (yearly["audit_deducted_value"] > 0).all() and (yearly["upcoding_paid"] > 0).all()
+    # what upcoding is paid is a part of what the points are worth
+    points_value = hospitals.groupby("year")["points"].sum() * yearly["annual_point_value"]
+    assert (yearly["upcoding_paid"] < 0.2 * points_value).all()
+
+
 def test_run_command_writes_the_folder(tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
     monkeypatch.setenv("DRGSIM_CHROMIUM", "")  # PDFs: tests/test_briefing.py
@@ -84,6 +102,7 @@ def test_every_policy_runs_in_the_model(policy):
     assert yearly["fund_drg_spending"].iloc[0] > 0
     if policy == "ffs":  # paid as billed: no upcoding incentive, fund pays the claims
         assert yearly["upcoded_share"].iloc[0] == 0
+        assert yearly["upcoding_paid"].iloc[0] == 0 == yearly["audit_deducted_value"].iloc[0]
         assert yearly["fund_drg_spending"].iloc[0] == pytest.approx(
             yearly["ffs_fund_paid"].iloc[0], rel=1e-9)
 

@@ -74,6 +74,8 @@ REPLICATIONS = _whole(1, 10_000, "a number of replications")
 SCALE = _positive(100.0, "a population scale")
 MIN_CASES = _whole(1, 1_000_000_000, "a minimum number of cases")
 WORKERS = _whole(1, 4096, "a number of workers")
+BUDGET = _whole(10, 100_000_000, "a number of model runs")
+DRAWS = _whole(0, 10_000, "a number of parameter draws (0: none)")
 DENSITY = _bounded(float, lambda value: math.isfinite(value) and 0 < value <= 1,
                    "a density above 0 and at most 1")
 
@@ -170,6 +172,32 @@ def _parser() -> argparse.ArgumentParser:
     _reading_options(weights, "cost data", "calibrate from the good rows; list the others in "
                      "the report and in CAT.csv.rejected_rows.csv")
 
+    behaviour = calibrate_commands.add_parser(
+        "behaviour", help="fit the behavioural parameters to published reform effects",
+        description="Fit the behavioural parameters named in the targets file to its fitted "
+                    "targets by simulation (a Latin hypercube over their priors; each point "
+                    "runs fee-for-service and each method a target needs on the same seed), "
+                    "ABC with a regression adjustment; report every target, fitted and held "
+                    "out. The runs are a sweep stored in DIR (resumable: run the same command "
+                    "again); the analysis goes to DIR/calibration.")
+    behaviour.add_argument("--targets", default="calibration/targets.yaml", metavar="FILE",
+                           help="targets, priors and fit settings (default "
+                                "calibration/targets.yaml)")
+    behaviour.add_argument("--region", metavar="R",
+                           help="region file or shipped name (default: the targets file's "
+                                "fit.region)")
+    behaviour.add_argument("--budget", type=BUDGET, metavar="RUNS",
+                           help="model runs of the fit (design points × scenarios × "
+                                "replications; default: the targets file's fit.budget)")
+    behaviour.add_argument("--executor", choices=["serial", "processes", "dask"],
+                           default="processes", help="where runs go, as for drgsim sweep")
+    behaviour.add_argument("--workers", type=WORKERS, metavar="N",
+                           help="local worker processes (default: the number of cores)")
+    behaviour.add_argument("--scheduler", metavar="ADDRESS",
+                           help="a running Dask scheduler for --executor dask")
+    behaviour.add_argument("--out", required=True, metavar="DIR",
+                           help="fit folder: new, empty, or this fit's own earlier folder")
+
     region = commands.add_parser("region", help="region tools")
     region_commands = region.add_subparsers(dest="region_command", required=True,
                                             metavar="ACTION")
@@ -250,6 +278,14 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--start-year", type=YEAR, default=2023, help="first year (1990-2100)")
     compare.add_argument("--scale", type=SCALE, default=1.0,
                          help="multiply the insured population, in (0, 100]")
+    compare.add_argument("--parameter-draws", type=DRAWS, default=0, metavar="N",
+                         help="run N behavioural parameter sets drawn from the region's "
+                              "calibrated ensemble, each with every replication's seed, "
+                              "paired across scenarios: intervals then carry what we do not "
+                              "know about behaviour as well as noise (runs: N x replications)")
+    compare.add_argument("--ensemble", metavar="FILE",
+                         help="ensemble CSV to draw from (default: the shipped one of the "
+                              "region, calibration/ensembles/<region>.csv)")
     compare.add_argument("--lang", choices=["zh", "en"],
                          help="write the report (HTML and PDF) and charts in this language only "
                               "(default: both, report.zh.* and report.en.*)")
@@ -484,6 +520,8 @@ def command_params(args: argparse.Namespace) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
+    if args.calibrate_command == "behaviour":
+        return command_calibrate_behaviour(args)
     from calibration.weights import calibrate_weights, summary_lines
     from sim.resources import resolve
 
@@ -498,6 +536,49 @@ def command_calibrate(args: argparse.Namespace) -> int:
     _warn(result.warnings)
     print("\n".join(summary_lines(result, out)))
     return 0
+
+
+def command_calibrate_behaviour(args: argparse.Namespace) -> int:
+    from calibration.behaviour import calibrate_behaviour
+    from sim.experiments.sweep import WorkersLost
+
+    if args.scheduler is not None and args.executor != "dask":
+        raise InputError("--scheduler", None, f"given with --executor {args.executor}",
+                         "--executor dask")
+    if not args.out.strip():
+        raise InputError("--out", None, "is empty", "a folder path")
+    started = time.perf_counter()
+    try:
+        fit, folder = calibrate_behaviour(args.targets, args.out, region=args.region,
+                                          budget=args.budget, executor=args.executor,
+                                          workers=args.workers, scheduler=args.scheduler,
+                                          on_warning=lambda line: _warn([line]))
+    except KeyboardInterrupt:
+        print(f"drgsim: interrupted; the finished runs are kept in {args.out}: run the same "
+              "command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except WorkersLost as error:
+        print(f"drgsim: error: {error}; the finished runs are kept in {args.out}: run the same "
+              "command again to resume", file=sys.stderr)
+        return EXIT_FAILURE
+    summary = fit.summary
+    print(f"{summary['title']}: {summary['points']} design points x {summary['replications']} "
+          f"replications, {summary['kept']} kept")
+    for row in fit.fit_table.to_dict("records"):
+        if pd_notna(row.get("simulated_median")):
+            print(f"  {row['target']} ({row['role']}): published {row['published']:+.4f} "
+                  f"± {row['uncertainty']}, simulated {row['simulated_median']:+.4f} "
+                  f"[{row['simulated_p05']:+.4f}, {row['simulated_p95']:+.4f}]: "
+                  f"{row['status']}")
+        else:
+            print(f"  {row['target']} ({row['role']}): {row['status']}")
+    _warn(fit.warnings)
+    print(f"  -> {folder} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def pd_notna(value) -> bool:
+    return value is not None and value == value
 
 
 def command_region_build(args: argparse.Namespace) -> int:
@@ -588,11 +669,14 @@ def command_compare(args: argparse.Namespace) -> int:
     folder, meta = compare_to_folder(
         args.scenario, args.baseline, [Path(r) for r in args.reform], args.replications,
         args.seed, args.years, args.start_year, args.scale, lang=args.lang,
-        catalogue=args.catalogue, **_out(args))
+        catalogue=args.catalogue, parameter_draws=args.parameter_draws,
+        ensemble=args.ensemble, **_out(args))
     _warn(meta["warnings"])
+    draws = meta["parameter_draws"]
+    runs = (f"{draws['draws']} parameter draws x {args.replications} replications"
+            if draws else f"{args.replications} replications")
     print(f"Compared {len(meta['scenarios']) - 1} reform(s) with {meta['baseline']} over "
-          f"{args.years} years, {args.replications} replications -> {folder} "
-          f"({meta['seconds']:.1f} s)")
+          f"{args.years} years, {runs} -> {folder} ({meta['seconds']:.1f} s)")
     for label, numbers in meta["headline"].items():
         year = numbers["year"]
         print(f"  {label} ({year}, difference, 5th-95th percentile):")
@@ -603,8 +687,11 @@ def command_compare(args: argparse.Namespace) -> int:
                           ("reserve_months_employee", "employee fund, months of reserve"),
                           ("reserve_months_resident", "resident fund, months of reserve")):
             value = numbers[key]
+            share = numbers["parameter_share"].get(key)
+            source = ("" if share is None or share != share else
+                      f" ({share:.0%} of the variance from behavioural parameters)")
             print(f"    {name}: {value['mean']:+,.4g} [{value['p5']:+,.4g}, "
-                  f"{value['p95']:+,.4g}]")
+                  f"{value['p95']:+,.4g}]{source}")
     _print_reports(meta["briefing"])
     return 0
 

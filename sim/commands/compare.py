@@ -26,7 +26,8 @@ def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replica
                       lang: str | None = None, executor: Executor | None = None,
                       progress: bool = True, briefing: bool = True,
                       create_parent: bool = False,
-                      catalogue: str | None = None, pdf: bool = True) -> tuple[Path, dict]:
+                      catalogue: str | None = None, parameter_draws: int = 0,
+                      ensemble: str | None = None, pdf: bool = True) -> tuple[Path, dict]:
     """Run the comparison and write its folder (with charts and reports when ``briefing``: in
     ``lang``, default both languages, with PDFs when ``pdf``); ``catalogue`` (``--catalogue``)
     replaces the region's catalogue in every run. ``meta["briefing"]`` lists the reports
@@ -40,7 +41,8 @@ def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replica
         started = time.perf_counter()
         raw, summaries, scenarios, meta = compare(
             scenario, baseline, reforms, replications, seed, years, start_year, scale, executor,
-            progress, on_loaded=folder.check_inputs, catalogue=catalogue)
+            progress, on_loaded=folder.check_inputs, catalogue=catalogue,
+            parameter_draws=parameter_draws, ensemble=ensemble)
         meta["seconds"] = round(time.perf_counter() - started, 2)
         meta["languages"] = languages(lang)
         meta["headline"] = {s.label: headline(summaries, meta, s.label) for s in scenarios[1:]}
@@ -48,13 +50,17 @@ def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replica
         record = run_record(
             inputs={"region": [meta["region"], *meta["region_tables"]],
                     "catalogue": meta["catalogue"],
-                    "policies": policy_files},
+                    "policies": policy_files,
+                    **({"ensemble": meta["parameter_draws"]["ensemble"]}
+                       if meta["parameter_draws"] else {})},
             parameters={"scenarios": [{"label": s.label, "policy": s.policy.as_record()}
                                       for s in scenarios],
                         "catalogue": {"path": meta["catalogue"],
                                       "from": meta["catalogue_from"]},
                         "years": years, "start_year": start_year, "scale": scale},
-            seeds={"root": seed, "replications": meta["replication_seeds"]},
+            seeds={"root": seed, "replications": meta["replication_seeds"],
+                   **({"parameter_draws": meta["parameter_draws"]}
+                      if meta["parameter_draws"] else {})},
             extra={"kind": "compare", "seconds": meta["seconds"], "warnings": meta["warnings"]},
         )
         folder.path("replications").mkdir(exist_ok=True)

@@ -112,10 +112,20 @@ def run_job(config: dict, policy: Policy, years: int, start_year: int, seed: int
 
 def run_all(config: dict, scenarios: list[Scenario], seeds: list[int], years: int,
             start_year: int, scale: float, executor: Executor | None = None,
-            progress: bool = True) -> dict[str, pd.DataFrame]:
-    """Run every scenario × replication; return the raw tables with scenario and replication."""
+            progress: bool = True, values: list[dict] | None = None
+            ) -> dict[str, pd.DataFrame]:
+    """Run every scenario × replication; return the raw tables with scenario and replication.
+    ``values``: one set of behavioural values per replication (parameter draws,
+    :mod:`sim.experiments.draws`), given to every scenario of that replication alike."""
     jobs = [(s_index, r_index) for r_index in range(len(seeds))
             for s_index in range(len(scenarios))]
+    if values is not None:
+        from sim.experiments.draws import with_draw
+
+        policies = {(s, r): with_draw(scenarios[s].policy, scenarios[0].policy, values[r],
+                                      f"parameter draw of replication {r}") for s, r in jobs}
+    else:
+        policies = {(s, r): scenarios[s].policy for s, r in jobs}
     own = executor is None
     if own:
         workers = min(len(jobs), os.cpu_count() or 1)
@@ -125,11 +135,11 @@ def run_all(config: dict, scenarios: list[Scenario], seeds: list[int], years: in
     try:
         if executor is None:
             for s_index, r_index in jobs:
-                results[s_index, r_index] = run_job(config, scenarios[s_index].policy, years,
+                results[s_index, r_index] = run_job(config, policies[s_index, r_index], years,
                                                     start_year, seeds[r_index], scale)
                 bar.update(1)
         else:
-            futures = {executor.submit(run_job, config, scenarios[s].policy, years, start_year,
+            futures = {executor.submit(run_job, config, policies[s, r], years, start_year,
                                        seeds[r], scale): (s, r) for s, r in jobs}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
@@ -210,13 +220,17 @@ def differing_parameters(scenarios: list[Scenario], start_year: int,
 def compare(scenario: str, baseline: str, reforms: list[Path], replications: int, seed: int,
             years: int, start_year: int, scale: float, executor: Executor | None = None,
             progress: bool = True, on_loaded: Callable[[list[str]], None] | None = None,
-            catalogue: str | None = None) -> tuple[dict, dict, list[Scenario], dict]:
+            catalogue: str | None = None, parameter_draws: int = 0,
+            ensemble: str | None = None) -> tuple[dict, dict, list[Scenario], dict]:
     """Everything but writing: raw tables, summaries, scenarios and metadata.
 
     ``on_loaded`` is called with every input file once the region and policies are read and
     before any run starts (the output folder checks that none of them lies inside it).
     ``catalogue`` (``--catalogue``) replaces the region's catalogue in every run; the metadata
-    name the catalogue used and carry the warnings (basic groups the catalogue lacks)."""
+    name the catalogue used and carry the warnings (basic groups the catalogue lacks).
+    ``parameter_draws`` N > 0 runs N parameter sets of the region's calibrated ensemble (or
+    ``ensemble``) with every replication's seed, paired across scenarios
+    (:mod:`sim.experiments.draws`)."""
     if replications < 1:
         raise InputError(None, "--replications", f"value {replications}", "at least 1")
     config, region_path = load_region_config(scenario)
@@ -228,15 +242,39 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
     scenarios = build_scenarios(baseline, reforms)
     for each in scenarios:
         check_in_force(each.policy, start_year)
+    draws, ensemble_path = [], None
+    if parameter_draws:
+        from sim.experiments.draws import draw_sets, load_ensemble, shipped_ensemble
+
+        ensemble_path = Path(ensemble) if ensemble else shipped_ensemble(region_path)
+        if ensemble_path is None:
+            raise InputError("--parameter-draws", None, "no calibrated ensemble ships for "
+                             f"region {Path(region_path).stem}",
+                             "--ensemble FILE (the ensemble.csv of drgsim calibrate behaviour)")
+        draws = draw_sets(load_ensemble(ensemble_path), parameter_draws, seed)
+    elif ensemble:
+        raise InputError("--ensemble", None, "given without --parameter-draws",
+                         "--parameter-draws N (how many parameter sets to draw from it)")
     if on_loaded is not None:
         on_loaded([str(region_path), str(catalogue_file),
                    *map(str, region_tables(config)),
-                   *sorted({f for s in scenarios for f in s.policy.files})])
+                   *sorted({f for s in scenarios for f in s.policy.files}),
+                   *([str(ensemble_path)] if ensemble_path else [])])
     seeds = replication_seeds(seed, replications)
-    raw = run_all(config, scenarios, seeds, years, start_year, scale, executor, progress)
+    run_seeds, values = seeds, None
+    if draws:  # run k = d × R + r: parameter set d, seed r (crossed, paired across scenarios)
+        run_seeds = seeds * len(draws)
+        values = [draw["values"] for draw in draws for _ in seeds]
+    raw = run_all(config, scenarios, run_seeds, years, start_year, scale, executor, progress,
+                  values)
     add_derived(raw)
     summaries = {SUMMARY_NAMES[name]: summarise(raw[name], KEYS[name], scenarios)
                  for name in KEYS}
+    if draws:
+        from sim.experiments.draws import variance_shares
+
+        summaries["comparison_uncertainty"] = variance_shares(
+            raw["yearly"], ["year"], scenarios[0].label, len(draws), replications)
     meta = {
         "region": str(region_path), "region_title": config["title"],
         "region_tables": [str(path) for path in region_tables(config)],  # a built region's
@@ -252,6 +290,12 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
         "replications": replications, "seed": seed, "replication_seeds": seeds,
         "years": years, "start_year": start_year, "scale": scale,
         "interval": [LOW, HIGH],
+        "parameter_draws": None if not draws else {
+            "ensemble": str(ensemble_path), "draws": len(draws),
+            "members": [d["member"] for d in draws],
+            "runs_per_scenario": len(draws) * replications,
+            "pairing": "run k = draw (k // replications) with seed (k % replications), the "
+                       "same for every scenario"},
         "differing_parameters": differing_parameters(scenarios, start_year, years),
         "reserve_warning_months": config.get("reserve_warning_months", RESERVE_WARNING_MONTHS),
     }
@@ -275,9 +319,9 @@ def reserve_alerts(fund: pd.DataFrame, scenarios: list[Scenario], threshold: flo
 
 
 def headline(summaries: dict, meta: dict, scenario_label: str) -> dict[str, dict]:
-    """The four numbers of the briefing for one reform, in its last year (difference and
-    interval): fund balance, point value, upcoding gap (coded − true CMI), basic cases at
-    primary and secondary hospitals (share points)."""
+    """The numbers of the briefing's cards for one reform, in its last year (difference and
+    interval): fund balance, point value, upcoding gap (coded − true CMI), share of cases coded
+    up, basic cases at primary and secondary hospitals (share points)."""
     yearly = summaries["comparison_yearly"]
     last = meta["start_year"] + meta["years"] - 1
     rows = yearly[(yearly["scenario"] == scenario_label) & (yearly["year"] == last)].set_index(
@@ -290,13 +334,25 @@ def headline(summaries: dict, meta: dict, scenario_label: str) -> dict[str, dict
         return {"mean": float(row["difference_mean"]), "p5": float(row["difference_p5"]),
                 "p95": float(row["difference_p95"]), "baseline": float(row["baseline_mean"])}
 
+    shares = {}
+    uncertainty = summaries.get("comparison_uncertainty")
+    if uncertainty is not None:
+        last_rows = uncertainty[(uncertainty["scenario"] == scenario_label)
+                                & (uncertainty["year"] == last)].set_index("variable")
+        shares = {v: float(last_rows.loc[v, "parameter_share"]) for v in (
+            "fund_balance", "reserve_months_employee", "reserve_months_resident",
+            "annual_point_value", "upcoding_gap", "upcoded_share", "basic_share_lower_levels")
+            if v in last_rows.index}
     return {"fund_balance": pick("fund_balance"),
             # each scheme's fund as it is (§2.1; issue 10): months of reserve by scheme
             "reserve_months_employee": pick("reserve_months_employee"),
             "reserve_months_resident": pick("reserve_months_resident"),
             "annual_point_value": pick("annual_point_value"),
             "upcoding_gap": pick("upcoding_gap"),
+            "upcoded_share": pick("upcoded_share"),  # share of cases coded up (issue 14)
             "basic_share_lower_levels": pick("basic_share_lower_levels"),
+            # the share of each difference's variance due to behavioural parameters (draws)
+            "parameter_share": shares,
             "year": last}
 
 

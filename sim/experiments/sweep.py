@@ -65,22 +65,27 @@ DISTRIBUTIONS = ("uniform", "normal", "triangular", "loguniform")
 TOP_KEYS = {"title": "a one-line title", "region": "a region file or shipped name",
             "scale": "a population scale in (0, 100]", "start_year": "a year 1990–2100",
             "years": "a number of years 1–50", "baseline": "a policy file or shipped name",
-            "reforms": "a list of reform files or shipped names",
+            "reforms": "a list of reform files or shipped names (or whole policy files, run "
+                       "as alternatives with the same design values and seed)",
             "parameters": "a mapping of parameter paths to ranges, levels or distributions",
             "design": "{method: grid|lhs|sobol|morris, n: …}",
             "replications": "a whole number 1–10,000", "seed": "a whole number ≥ 0",
             "outcomes": "a list of columns of the yearly table",
             "keep_years": "all or last", "description": "text",
+            "ensemble": "default (the region's calibrated ensemble) or an ensemble CSV: each "
+                        "replication runs its own parameter set drawn from it",
             "groups": "{group name: [parameter path, ...]} (sampled together by sobol/morris)"}
 REQUIRED = ("title", "region", "parameters", "design", "outcomes")
 # the fund ledger's figures, pooled and per scheme (sim.model.fund.FundLedger.close_year)
 FUND_FIGURES = ("fund_revenue", "fund_drg_spending", "fund_other_spending", "fund_spending",
                 "fund_balance", "accumulated_balance", "reserve_months")
 DERIVED = ("upcoding_gap", "basic_share_lower_levels")  # sim.experiments.compare.add_derived
+PAID = ("upcoding_paid", "audit_deducted_value")  # yuan, for the briefing's findings (issue 14)
 OUTCOMES = tuple(dict.fromkeys(
-    [c for c in YEARLY_COLUMNS if c != "year"]
+    [c for c in YEARLY_COLUMNS if c != "year"] + list(PAID)
     + list(FUND_FIGURES) + [f"{name}_{s}" for name in FUND_FIGURES for s in SCHEMES]
-    + ["drg_fund_payable", "ffs_fund_paid", "audit_deducted_points", "drg_share_of_fund"]
+    + ["drg_fund_payable", "ffs_fund_paid", "audit_deducted_points", "drg_share_of_fund",
+       "upcoded_share_private", "upcoded_share_public"]
     + list(DERIVED)))
 ID_COLUMNS = ("point", "replication", "seed", "scenario", "year")
 MAX_JOBS = 1_000_000
@@ -149,6 +154,9 @@ class SweepSpec:
     keep_years: str
     document: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    whole_policies: dict[str, Policy] = field(default_factory=dict)  # reforms that are policies
+    ensemble: str | None = None     # replication r runs draws[r] (sim.experiments.draws)
+    draws: list[dict] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -175,6 +183,8 @@ def _whole(value: object, low: int, high: int, fail: Callable[[str, str], None],
 
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and check a sweep file whole (a path or a shipped name in ``scenarios/sweeps``)."""
+    from sim.experiments.compare import is_policy_file
+
     path = resolve(str(path), "sweeps", ".yaml")
     file = str(path)
     document = read_yaml(path)
@@ -238,13 +248,21 @@ def load_sweep(path: str | Path) -> SweepSpec:
     for index, reform in enumerate(reforms):
         reform_path = _named(lambda r=reform: resolve(beside(r, "reforms"), "reforms", ".yaml"),
                              file, f"reforms[{index}]")
-        from sim.experiments.compare import is_policy_file
-
         if _named(lambda p=reform_path: is_policy_file(p), file, f"reforms[{index}]"):
-            fail_at(f"reforms[{index}]")(f"{str(reform_path)!r} is a whole policy",
-                                         "a reform (title and changes) on the baseline")
-        _named(lambda p=reform_path: load_policy(resolve(baseline, "policies", ".yaml"), [p]),
-               file, f"reforms[{index}]")
+            # a whole policy is an alternative to the baseline, run with the same design values
+            # and seed (as in drgsim compare); the swept paths must be its parameters too
+            whole = _named(lambda p=reform_path: load_policy(p), file, f"reforms[{index}]")
+            missing = [path for path in document.get("parameters") or {}
+                       if not behaviour_parameters.is_behaviour(str(path))
+                       and str(path) not in whole.parameters]
+            if missing:
+                fail_at(f"reforms[{index}]")(
+                    f"{str(reform_path)!r} is a whole policy ({whole.method} method) without "
+                    f"the swept parameter {missing[0]}",
+                    "a reform on the baseline, or a policy that has every swept parameter")
+        else:
+            _named(lambda p=reform_path: load_policy(resolve(baseline, "policies", ".yaml"),
+                                                     [p]), file, f"reforms[{index}]")
         reform_paths.append(str(reform_path))
     _named(lambda: check_scale(config, scale), file, "scale")
 
@@ -272,6 +290,22 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if jobs > MAX_JOBS:
         fail_at("design")(f"{jobs:,} jobs (design points × replications)",
                           f"at most {MAX_JOBS:,} jobs")
+    spec.whole_policies = {path: load_policy(Path(path)) for path in reform_paths
+                           if is_policy_file(Path(path))}
+    if "ensemble" in document:  # parameter uncertainty: one ensemble member per replication
+        from sim.experiments.draws import draw_sets, load_ensemble, shipped_ensemble
+
+        given = document["ensemble"]
+        if not isinstance(given, str) or not given.strip():
+            fail_at("ensemble")(f"value {show(given)}", TOP_KEYS["ensemble"])
+        ensemble_path = (shipped_ensemble(region_path) if given == "default"
+                         else Path(beside(given, "ensembles")))
+        if ensemble_path is None:
+            fail_at("ensemble")(f"no calibrated ensemble ships for region "
+                                f"{Path(region_path).stem}", "an ensemble CSV file")
+        table = _named(lambda: load_ensemble(ensemble_path), file, "ensemble")
+        spec.ensemble = str(ensemble_path)
+        spec.draws = draw_sets(table, replications, seed)
     spec.document = {k: v for k, v in document.items() if k not in ("title", "description")}
     spec.warnings = _overridden_by_reforms(spec)
     for scenario_policy in [policy]:
@@ -567,17 +601,25 @@ def scenario_labels(spec: SweepSpec) -> list[str]:
     return labels
 
 
-def build_policies(spec: SweepSpec, base: Policy, values: dict[str, Any]
-                   ) -> list[tuple[str, Policy]]:
+def build_policies(spec: SweepSpec, base: Policy, values: dict[str, Any],
+                   replication: int = 0) -> list[tuple[str, Policy]]:
     """Every scenario's policy at a design point: the baseline with the point's values for the
-    whole run, then each reform applied on top (paired scenarios, one seed)."""
+    whole run, then each reform applied on top (paired scenarios, one seed). With an ensemble,
+    the replication's parameter set comes first and the point's swept values over it."""
+    if spec.draws:
+        values = {**spec.draws[replication]["values"], **values}
     swept = copy.deepcopy(base)
     set_values(swept, values, f"{spec.file} (design point)")
     check_in_force(swept, spec.start_year)
     policies = [("baseline", swept)]
     for label, reform in zip(scenario_labels(spec)[1:], spec.reforms, strict=True):
-        policy = copy.deepcopy(swept)
-        apply_reform(policy, Path(reform))
+        whole = spec.whole_policies.get(reform)
+        if whole is not None:  # an alternative policy: the point's values on it
+            policy = copy.deepcopy(whole)
+            set_values(policy, values, f"{spec.file} (design point, {label})")
+        else:
+            policy = copy.deepcopy(swept)
+            apply_reform(policy, Path(reform))
         check_in_force(policy, spec.start_year)
         policies.append((label, policy))
     return policies
@@ -640,7 +682,8 @@ def _cell(value: Any) -> Any:
 MANIFEST, RESULTS, SWEEP_JSON, DESIGN = ("manifest.jsonl", "results.parquet", "sweep.json",
                                          "design.parquet")
 OUTPUTS = ["run_record.json", SWEEP_JSON, "spec.yaml", DESIGN, MANIFEST, "jobs", RESULTS,
-           "sensitivity"]  # drgsim sensitivity's default --out
+           "sensitivity",  # drgsim sensitivity's default --out
+           "calibration"]  # drgsim calibrate behaviour's analysis of its fit sweep
 
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
@@ -735,7 +778,9 @@ class SweepFolder:
             "replications": spec.replications, "jobs": len(design) * spec.replications,
             "scenarios": scenario_labels(spec), "outcomes": spec.outcomes,
             "seed": spec.seed, "seeds": "SeedSequence(seed, spawn_key=(point, replication))",
-            "start_year": spec.start_year, "years": spec.years, "scale": spec.scale})
+            "start_year": spec.start_year, "years": spec.years, "scale": spec.scale,
+            "ensemble": spec.ensemble,
+            "draw_members": [draw["member"] for draw in spec.draws]})
         return design
 
     def done(self) -> set[str]:
@@ -1020,7 +1065,8 @@ def sweep(spec: str | Path | SweepSpec, executor: str | Executor = "serial",
     config, region_path = load_region_config(spec.region)
     base = load_policy(spec.baseline)
     inputs = [Path(spec.file), region_path, catalogue_path(config, None),
-              *sorted({Path(f) for f in base.files}), *map(Path, spec.reforms)]
+              *sorted({Path(f) for f in base.files}), *map(Path, spec.reforms),
+              *([Path(spec.ensemble)] if spec.ensemble else [])]
     folder = SweepFolder(out, spec, inputs, create_parent) if out is not None else None
     record = _record(spec, inputs)
     # the workers first: an unreachable scheduler is an error before anything is written
@@ -1045,7 +1091,7 @@ def sweep(spec: str | Path | SweepSpec, executor: str | Executor = "serial",
             values = point_values(design, spec, point)
             seed = job_seed(spec.seed, point, replication)
             try:
-                scenarios = build_policies(spec, base, values)
+                scenarios = build_policies(spec, base, values, replication)
             except InputError as error:  # a point the policy refuses: recorded, go on
                 failed += 1
                 _record_job(folder, point, replication, seed, values,

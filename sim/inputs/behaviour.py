@@ -7,8 +7,9 @@ and the region model's behavioural ones are named the same way, by path, in refo
 - the **values** are the region file's ``behaviour`` section (``scenarios/regions/default.yaml``);
 - the **kinds and bounds** are ``sim.inputs.region.REGION_SCHEMA["behaviour"]`` (code, so that no
   file can loosen its own validation), flattened here to paths (:func:`behaviour_fields`);
-- the **description, unit, source** (measured or assumed) and **reference** of every leaf are
-  ``scenarios/regions/_behaviour.yaml`` (:func:`behaviour_docs`); a test keeps the two in step.
+- the **description, unit, source** (measured, calibrated or assumed) and **reference** of every
+  leaf are ``scenarios/regions/_behaviour.yaml`` (:func:`behaviour_docs`); a test keeps the two
+  in step.
 
 Behaviour is not dated: a reform gives one value for the whole run (the burn-in year included),
 dated on or before the run's first year; :func:`with_behaviour` puts such values into a region
@@ -30,7 +31,7 @@ from sim.resources import shipped
 
 PREFIX = "behaviour."
 DOC_KEYS = {"description", "unit", "source", "reference"}
-SOURCES = ("measured", "assumed")
+SOURCES = ("measured", "calibrated", "assumed")
 WHOLE = {"choice_set.outside_secondary", "choice_set.outside_tertiary"}  # counts of hospitals
 
 
@@ -77,7 +78,8 @@ def behaviour_docs() -> dict[str, dict[str, str]]:
             if "description" in node:
                 if set(node) != DOC_KEYS or node["source"] not in SOURCES:
                     raise InputError(file, f"parameters.{leaf}", f"keys {sorted(node)}",
-                                     "description, unit, source (measured|assumed), reference")
+                                     "description, unit, source (measured|calibrated|"
+                                     "assumed), reference")
                 docs[leaf] = {k: str(node[k]) for k in DOC_KEYS}
             else:
                 walk(node, leaf + ".")

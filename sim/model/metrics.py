@@ -13,7 +13,7 @@ import pandas as pd
 
 from agents import bureau
 from agents.hospital import LEVERS
-from sim.inputs.region import LEVELS, Region
+from sim.inputs.region import LEVELS, SCHEMES, Region
 from sim.settlement import mean_point_value
 
 YEARLY_COLUMNS = (
@@ -106,9 +106,18 @@ class YearRecorder:
             "drg_fund_payable": float(hospitals["fund_payable"].sum()),
             "ffs_fund_paid": float(hospitals["ffs_fund_paid"].sum()),
             "audit_deducted_points": float(cases["deducted_points"].sum()),
+            # yuan: the value of the points gained by upcoding, and of the points the audits
+            # deducted (kept by the fund, §2.7); issue 14's "money paid for upcoding"
+            "upcoding_paid": self.upcoding_paid(state, cases, result.summary),
+            "audit_deducted_value": float(hospitals["deducted_points_value"].sum()),
             # §7: share of inpatient fund spending paid by DRG (rollout: the rest by item)
             "drg_share_of_fund": float(result.summary.get("drg_share_of_fund") or 0.0),
         })
+        # upcoding by ownership (Silverman & Skinner 2004, BEHAVIOUR §8: the calibration's check)
+        private = np.asarray(region.hospital_private, dtype=bool)[hospital]
+        for name, mask in (("private", private), ("public", ~private)):
+            row[f"upcoded_share_{name}"] = (float(cases["upcoded"][mask].mean()) if mask.any()
+                                            else np.nan)
         self.yearly.append(row)
         self._pressure_by_level_mdc(state.year, level, cases["true_group"], pressure)
 
@@ -158,6 +167,11 @@ class YearRecorder:
                                    minlength=n_h)
         ids = region.hospital_ids
         levers = model.levers()
+        before_caps = hospitals["fund_payable_before_caps"].to_numpy()
+        kept = hospitals["deducted_points_value"].to_numpy()
+        caps = sum((hospitals[c].to_numpy() for c in ("surplus_cap_deduction",
+                                                      "self_pay_cap_deduction")
+                    if c in hospitals), np.zeros(n_h))
         alliance = (hospitals["alliance"].to_numpy() if "alliance" in hospitals
                     else None)  # county alliances (§2.8): who belongs and who is paid
         for h in range(n_h):
@@ -170,6 +184,11 @@ class YearRecorder:
                 "fund_payable": float(hospitals["fund_payable"].iloc[h]),
                 "ffs_fund_paid": float(hospitals["ffs_fund_paid"].iloc[h]),
                 "margin": float(receipts[h] - cost_h[h]),
+                # the fund's payment in parts (§2.7): before audits and caps = before caps +
+                # the deducted points' value; fund_payable = that − deducted − caps
+                "fund_payable_before_caps": float(before_caps[h]),
+                "deducted_points_value": float(kept[h]),
+                "caps_deduction": float(caps[h]),
                 "points": float(hospitals["points"].iloc[h]),
                 "deducted_points": float(per["deducted_points"][h]),
                 "true_cmi": float(true_weight[h] / safe[h]),
@@ -182,6 +201,31 @@ class YearRecorder:
             })
         if result.alliances is not None:
             self.by_alliance.append(self._alliance_rows(state.year, cases, result.alliances))
+
+    def upcoding_paid(self, state, cases: dict, summary: dict) -> float:
+        """Yuan paid for the points gained by upcoding in the year: each upcoded case's gained
+        points (coded − true group's base points × the coded group's coefficient, as the audit
+        measures them, §2.8) at the point value its case was paid (the year's annual value, its
+        scheme's with separate budgets, or its level's under the rate method); 0 under
+        fee-for-service. Assessment coefficients are left out."""
+        upcoded = cases["upcoded"].astype(bool)
+        if state.policy.method == "ffs" or not upcoded.any():
+            return 0.0
+        coded, true = cases["coded_group"][upcoded], cases["true_group"][upcoded]
+        level = cases["level"][upcoded]
+        gained = (state.base_points[coded] - state.base_points[true]) * state.coefficient[
+            coded, level]
+        schemes, by_level = summary.get("schemes"), summary.get("point_value_by_level")
+        if schemes:
+            value = np.array([(schemes.get(s) or {}).get("annual_point_value") or 0.0
+                              for s in SCHEMES])[cases["scheme"][upcoded]]
+        elif summary.get("annual_point_value") is not None:
+            value = np.full(len(level), float(summary["annual_point_value"]))
+        elif by_level:
+            value = np.array([by_level.get(name, 0.0) for name in LEVELS])[level]
+        else:
+            value = np.zeros(len(level))
+        return float(np.sum(gained * value))
 
     def _alliance_rows(self, year: int, cases: dict, packages: pd.DataFrame) -> pd.DataFrame:
         """The settlement's alliance packages (§2.8) with the referrals between members of each

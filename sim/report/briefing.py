@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.experiments.compare import headline as compute_headline
+from sim.report import findings_page
 from sim.report.compare_charts import (
     CHARTS,
     Chart,
@@ -35,6 +36,7 @@ from sim.report.compare_charts import (
     load_comparison,
     paired_band,
 )
+from sim.report.findings_charts import draw_findings_charts
 from sim.report.fonts import CJK_FAMILY, inline_font_face
 from sim.report.labels import LANGS, LEVELS, check_lang, level_name, number, quantities, text
 from sim.report.parameter_labels import (
@@ -47,8 +49,8 @@ from sim.report.pdf import PdfSkipped, print_pdf
 from sim.store import RECORD
 
 HEADLINE = (("fund_balance", "money", 1.0, None), ("annual_point_value", "point", 1.0, None),
-            ("upcoding_gap", "cmi", 1.0, 3), ("basic_share_lower_levels", "share_points_short",
-                                              100.0, None),
+            ("upcoded_share", "share_points_short", 100.0, 2),  # issue 14: not the CMI gap
+            ("basic_share_lower_levels", "share_points_short", 100.0, None),
             # each scheme's fund as it is (§2.1; issue 10)
             ("reserve_months_employee", "months", 1.0, 1),
             ("reserve_months_resident", "months", 1.0, 1))
@@ -82,9 +84,14 @@ def build_briefing(folder: Path, lang: str | Sequence[str] | None = None,
     language (default both) of a comparison folder."""
     langs = languages(lang)
     comparison = load_comparison(Path(folder))
-    return write_reports(Path(folder), langs,
-                         lambda each, where: draw_charts(comparison, each, where),
-                         lambda each, charts: render_page(comparison, each, charts), pdf)
+    written = write_reports(
+        Path(folder), langs,
+        lambda each, where: (draw_charts(comparison, each, where)
+                             + draw_findings_charts(comparison, each, where)),
+        lambda each, charts: render_page(comparison, each, charts), pdf)
+    tables = findings_page.write_tables(comparison.findings, folder)
+    record_outputs(Path(folder), [path.name for path in tables])
+    return written
 
 
 def write_reports(folder: Path, langs: list[str],
@@ -230,8 +237,8 @@ def summary_stat(table: pd.DataFrame, scenario: str, variable: str, year: int,
 def headline_numbers(comparison: Comparison) -> dict[str, dict]:
     """The stored headline of comparison.json, or the same computed from the summaries."""
     stored = comparison.meta.get("headline") or {}
-    return {label: stored.get(label) or compute_headline(comparison.summaries, comparison.meta,
-                                                         label)
+    return {label: {**compute_headline(comparison.summaries, comparison.meta, label),
+                    **(stored.get(label) or {})}
             for label in comparison.reforms}
 
 
@@ -299,6 +306,7 @@ def readings(comparison: Comparison, lang: str) -> dict[str, list[str]]:
             readmission=effect(lang, stat(reform, "readmission_15d_rate"), "share_points",
                                "higher", "lower", scale=100.0),
             los=effect(lang, stat(reform, "mean_los"), "days", "longer", "shorter"))]))
+    out.update(findings_page.chart_readings(comparison, lang))
     return out
 
 
@@ -412,8 +420,7 @@ def table_html(header: list[str] | None, rows: list[list[str]], css: str = "") -
 def headline_html(comparison: Comparison, lang: str) -> str:
     heads = headline_numbers(comparison)
     year = comparison.last_year
-    parts = [f"<h2>{escape(text(lang, 'headline_heading', year=year))}</h2>",
-             f'<p class="note">{escape(text(lang, "headline_note"))}</p>']
+    parts = [findings_page.heading_html(comparison, lang)]
     for reform in comparison.reforms:
         cards = []
         for key, kind, scale, decimals in HEADLINE:
@@ -443,6 +450,8 @@ def headline_html(comparison: Comparison, lang: str) -> str:
                 f'<div class="interval">{escape(shown_interval)}</div>{caveat}'
                 f'<div class="base">{escape(base)}</div></div>')
         parts.append(f'<div class="reform"><h3>{escape(comparison.name(reform, lang))}</h3>'
+                     f'{findings_page.reform_html(comparison, comparison.findings, lang, reform)}'
+                     f"<h4>{escape(text(lang, 'headline_cards', year=year))}</h4>"
                      f'<div class="cards">{"".join(cards)}</div></div>')
     return f'<section id="headline">{"".join(parts)}</section>'
 
@@ -468,7 +477,7 @@ def baseline_shown(lang: str, key: str, value: float) -> str:
     """The baseline level of a headline number (a share is shown in per cent)."""
     if not math.isfinite(value):
         return "–"
-    if key == "basic_share_lower_levels":
+    if key in ("basic_share_lower_levels", "upcoded_share"):
         return f"{number(value * 100, 1)}%"
     kind = {"fund_balance": "money", "annual_point_value": "point", "upcoding_gap": "cmi",
             "reserve_months_employee": "months", "reserve_months_resident": "months"}[key]
@@ -692,7 +701,7 @@ def page_html(lang: str, title: str, body: str) -> str:
     font_face = inline_font_face("".join(sorted(set(visible) - set(" \n\t"))))
     embedded = f"{CJK_FAMILY} (embedded)"
     fonts = ", ".join(f.format(embedded=embedded) for f in FONT_STACKS[lang])
-    style = font_face + STYLESHEET.replace("FONTS", fonts)
+    style = font_face + STYLESHEET.replace("FONTS", fonts) + findings_page.STYLESHEET
     return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n'
             f'<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'

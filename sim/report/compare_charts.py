@@ -9,11 +9,13 @@ by replication, as the comparison is (common random numbers). Reads stored table
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
@@ -40,6 +42,9 @@ WINNER, LOSER, NOISE = LEVEL_COLOURS["primary"], LEVEL_COLOURS["tertiary"], "#b0
 SUMMARIES = ("comparison_yearly", "comparison_by_level", "comparison_by_hospital",
              "comparison_pressure")
 RAW = ("yearly", "yearly_by_level")
+# per-hospital columns the findings read (sim.report.findings), where the folder has them
+HOSPITAL_FINDINGS = ("private", "fund_payable", "ffs_fund_paid", "fund_payable_before_caps",
+                     "deducted_points_value", "caps_deduction")
 WIDE = (9.0, 4.0)
 # many reforms: small multiples at most MAX_COLUMNS a row, and at most MAX_PANELS (or MAX_BARS
 # reforms side by side) — those with the largest effect, with a note; the CSV keeps every reform
@@ -97,6 +102,13 @@ class Comparison:
     def last_year(self) -> int:
         return int(self.meta["start_year"]) + int(self.meta["years"]) - 1
 
+    @cached_property
+    def findings(self):
+        """The findings of :mod:`sim.report.findings` (computed once per loaded folder)."""
+        from sim.report.findings_page import compute_findings
+
+        return compute_findings(self)
+
 
 @dataclass
 class Chart:
@@ -142,9 +154,11 @@ def load_comparison(folder: Path) -> Comparison:
 
     summaries = {name: table(f"{name}.parquet") for name in SUMMARIES}
     raw = {name: table(f"replications/{name}.parquet") for name in RAW}
+    stored = hospital_columns(need("replications/hospital_yearly.parquet"))
     raw["hospital_yearly"] = table(
         "replications/hospital_yearly.parquet",
-        ["scenario", "replication", "year", "hospital_id", "level", "margin"])
+        ["scenario", "replication", "year", "hospital_id", "level", "margin",
+         *(c for c in HOSPITAL_FINDINGS if c in stored)])
     yearly = raw["yearly"]
     file = str(folder / "comparison.json")
     missing = [c for c in ("scenario", "replication", "year", "coded_cmi", "true_cmi")
@@ -171,6 +185,14 @@ def load_comparison(folder: Path) -> Comparison:
     if "upcoding_gap" not in yearly:
         yearly["upcoding_gap"] = yearly["coded_cmi"] - yearly["true_cmi"]
     return Comparison(folder, meta, record, summaries, raw)
+
+
+def hospital_columns(path: Path) -> list[str]:
+    """The columns of a stored table (none when it cannot be read: reading it says why)."""
+    try:
+        return pq.read_schema(path).names
+    except Exception:  # noqa: BLE001 - a damaged file is reported when the table is read
+        return []
 
 
 def scenario_colours(comparison: Comparison) -> dict[str, str]:

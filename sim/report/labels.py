@@ -437,3 +437,241 @@ def quantities(lang: str, kind: str, values: list[float], signed: bool = False,
     if suffix_last_only and suffix:
         shown = [value[: -len(suffix)] for value in shown[:-1]] + shown[-1:]
     return shown
+
+
+# ---- findings (issue 14: headline over the whole period, paragraphs, waterfall, ranking) ----
+# kept in one block of their own, merged into TEXT, so that text() and all_strings() see them
+FINDINGS_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "findings.heading": "要点：{first}–{last}年累计与{last}年（最后一年），与基线相比",
+        "findings.note": "每个数字为改革方案减基线的平均差值（同一次重复内配对），"
+                         "括号内为各次重复的第5至第95百分位数区间；灰色表示区间包含零，与随机波动无法区分。",
+        "findings.measure": "指标",
+        "findings.cumulative": "{first}–{last}年累计",
+        "findings.final_year": "{last}年",
+        "findings.fund_balance": "基金结余（两险合计）",
+        "findings.fund_balance_employee": "职工医保基金结余",
+        "findings.fund_balance_resident": "居民医保基金结余",
+        "findings.reserve_months": "可支付月数（合计；累计列为期末存量，年度列为当年结余折合月数）",
+        "findings.reserve_months_employee": "职工医保可支付月数",
+        "findings.reserve_months_resident": "居民医保可支付月数",
+        "findings.hospitals_baseline": "医院收支结余：与基线相比得益/受损/无法区分（家）",
+        "findings.hospitals_ffs": "医院收支结余：与按项目付费相比得益/受损/无法区分（家）",
+        "findings.upcoded_share": "高编码病例占比",
+        "findings.upcoding_paid": "为高编码支付的金额",
+        "findings.audit_deducted_value": "审核扣减并由基金留存的金额",
+        "findings.basic_share_lower_levels": "基础病组病例在一、二级医院的占比",
+        "findings.counts": "{gain}／{lose}／{unclear}",
+        "findings.groups_heading": "各级别与所有制医院的收支结余变化（{first}–{last}年累计）",
+        "findings.group": "医院",
+        "findings.hospitals": "家数",
+        "findings.against_baseline": "与基线相比：得益／受损／无法区分",
+        "findings.total_change": "合计变化",
+        "findings.against_ffs": "与按项目付费相比：得益／受损／无法区分",
+        "findings.group_name": "{level}（{ownership}）",
+        "findings.all_hospitals": "全部医院",
+        "findings.all_levels": "各级",
+        "ownership.public": "公立",
+        "ownership.private": "民营",
+        "ownership.all": "全部",
+        "ownership.mixed": "公立或民营（各次重复不同）",
+        "hospital_ranking.mixed": "公立或民营（半实心）",
+        "upcoded_share": "高编码病例占比",
+        "headline_cards": "最后一年（{year}年）一览",
+        # the paragraph
+        "para.fund": "{first}–{last}年，{reform}使医保基金累计结余{effect}",
+        "para.fund.schemes": "其中职工医保{employee}，居民医保{resident}",
+        "para.fund.months": "到{last}年末，可支付月数{months}",
+        "para.fund.final": "仅{last}年一年，当年结余{final}",
+        "para.why": "原因（按模型的基金分解）：{parts}",
+        "para.why.part": "{part}使结余{direction}{amount}",
+        "para.why.raises": "增加", "para.why.lowers": "减少",
+        "para.surprise.fund_pays_more": "这一结果与直觉相反：高编码减少了，基金却多支出",
+        "para.surprise.fund_pays_less": "这一结果与直觉相反：高编码增加了，基金却少支出",
+        "para.budget.up": "在总额预算下，住院支付总额几乎不变（{total}），只是在各级医院之间"
+                          "重新分配（支付变化：{levels}）：点数减少，每点更值钱（{last}年点值{point}）",
+        "para.budget.down": "在总额预算下，住院支付总额几乎不变（{total}），只是在各级医院之间"
+                            "重新分配（支付变化：{levels}）：点数增加，每点贬值（点值稀释，{last}年点值"
+                            "{point}）",
+        "para.hospitals": "与基线相比，{total}家医院中{gain}家收支结余增加、{lose}家减少，"
+                          "其余{unclear}家与随机波动无法区分；变化最大的是{group}，合计{change}",
+        "para.ffs": "与同样诊疗按项目付费相比，{gain}家得益、{lose}家受损",
+        "para.coding": "高编码病例占比{share}",
+        "para.coding.final": "{last}年一年{final}",
+        "para.coding.paid": "为高编码支付的金额{paid}",
+        "para.coding.kept": "审核扣减并由基金留存的金额{kept}",
+        "para.referral": "基础病组病例在一、二级医院的占比{effect}",
+        "para.sure": "以上{total}项数字中，{clear}项的区间不含零；"
+                     "区间来自{replications}次配对重复，重复次数少时只是粗略估计",
+        "para.sources": "区间同时包含行为参数的不确定性（从校准集合中抽取{draws}组参数，"
+                        "每组与各次重复的随机数交叉，改革与基线配对）：最后一年基金结余差异的方差中"
+                        "{share}来自行为参数，{noise}来自随机波动，{dominant}为主",
+        "para.sources.parameters": "行为参数的不确定性",
+        "para.sources.noise": "随机波动",
+        "part.revenue": "基金收入",
+        "part.non_drg_spending": "DRG住院以外的支出",
+        "part.inpatient_primary": "支付一级医院的住院费用（审核扣减与封顶前）",
+        "part.inpatient_secondary": "支付二级医院的住院费用（审核扣减与封顶前）",
+        "part.inpatient_tertiary": "支付三级医院的住院费用（审核扣减与封顶前）",
+        "part.audit_deductions": "审核扣减（基金留存）",
+        "part.caps": "结余与自费比例封顶扣减（§2.7）",
+        "part.unexplained": "未能分解的差额",
+        "short.start": "基线结余",
+        "short.revenue": "基金收入",
+        "short.non_drg_spending": "DRG住院以外支出",
+        "short.inpatient_primary": "一级医院住院支付",
+        "short.inpatient_secondary": "二级医院住院支付",
+        "short.inpatient_tertiary": "三级医院住院支付",
+        "short.audit_deductions": "审核扣减（基金留存）",
+        "short.caps": "封顶扣减（§2.7）",
+        "short.unexplained": "未能分解",
+        "short.end": "改革后结余",
+        # the charts
+        "fund_waterfall.title": "基金结余从基线到改革方案的分解（{first}–{last}年累计）",
+        "fund_waterfall.axis": "与基线相比的基金结余变化（{unit}）",
+        "fund_waterfall.raises": "使结余增加",
+        "fund_waterfall.start_tick": "基线结余 {value}",
+        "fund_waterfall.end_tick": "改革后结余 {value}",
+        "fund_waterfall.lowers": "使结余减少",
+        "fund_waterfall.noise_legend": "区间包含零（灰色）",
+        "hospital_ranking.title": "医院收支结余变化排名（与基线相比，{first}–{last}年累计）",
+        "hospital_ranking.axis": "收支结余变化（{unit}）",
+        "hospital_ranking.rest": "其余{count}家医院：{low}至{high}",
+        "hospital_ranking.public": "公立",
+        "hospital_ranking.private": "民营（空心）",
+        "hospital_ranking.whisker": "横线：第5–95百分位数区间",
+        "reading.fund_waterfall": "{reform}：{first}–{last}年累计结余从基线的{start}变为{end}；"
+                                  "各部分之和正好等于差额{total}",
+        "reading.hospital_ranking": "{reform}：得益最多的是{top}（{top_level}，{top_change}），"
+                                    "受损最多的是{bottom}（{bottom_level}，{bottom_change}）",
+    },
+    "en": {
+        "findings.heading": "Headline: {first}–{last} together and {last} (the last year), "
+                            "against the baseline",
+        "findings.note": "Each number is the mean difference reform − baseline (paired within "
+                         "each replication), with the 5th–95th percentile across replications in "
+                         "brackets. Grey: the interval includes zero, so it cannot be told from "
+                         "noise.",
+        "findings.measure": "Measure",
+        "findings.cumulative": "{first}–{last} together",
+        "findings.final_year": "{last}",
+        "findings.fund_balance": "Fund balance (both schemes)",
+        "findings.fund_balance_employee": "Employee fund balance",
+        "findings.fund_balance_resident": "Resident fund balance",
+        "findings.reserve_months": "Months of reserve (pooled; whole period: at its end; last "
+                                   "year: that year's balance in months)",
+        "findings.reserve_months_employee": "Employee fund: months of reserve",
+        "findings.reserve_months_resident": "Resident fund: months of reserve",
+        "findings.hospitals_baseline": "Hospitals' margins against the baseline: gain / lose / "
+                                       "cannot tell",
+        "findings.hospitals_ffs": "Hospitals' margins against fee-for-service: gain / lose / "
+                                  "cannot tell",
+        "findings.upcoded_share": "Share of cases coded up",
+        "findings.upcoding_paid": "Money paid for upcoding",
+        "findings.audit_deducted_value": "Audit deductions kept by the fund",
+        "findings.basic_share_lower_levels": "Basic-group cases at primary and secondary "
+                                             "hospitals",
+        "findings.counts": "{gain} / {lose} / {unclear}",
+        "findings.groups_heading": "Hospitals' margins by level and ownership ({first}–{last} "
+                                   "together)",
+        "findings.group": "Hospitals",
+        "findings.hospitals": "Number",
+        "findings.against_baseline": "Against the baseline: gain / lose / cannot tell",
+        "findings.total_change": "Total change",
+        "findings.against_ffs": "Against fee-for-service: gain / lose / cannot tell",
+        "findings.group_name": "{level} ({ownership})",
+        "findings.all_hospitals": "all hospitals",
+        "findings.all_levels": "all levels",
+        "ownership.public": "public",
+        "ownership.private": "private",
+        "ownership.all": "all",
+        "ownership.mixed": "public or private (differs between replications)",
+        "hospital_ranking.mixed": "public or private (half filled)",
+        "upcoded_share": "Share of cases coded up",
+        "headline_cards": "The last year ({year}) at a glance",
+        "para.fund": "Over {first}–{last}, under {reform} the fund's balance {effect}",
+        "para.fund.schemes": "the employee fund's balance {employee}, the resident fund's "
+                             "balance {resident}",
+        "para.fund.months": "by the end of {last} the reserve {months}",
+        "para.fund.final": "In {last} alone the balance {final}",
+        "para.why": "Why, from the model's own decomposition of the fund: {parts}",
+        "para.why.part": "{part} {direction} the balance by {amount}",
+        "para.why.raises": "raise", "para.why.lowers": "lower",
+        "para.surprise.fund_pays_more": "This runs against intuition: less upcoding, yet the "
+                                        "fund pays more",
+        "para.surprise.fund_pays_less": "This runs against intuition: more upcoding, yet the "
+                                        "fund pays less",
+        "para.budget.up": "Under the global budget the inpatient payments hardly change in "
+                          "total ({total}) but are shared out differently between levels "
+                          "(payments {levels}): with fewer points each point is worth more "
+                          "(point value in {last} {point})",
+        "para.budget.down": "Under the global budget the inpatient payments hardly change in "
+                            "total ({total}) but are shared out differently between levels "
+                            "(payments {levels}): with more points each is worth less (point-value "
+                            "dilution; point value in {last} {point})",
+        "para.hospitals": "Against the baseline, of {total} hospitals {gain} gain and {lose} "
+                          "lose, and {unclear} cannot be told from noise; the largest change is "
+                          "at {group}, {change} in total",
+        "para.ffs": "against fee-for-service for the same care, {gain} gain and {lose} lose",
+        "para.coding": "The share of cases coded up {share}",
+        "para.coding.final": "in {last} alone {final}",
+        "para.coding.paid": "money paid for upcoding {paid}",
+        "para.coding.kept": "the amount the audits keep back for the fund {kept}",
+        "para.referral": "The share of basic-group cases treated at primary and secondary "
+                         "hospitals {effect}",
+        "para.sure": "{clear} of these {total} figures are clear of noise across {replications} "
+                     "paired replications; with few replications the intervals are rough",
+        "para.sources": "The intervals also carry what we do not know about behaviour "
+                        "({draws} parameter sets drawn from the calibrated ensemble, each crossed "
+                        "with every replication's random numbers and paired between reform and "
+                        "baseline): of the variance of the final year's fund balance difference "
+                        "{share} comes from the behavioural parameters and {noise} from noise, so "
+                        "{dominant} dominates",
+        "para.sources.parameters": "uncertainty about behaviour",
+        "para.sources.noise": "the noise of replications",
+        "part.revenue": "fund revenue",
+        "part.non_drg_spending": "spending outside DRG inpatient care",
+        "part.inpatient_primary": "inpatient payments to primary hospitals (before audits and "
+                                  "caps)",
+        "part.inpatient_secondary": "inpatient payments to secondary hospitals (before audits "
+                                    "and caps)",
+        "part.inpatient_tertiary": "inpatient payments to tertiary hospitals (before audits and "
+                                   "caps)",
+        "part.audit_deductions": "audit deductions (kept by the fund)",
+        "part.caps": "surplus and self-pay caps (§2.7)",
+        "part.unexplained": "not explained by the parts",
+        "short.start": "baseline balance",
+        "short.revenue": "fund revenue",
+        "short.non_drg_spending": "spending outside DRG",
+        "short.inpatient_primary": "inpatient: primary",
+        "short.inpatient_secondary": "inpatient: secondary",
+        "short.inpatient_tertiary": "inpatient: tertiary",
+        "short.audit_deductions": "audit deductions kept",
+        "short.caps": "caps (§2.7)",
+        "short.unexplained": "not explained",
+        "short.end": "reform balance",
+        "fund_waterfall.title": "The fund's balance from the baseline to the reform, part by "
+                                "part ({first}–{last} together)",
+        "fund_waterfall.axis": "change in the fund's balance against the baseline ({unit})",
+        "fund_waterfall.raises": "raises the balance",
+        "fund_waterfall.start_tick": "baseline balance {value}",
+        "fund_waterfall.end_tick": "reform balance {value}",
+        "fund_waterfall.lowers": "lowers the balance",
+        "fund_waterfall.noise_legend": "interval includes zero (grey)",
+        "hospital_ranking.title": "Hospitals ranked by change in margin against the baseline "
+                                  "({first}–{last} together)",
+        "hospital_ranking.axis": "change in margin ({unit})",
+        "hospital_ranking.rest": "{count} other hospitals: {low} to {high}",
+        "hospital_ranking.public": "public",
+        "hospital_ranking.private": "private (hollow)",
+        "hospital_ranking.whisker": "line: 5th–95th percentile",
+        "reading.fund_waterfall": "{reform}: the balance of {first}–{last} together goes from "
+                                  "the baseline's {start} to {end}; the parts add up exactly to "
+                                  "the difference, {total}",
+        "reading.hospital_ranking": "{reform}: the largest gain is {top} ({top_level}, "
+                                    "{top_change}), the largest loss {bottom} ({bottom_level}, "
+                                    "{bottom_change})",
+    },
+}
+for _lang in LANGS:
+    TEXT[_lang].update(FINDINGS_TEXT[_lang])
