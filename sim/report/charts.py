@@ -184,8 +184,11 @@ def run_charts(tables: dict[str, pd.DataFrame], folder: Path, lang: str = "en") 
         time = monthly["year"] + (monthly["month"] - 0.5) / 12
         axis.plot(time, monthly["monthly_point_value"], alpha=0.7,
                   label=text(lang, "run.point_value.monthly"))
-        axis.step(yearly["year"], yearly["annual_point_value"], where="post",
-                  label=text(lang, "run.point_value.annual"), color="#d1495b")
+        # each year's value across its whole year (the last one too), ticks at mid-year
+        axis.step([*yearly["year"], yearly["year"].iloc[-1] + 1],
+                  [*yearly["annual_point_value"], yearly["annual_point_value"].iloc[-1]],
+                  where="post", label=text(lang, "run.point_value.annual"), color="#d1495b")
+        axis.set_xticks([year + 0.5 for year in years], [str(year) for year in years])
         axis.set_ylabel(text(lang, "point_value.axis"))
         figure_title(figure, text(lang, "point_value.title"))
         legend_below(figure, *axis.get_legend_handles_labels())
