@@ -156,6 +156,15 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
     hospital is reachable; other refused cases go to their next choice. ``referred_from`` is the
     hospital that referred an episode: the first choice that could not treat it (up), or the
     hospital that referred it down (the later of the two when both happen).
+
+    Each choice is a logit draw by inverse CDF — one uniform per episode, not a Gumbel taste per
+    episode and candidate: the first choice over the choice set; a first choice that cannot
+    treat the case is replaced by a draw over the capable hospitals; a refused case draws again
+    over the capable hospitals without the refusing one (the lower-level ones for a basic case
+    referred down). Under Gumbel-max these are the same distributions (a logit restricted to a
+    subset is the logit over that subset, whatever the draw outside it), so the model is the one
+    BEHAVIOUR §5 describes; only the random numbers differ. The utility is computed candidates ×
+    episodes in float32 (:func:`candidate_utility`), episodes grouped by county and scheme.
     """
     n = len(episodes)
     choice = np.full(n, -1, dtype=np.int64)
@@ -166,60 +175,113 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
     behaviour = region.config["behaviour"]["choice"]
     levels = region.hospital_level
     self_pay_share = region.config["self_pay_share"]
-    # episodes by county once (a stable sort), not one full scan per county
-    order = np.argsort(episodes.county, kind="stable")
-    bounds = np.searchsorted(episodes.county[order], np.arange(len(region.candidates) + 1))
+    # one uniform per episode and draw: first choice, capable choice, choice after a refusal;
+    # and whether the hospital refuses (drawn for all episodes, in episode order)
+    first_draw, capable_draw, again_draw = rng_choice.random((3, n), dtype=np.float32)
+    refuse_draw = rng_admission.random(n)
+    need = episodes.need.astype(np.float32)
+    severity = (region.rank[episodes.group] - 1).astype(np.float32)
+    needed = region.min_level[episodes.group]
+    # episodes by county and scheme once (a stable sort), not one full scan per county
+    n_schemes = deductible.shape[0]
+    key = episodes.county * n_schemes + episodes.scheme
+    order = np.argsort(key, kind="stable")
+    bounds = np.searchsorted(key[order], np.arange(len(region.candidates) * n_schemes + 1))
     for county, candidates in enumerate(region.candidates):
-        rows = order[bounds[county]:bounds[county + 1]]
-        if len(rows) == 0:
-            continue
-        noise = rng_choice.gumbel(size=(len(rows), len(candidates)))
-        group = episodes.group[rows]
-        severity = region.rank[group] - 1
         level = levels[candidates]
-        cost = episodes.need[rows, None] * expected_cost_factor[candidates][None, :]
-        # the scheme × level tables gathered per candidate, then a row take per episode (not a
-        # rows × candidates fancy index)
-        scheme = episodes.scheme[rows]
-        pay = patient_share(cost, deductible[:, level][scheme], ratio[:, level][scheme],
-                            self_pay_share)
         distance = region.distance_km[county, region.hospital_county[candidates]]
-        utility = systematic_utility(behaviour, level, severity, distance, pay)
-        utility += noise
-        if region.hospital_attraction is not None:  # a built region: volumes as measured
-            utility += region.hospital_attraction[candidates][None, :]
-        first = np.argmax(utility, axis=1)
-        needed = region.min_level[group]
-        up = needed > level[first]  # the first choice cannot treat the case
-        pick = first.copy()
-        if up.any():  # the best capable choice, for those rows only
-            pick[up] = np.argmax(np.where(needed[up][:, None] <= level[None, :], utility[up],
-                                          -np.inf), axis=1)
-        origin = np.where(up, candidates[first], -1)
-        # refusal of expected losses (selection lever), then down-referral of basic cases
-        refuse = rng_admission.random(len(rows)) < refuse_probability(rows, candidates[pick])
-        if refuse.any():
-            at = np.flatnonzero(refuse)
-            without = np.where(needed[at][:, None] <= level[None, :], utility[at], -np.inf)
-            without[np.arange(len(at)), pick[at]] = -np.inf
-            lower = np.where(level[None, :] < level[pick[at]][:, None], without, -np.inf)
-            has_lower = np.isfinite(lower.max(axis=1))
-            down = region.basic[group[at]] & has_lower
-            alternative = np.where(down, np.argmax(lower, axis=1), np.argmax(without, axis=1))
-            moved = np.isfinite(without.max(axis=1))
-            origin[at] = np.where(down & moved, candidates[pick[at]], origin[at])
-            pick[at] = np.where(moved, alternative, pick[at])
-            refused[rows[at]] = moved
-            referred_down[rows[at]] = down & moved
-        choice[rows] = candidates[pick]
-        referred_up[rows] = up
-        referred_from[rows] = origin
+        attraction = (None if region.hospital_attraction is None
+                      else region.hospital_attraction[candidates])
+        for scheme in range(n_schemes):
+            block = county * n_schemes + scheme
+            rows = order[bounds[block]:bounds[block + 1]]
+            if len(rows) == 0:
+                continue
+            utility = candidate_utility(behaviour, level, distance, attraction,
+                                        expected_cost_factor[candidates],
+                                        deductible[scheme, level], ratio[scheme, level],
+                                        self_pay_share, need[rows], severity[rows])
+            weight = logit_weights(utility)
+            first = logit_draw(weight, None, first_draw[rows])
+            capable = needed[rows][None, :] <= level[:, None]  # candidates × rows
+            up = ~capable[first, np.arange(len(rows))]  # the first choice cannot treat the case
+            pick = first.copy()
+            if up.any():  # a draw over the capable hospitals, for those rows only
+                pick[up] = logit_draw(weight[:, up], capable[:, up], capable_draw[rows[up]])
+            origin = np.where(up, candidates[first], -1)
+            # refusal of expected losses (selection lever), then down-referral of basic cases
+            refuse = refuse_draw[rows] < refuse_probability(rows, candidates[pick])
+            if refuse.any():
+                at = np.flatnonzero(refuse)
+                without = capable[:, at]
+                without[pick[at], np.arange(len(at))] = False
+                lower = without & (level[:, None] < level[pick[at]][None, :])
+                down = region.basic[episodes.group[rows[at]]] & lower.any(axis=0)
+                moved = without.any(axis=0)
+                allowed = np.where(down[None, :], lower, without)
+                alternative = logit_draw(weight[:, at], allowed, again_draw[rows[at]])
+                origin[at] = np.where(down & moved, candidates[pick[at]], origin[at])
+                pick[at] = np.where(moved, alternative, pick[at])
+                refused[rows[at]] = moved
+                referred_down[rows[at]] = down & moved
+            choice[rows] = candidates[pick]
+            referred_up[rows] = up
+            referred_from[rows] = origin
     # capacity: bed-days beyond what is left this month go to the next capable choice
     over, stay = _over_capacity(choice, episodes, capacity_left, rng_admission, region)
     if over.any():
         refused |= over
         choice = _reassign(region, episodes, choice, over, stay, capacity_left)
     return Choice(choice, referred_up, referred_down, refused, referred_from)
+
+
+def candidate_utility(choice: dict, level, distance, attraction, cost_factor, deductible, ratio,
+                      self_pay_share: float, need: np.ndarray,
+                      severity: np.ndarray) -> np.ndarray:
+    """:func:`systematic_utility` (+ the built region's attraction) as candidates × episodes,
+    float32, for episodes of one scheme (``deductible``, ``ratio`` per candidate): the same
+    formula with the out-of-pocket cost opened up, cost − max(cost × (1 − self-pay) −
+    deductible, 0) × ratio with cost = need × cost factor, so each term is one pass."""
+    per_yuan = choice["out_of_pocket_per_1000"] / 1000.0
+    fixed = (np.asarray(choice["level"], dtype=float)[level]
+             - choice["distance_per_km"] * distance)
+    if attraction is not None:
+        fixed = fixed + attraction
+    f32 = np.float32
+    # the fund's part of the cost (covered above the deductible × ratio), in utility
+    utility = np.multiply.outer((cost_factor * (1 - self_pay_share)).astype(f32), need)
+    utility -= deductible.astype(f32)[:, None]
+    np.maximum(utility, f32(0), out=utility)
+    utility *= (per_yuan * ratio).astype(f32)[:, None]
+    # − the whole cost, + level preference (more for severe cases), − distance
+    utility -= np.multiply.outer((per_yuan * cost_factor).astype(f32), need)
+    utility += np.multiply.outer((choice["severity_level"] * level).astype(f32), severity)
+    utility += fixed.astype(f32)[:, None]
+    return utility
+
+
+UTILITY_FLOOR = -80.0  # exp(-80) ≈ 2e-35: still a normal float32, so no weight is exactly 0
+
+
+def logit_weights(utility: np.ndarray) -> np.ndarray:
+    """exp(utility − the episode's best), in place; candidates × episodes. Utilities more than
+    80 below the best are raised to −80 (their share, < 1e-34, is immaterial), so a candidate
+    allowed in a draw never has a weight of zero."""
+    utility -= utility.max(axis=0)[None, :]
+    np.maximum(utility, np.float32(UTILITY_FLOOR), out=utility)
+    return np.exp(utility, out=utility)
+
+
+def logit_draw(weight: np.ndarray, allowed: np.ndarray | None, draw: np.ndarray) -> np.ndarray:
+    """Per episode (column), the candidate (row) drawn with probability ∝ weight among the
+    ``allowed`` ones, by inverse CDF with the episode's uniform ``draw`` in [0, 1). An episode
+    with no candidate allowed gets 0."""
+    cumulative = weight * allowed if allowed is not None else weight.copy()
+    for k in range(1, len(cumulative)):  # np.cumsum along axis 0 is ~10× slower here
+        cumulative[k] += cumulative[k - 1]
+    target = (1 - draw) * cumulative[-1]  # in (0, total]: the first candidate reaching it
+    below = cumulative < target[None, :]
+    return below.view(np.int8).sum(axis=0, dtype=np.int16).astype(np.int64)
 
 
 def _over_capacity(choice, episodes, capacity_left, rng, region):
