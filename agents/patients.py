@@ -56,9 +56,72 @@ def group_table(region: Region) -> np.ndarray:
     return table
 
 
+@dataclass
+class IncidenceTables:
+    """What :func:`draw_episodes` looks up every month, made once per region: an alias table of
+    the families' incidence (Walker/Vose: one uniform per episode, a constant-time draw instead
+    of a binary search over the families) and each age group's cumulative severity-rank shares
+    by number of ranks (one row per episode instead of a search per age × ranks)."""
+
+    family_threshold: np.ndarray  # per alias column: keep the column's family below this
+    family_alias: np.ndarray      # per alias column: the family drawn above it
+    rank_cumulative: np.ndarray | None  # ages × ranks (1..width) × width; +inf past a family
+
+
+def alias_table(probability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vose's alias table of ``probability`` (any non-negative weights): column k is drawn with
+    probability 1/K, then kept with ``threshold[k]`` and else replaced by ``alias[k]``. A
+    category of weight 0 is never drawn."""
+    weight = np.asarray(probability, dtype=float)
+    k = len(weight)
+    scaled = weight * (k / weight.sum())
+    threshold = np.ones(k)
+    alias = np.arange(k)
+    small = [i for i in range(k) if scaled[i] < 1.0]
+    large = [i for i in range(k) if scaled[i] >= 1.0]
+    while small and large:
+        low, high = small.pop(), large.pop()
+        threshold[low] = scaled[low]
+        alias[low] = high
+        scaled[high] -= 1.0 - scaled[low]
+        (small if scaled[high] < 1.0 else large).append(high)
+    # what is left is 1 up to rounding; a category of weight 0 is always replaced
+    zero = weight <= 0
+    threshold[zero] = 0.0
+    alias[zero & (alias == np.arange(k))] = int(np.argmax(weight))
+    return threshold, alias
+
+
+def alias_draw(threshold: np.ndarray, alias: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """Categories drawn from an :func:`alias_table` with one uniform in [0, 1) each: its whole
+    part × K picks the column, its fractional part decides between the column and its alias."""
+    scaled = draw * len(threshold)
+    column = np.minimum(scaled.astype(np.int64), len(threshold) - 1)
+    scaled -= column
+    return np.where(scaled < threshold[column], column, alias[column])
+
+
+def incidence_tables(region: Region) -> IncidenceTables:
+    """:class:`IncidenceTables` of ``region`` (made once by the model)."""
+    threshold, alias = alias_table(region.family_probability)
+    cumulative = None
+    if region.family_rank_shares is None:  # the region file's shares by number of ranks
+        width = int(max(region.family_ranks.max(initial=1), 1))
+        ages = len(region.config["age_groups"]["population_share"])
+        cumulative = np.full((ages, width, width), np.inf)
+        for age in range(ages):
+            for ranks in range(1, width + 1):
+                cumulative[age, ranks - 1, :ranks] = np.cumsum(
+                    severity_probabilities(region.config, ranks, age))
+    return IncidenceTables(threshold, alias, cumulative)
+
+
 def draw_episodes(region: Region, expected: np.ndarray, rng: np.random.Generator,
-                  groups_by_rank: np.ndarray, scale: float = 1.0) -> Episodes:
-    """Episodes of one month: counts by scheme × age, then county, family, severity and need."""
+                  groups_by_rank: np.ndarray, scale: float = 1.0,
+                  tables: IncidenceTables | None = None) -> Episodes:
+    """Episodes of one month: counts by scheme × age, then county, family, severity and need.
+    ``tables``: :func:`incidence_tables` of the region (made here when not given)."""
+    tables = tables if tables is not None else incidence_tables(region)
     counts = rng.poisson(expected * scale)
     scheme = np.repeat(np.repeat(np.arange(len(SCHEMES)), counts.shape[1]), counts.ravel())
     age = np.repeat(np.tile(np.arange(counts.shape[1]), len(SCHEMES)), counts.ravel())
@@ -66,20 +129,15 @@ def draw_episodes(region: Region, expected: np.ndarray, rng: np.random.Generator
     county_cdf = np.cumsum(region.county_share)
     county = np.searchsorted(county_cdf, rng.random(n) * county_cdf[-1])
     county = np.minimum(county, len(region.county_share) - 1)
-    cdf = np.cumsum(region.family_probability)
-    family = np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1]), len(cdf) - 1)
-    ranks = region.family_ranks[family]
+    family = alias_draw(tables.family_threshold, tables.family_alias, rng.random(n))
     severity_draw = rng.random(n)
-    rank = np.zeros(n, dtype=np.int64)
     if region.family_rank_shares is not None:  # a built region: each family's measured shares
         rank = measured_ranks(region, family, age, severity_draw)
-    split = np.unique(ranks[ranks > 1]) if region.family_rank_shares is None else ()
-    for a in range(counts.shape[1]):
-        for k in split:
-            mask = (age == a) & (ranks == k)
-            if mask.any():
-                cumulative = np.cumsum(severity_probabilities(region.config, k, a))
-                rank[mask] = np.minimum(np.searchsorted(cumulative, severity_draw[mask]), k - 1)
+    else:  # the first rank whose cumulative share reaches the draw (a search per episode)
+        ranks = region.family_ranks[family]
+        cumulative = tables.rank_cumulative[age, np.maximum(ranks, 1) - 1]
+        rank = (cumulative < severity_draw[:, None]).sum(axis=1)
+        rank = np.minimum(rank, np.maximum(ranks - 1, 0))
     group = groups_by_rank[family, rank]
     sd = region.config["behaviour"]["cost_sd"]
     need = region.weight[group] * rng.lognormal(-sd * sd / 2, sd, n)
@@ -185,6 +243,8 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
     # episodes by county and scheme once (a stable sort), not one full scan per county
     n_schemes = deductible.shape[0]
     key = episodes.county * n_schemes + episodes.scheme
+    if len(region.candidates) * n_schemes < 2**15:  # numpy sorts 16-bit keys by radix
+        key = key.astype(np.int16)
     order = np.argsort(key, kind="stable")
     bounds = np.searchsorted(key[order], np.arange(len(region.candidates) * n_schemes + 1))
     for county, candidates in enumerate(region.candidates):

@@ -132,6 +132,7 @@ class RegionModel(mesa.Model):
                                    region.hospital_coding_capacity[i])
                           for i in range(region.n_hospitals)]
         self.groups_by_rank = patient_flow.group_table(region)
+        self.incidence_tables = patient_flow.incidence_tables(region)
         self.recorder = YearRecorder(region)
         self.monthly_rows: list[dict] = []
         self.cases: list[dict] = []
@@ -193,7 +194,7 @@ class RegionModel(mesa.Model):
         for _ in range(2):
             rng = self.streams.get("calibration")
             episodes = patient_flow.draw_episodes(region, expected, rng, self.groups_by_rank,
-                                                  self.scale)
+                                                  self.scale, self.incidence_tables)
             deductible, ratio = self._cost_sharing(self.ffs_policy, dt.date(self.start_year, 1, 1))
             choice = patient_flow.choose_hospitals(
                 region, episodes, self.cost_factor(zero), deductible, ratio,
@@ -372,7 +373,7 @@ class RegionModel(mesa.Model):
         # 1 incidence
         expected = patient_flow.monthly_expected_admissions(region, state.index)
         episodes = patient_flow.draw_episodes(region, expected, self.streams.get(
-            "incidence", year, month), self.groups_by_rank, self.scale)
+            "incidence", year, month), self.groups_by_rank, self.scale, self.incidence_tables)
 
         # 2 choice, referral, refusal, capacity
         def refuse_probability(rows, hospital):
