@@ -291,7 +291,8 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
     over, stay = _over_capacity(choice, episodes, capacity_left, rng_admission, region)
     if over.any():
         refused |= over
-        choice = _reassign(region, episodes, choice, over, stay, capacity_left)
+        choice = _reassign(region, episodes, choice, over, stay, capacity_left, referred_from,
+                           referred_down)
     return Choice(choice, referred_up, referred_down, refused, referred_from)
 
 
@@ -359,9 +360,12 @@ def _over_capacity(choice, episodes, capacity_left, rng, region):
     return over, stay
 
 
-def _reassign(region, episodes, choice, over, stay, capacity_left):
+def _reassign(region, episodes, choice, over, stay, capacity_left, referred_from,
+              referred_down):
     """Send over-capacity cases to the nearest capable hospital with bed-days left, county by
-    county (one pass: the receiving hospital's room is judged before the move)."""
+    county (one pass: the receiving hospital's room is judged before the move); never back to
+    the hospital that referred the case, and a case referred down only to a level below the
+    referring hospital's (else it stays where it was sent, as a case with no room anywhere)."""
     choice = choice.copy()
     used = np.bincount(choice[~over], weights=stay[~over], minlength=len(capacity_left))
     room = capacity_left > used
@@ -371,7 +375,12 @@ def _reassign(region, episodes, choice, over, stay, capacity_left):
             continue
         ok = ((region.min_level[episodes.group[rows]][:, None]
                <= region.hospital_level[candidates][None, :])
-              & room[candidates][None, :] & (candidates[None, :] != choice[rows][:, None]))
+              & room[candidates][None, :] & (candidates[None, :] != choice[rows][:, None])
+              & (candidates[None, :] != referred_from[rows][:, None]))
+        down = referred_down[rows]
+        if down.any():
+            ceiling = region.hospital_level[referred_from[rows[down]]]
+            ok[down] &= region.hospital_level[candidates][None, :] < ceiling[:, None]
         distance = (region.distance_km[county, region.hospital_county[candidates]]
                     - 0.001 * region.hospital_level[candidates])
         score = np.where(ok, distance[None, :], np.inf)
