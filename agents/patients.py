@@ -135,8 +135,12 @@ def draw_episodes(region: Region, expected: np.ndarray, rng: np.random.Generator
         rank = measured_ranks(region, family, age, severity_draw)
     else:  # the first rank whose cumulative share reaches the draw (a search per episode)
         ranks = region.family_ranks[family]
-        cumulative = tables.rank_cumulative[age, np.maximum(ranks, 1) - 1]
-        rank = (cumulative < severity_draw[:, None]).sum(axis=1)
+        ages, width, _ = tables.rank_cumulative.shape
+        row = age * width + np.maximum(ranks, 1) - 1  # the episode's row of shares
+        cumulative = tables.rank_cumulative.reshape(ages * width, width)
+        rank = np.zeros(n, dtype=np.int64)
+        for k in range(width - 1):  # one column at a time (a sum along rows is slow)
+            rank += cumulative[row, k] < severity_draw
         rank = np.minimum(rank, np.maximum(ranks - 1, 0))
     group = groups_by_rank[family, rank]
     sd = region.config["behaviour"]["cost_sd"]

@@ -377,9 +377,15 @@ class RegionModel(mesa.Model):
 
         # 2 choice, referral, refusal, capacity
         def refuse_probability(rows, hospital):
-            cost = episodes.need[rows] * factor[hospital]
-            margin = self.expected_payment(episodes.group[rows], hospital, cost) - cost
-            return np.where(margin < 0, levers["selection"][hospital], 0.0)
+            selection = levers["selection"][hospital]
+            probability = np.zeros(len(rows))
+            at = np.flatnonzero(selection > 0)  # a hospital without the lever refuses nothing
+            if len(at):
+                cost = episodes.need[rows[at]] * factor[hospital[at]]
+                margin = self.expected_payment(episodes.group[rows[at]], hospital[at],
+                                               cost) - cost
+                probability[at] = np.where(margin < 0, selection[at], 0.0)
+            return probability
 
         choice = patient_flow.choose_hospitals(
             region, episodes, factor, deductible, ratio, refuse_probability, self.capacity_left,

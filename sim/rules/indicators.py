@@ -67,8 +67,9 @@ def readmitted_within(patient, admission_day, discharge_day, days=15, planned=No
         order = np.lexsort((discharge_day, admission_day, patient))
     else:
         order = np.argsort(key)
-    same_patient = patient[order][1:] == patient[order][:-1]
-    gap = admission_day[order][1:] - discharge_day[order][:-1]
+    in_order = patient[order]
+    same_patient = in_order[1:] == in_order[:-1]
+    gap = admission_day[order[1:]] - discharge_day[order[:-1]]
     flagged = np.zeros(n, dtype=bool)
     flagged[order[:-1]] = same_patient & (gap >= 0) & (gap <= days)
     return flagged
