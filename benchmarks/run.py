@@ -265,18 +265,22 @@ def work_import(spec: dict) -> dict:
 
 
 def work_floor(spec: dict) -> dict:
-    """The random-number floor: only the draws a run makes in bulk — for each month, a Gumbel
-    taste per episode and candidate hospital and a few uniforms per episode — at the counts of
-    a run (``cases`` episodes a year, ``candidates`` per episode). No model."""
+    """The random-number floor: only the draws a run makes in bulk, at the counts of a run
+    (``cases`` episodes a year) — for each month and episode, since issue 13: ten uniforms
+    (county, family, severity, refusal, capacity order, readmission, split, coding, review,
+    audit), three float32 uniforms of the choice model (first choice, capable choice, choice
+    after a refusal) and two lognormals (need, stay). Before issue 13 a run also drew a Gumbel
+    taste per episode and candidate hospital (25 a row), which made most of the floor. No
+    model."""
     import numpy as np
 
     rng = np.random.default_rng(spec["seed"])
     per_month = int(spec["cases"] / 12 / spec["years"])
     start = time.perf_counter()
     for _ in range(12 * (spec["years"] + 1)):  # the burn-in year too
-        rng.gumbel(size=(per_month, spec["candidates"]))
-        rng.random((per_month, 8))
-        rng.lognormal(0.0, 0.35, per_month)
+        rng.random((per_month, 10))
+        rng.random((3, per_month), dtype=np.float32)
+        rng.lognormal(0.0, 0.35, (2, per_month))
     return {"seconds": time.perf_counter() - start}
 
 
@@ -642,7 +646,7 @@ def bench_against(revision: str, selected: list[str], repeat: int | None, args) 
                     cases[side] = result.get("cases")
                     if name == "default" and side == "this" and floor is None:
                         floor = run_child({"workload": "floor", "cases": result["cases"],
-                                           "candidates": 25, "years": args.years, "seed": SEED})
+                                           "years": args.years, "seed": SEED})
                         floor["run_seconds"] = result["seconds"]
             this, that = _median(times["this"]), _median(times["other"])
             rows.append({"workload": name, "measure": measure, "this_s": this, "other_s": that,
