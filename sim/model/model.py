@@ -514,6 +514,7 @@ class RegionModel(mesa.Model):
         """Settle the year (§2.6–§2.7), book the fund, record metrics, keep last year's data."""
         state, region = self.state, self.region
         cases = {name: np.concatenate([c[name] for c in self.cases]) for name in self.cases[0]}
+        self.cases = []  # the month chunks, audited and now copied: not kept through settlement
         assessment = None
         # the bureau's assessment (§2.8, §6): scored from the year's indicators, the growth
         # indicators against last year's cost per case and CMI
