@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.memory import keep_freed_memory
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -375,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                 "compare": command_compare, "sweep": command_sweep, "report": command_report,
                 "sensitivity": command_sensitivity,
                 "example": command_example}
+    keep_freed_memory()  # a run's monthly arrays reuse freed pages (sim.memory)
     previous = _terminate_as_interrupt()
     try:
         return commands[args.command](args)
