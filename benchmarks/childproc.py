@@ -20,8 +20,8 @@ KIB = 1024
 
 
 def run_child(script: Path, spec: dict, cwd: Path) -> dict:
-    """Run ``script --child SPEC``; return its JSON result plus ``peak_rss_mib`` and
-    ``process_wall_seconds``."""
+    """Run ``script --child SPEC``; return its JSON result plus ``peak_rss_mib``,
+    ``process_wall_seconds`` and ``process_cpu_seconds``."""
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, str(Path(script).resolve()), "--child",
                                 json.dumps(spec)], stdout=subprocess.PIPE, cwd=cwd)
@@ -35,6 +35,9 @@ def run_child(script: Path, spec: dict, cwd: Path) -> dict:
     result = json.loads(output.decode("utf-8").strip().splitlines()[-1])
     result["peak_rss_mib"] = usage.ru_maxrss / KIB  # KiB on Linux
     result["process_wall_seconds"] = wall
+    # the child's own CPU seconds (user + system): on a machine shared with other work the wall
+    # time grows with the queue for the cores, the CPU time much less
+    result["process_cpu_seconds"] = usage.ru_utime + usage.ru_stime
     return result
 
 

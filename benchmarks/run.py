@@ -265,18 +265,22 @@ def work_import(spec: dict) -> dict:
 
 
 def work_floor(spec: dict) -> dict:
-    """The random-number floor: only the draws a run makes in bulk — for each month, a Gumbel
-    taste per episode and candidate hospital and a few uniforms per episode — at the counts of
-    a run (``cases`` episodes a year, ``candidates`` per episode). No model."""
+    """The random-number floor: only the draws a run makes in bulk, at the counts of a run
+    (``cases`` episodes a year) — for each month and episode, since issue 13: ten uniforms
+    (county, family, severity, refusal, capacity order, readmission, split, coding, review,
+    audit), three float32 uniforms of the choice model (first choice, capable choice, choice
+    after a refusal) and two lognormals (need, stay). Before issue 13 a run also drew a Gumbel
+    taste per episode and candidate hospital (25 a row), which made most of the floor. No
+    model."""
     import numpy as np
 
     rng = np.random.default_rng(spec["seed"])
     per_month = int(spec["cases"] / 12 / spec["years"])
     start = time.perf_counter()
     for _ in range(12 * (spec["years"] + 1)):  # the burn-in year too
-        rng.gumbel(size=(per_month, spec["candidates"]))
-        rng.random((per_month, 8))
-        rng.lognormal(0.0, 0.35, per_month)
+        rng.random((per_month, 10))
+        rng.random((3, per_month), dtype=np.float32)
+        rng.lognormal(0.0, 0.35, (2, per_month))
     return {"seconds": time.perf_counter() - start}
 
 
@@ -624,6 +628,8 @@ def bench_against(revision: str, selected: list[str], repeat: int | None, args) 
         for name in selected:
             spec, measure = AGAINST[name]
             times = {"this": [], "other": []}
+            cpu = {"this": [], "other": []}
+            stages = {"this": [], "other": []}
             peaks = {"this": [], "other": []}
             cases = {"this": None, "other": None}
             count = repeat or (1 if name == "province" else 3)
@@ -638,16 +644,25 @@ def bench_against(revision: str, selected: list[str], repeat: int | None, args) 
                     finally:
                         shutil.rmtree(out, ignore_errors=True)
                     times[side].append(result[measure])
+                    cpu[side].append(result["process_cpu_seconds"])
+                    stages[side].append(result.get("stages") or {})
                     peaks[side].append(result["peak_rss_mib"])
                     cases[side] = result.get("cases")
                     if name == "default" and side == "this" and floor is None:
                         floor = run_child({"workload": "floor", "cases": result["cases"],
-                                           "candidates": 25, "years": args.years, "seed": SEED})
+                                           "years": args.years, "seed": SEED})
                         floor["run_seconds"] = result["seconds"]
             this, that = _median(times["this"]), _median(times["other"])
+            this_cpu, that_cpu = _median(cpu["this"]), _median(cpu["other"])
             rows.append({"workload": name, "measure": measure, "this_s": this, "other_s": that,
                          "speed_up": that / this if this else None,
                          "this_all_s": times["this"], "other_all_s": times["other"],
+                         # the whole child process's CPU seconds (the import workload's too)
+                         "this_cpu_s": this_cpu, "other_cpu_s": that_cpu,
+                         "cpu_speed_up": that_cpu / this_cpu if this_cpu else None,
+                         "this_all_cpu_s": cpu["this"], "other_all_cpu_s": cpu["other"],
+                         "this_stages_s": _stage_medians(stages["this"]),
+                         "other_stages_s": _stage_medians(stages["other"]),
                          "this_peak_mib": max(peaks["this"]),
                          "other_peak_mib": max(peaks["other"]),
                          "target_speed_up": AGAINST_TARGETS.get(name),
@@ -663,17 +678,43 @@ def bench_against(revision: str, selected: list[str], repeat: int | None, args) 
     return {"against": revision, "rows": rows, "floor": floor}
 
 
+def _stage_medians(runs: list[dict]) -> dict[str, float]:
+    keys = list(dict.fromkeys(k for run in runs for k in run))
+    return {k: _median([run.get(k, 0.0) for run in runs]) for k in keys}
+
+
+def _stages_side_by_side(this: dict[str, float], other: dict[str, float]) -> list[str]:
+    """Both trees' stage medians as one indented tree (a stage one tree lacks is blank)."""
+    union = {**{k: None for k in other}, **{k: None for k in this}}
+    this_lines = _stage_lines({k: this.get(k, 0.0) for k in union})
+    other_lines = _stage_lines({k: other.get(k, 0.0) for k in union})
+    lines = []
+    for mine, theirs in zip(this_lines, other_lines, strict=True):
+        lines.append(f"{mine}{theirs[-9:]}")
+    return lines
+
+
 def print_against(record: dict) -> None:
-    print(f"\nthis tree against {record['against']} (medians; speed-up = other ÷ this)")
+    print(f"\nthis tree against {record['against']} (medians; speed-up = other ÷ this; CPU: "
+          "the child process's user + system seconds)")
     print(f"{'workload':<12}{'this s':>10}{'other s':>10}{'speed-up':>10}{'per case':>10}"
-          f"{'target':>8}{'this MiB':>10}{'other MiB':>10}")
+          f"{'target':>8}{'this CPU':>10}{'other CPU':>10}{'CPU ×':>7}{'this MiB':>10}"
+          f"{'other MiB':>10}")
     for row in record["rows"]:
         target = f"≥{row['target_speed_up']:g}" if row["target_speed_up"] else ""
         per_case = (f"{row['speed_up_per_case']:.2f}" if row["speed_up_per_case"] is not None
                     else "")
         print(f"{row['workload']:<12}{row['this_s']:>10.2f}{row['other_s']:>10.2f}"
               f"{row['speed_up']:>10.2f}{per_case:>10}{target:>8}"
+              f"{row['this_cpu_s']:>10.2f}{row['other_cpu_s']:>10.2f}"
+              f"{row['cpu_speed_up']:>7.2f}"
               f"{row['this_peak_mib']:>10,.0f}{row['other_peak_mib']:>10,.0f}")
+    for row in record["rows"]:
+        if row.get("this_stages_s"):
+            print(f"\nstages of {row['workload']} (median wall s, inclusive):"
+                  f"{'this':>9}{'other':>9}")
+            for line in _stages_side_by_side(row["this_stages_s"], row["other_stages_s"]):
+                print(line)
     floor = record.get("floor")
     if floor:
         print(f"random-number floor of the default run (this tree): {floor['seconds']:.2f} s; "

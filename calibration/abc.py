@@ -30,6 +30,8 @@ import numpy as np
 
 FLAT_RATIO = 0.8        # posterior sd ÷ prior sd above which the targets do not inform a parameter
 BOUND_MARGIN = 0.05     # posterior median this close (unit scale) to a prior bound: at the bound
+SHIFT_MAX = 0.2         # unit-scale move of the median by the adjustment worth a warning …
+R2_MIN = 0.3            # … when the regression that made it explains less than this
 EDGE = 1e-6             # unit values are kept this far inside (0, 1) before the logit
 PRIOR_SD = 1 / np.sqrt(12)  # sd of a uniform on the unit interval
 
@@ -131,16 +133,30 @@ def weighted_correlation(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
         return covariance / np.outer(sd, sd)
 
 
-def diagnose(unit: np.ndarray, weight: np.ndarray) -> list[dict]:
+def diagnose(unit: np.ndarray, weight: np.ndarray, unit_raw: np.ndarray | None = None,
+             r2: np.ndarray | None = None) -> list[dict]:
     """Per parameter: posterior median and spread on the unit scale, ``informed`` (the spread is
-    well below the prior's) and ``at_bound`` (``low`` or ``high`` when the median is within
-    :data:`BOUND_MARGIN` of it, else ``None``)."""
+    well below the prior's), ``at_bound`` (``low`` or ``high`` when the median is within
+    :data:`BOUND_MARGIN` of it, or an informed posterior's 5th or 95th percentile within half of
+    it) and, given the kept points before the adjustment (``unit_raw``) and the regressions'
+    R², how far the adjustment moved the median and whether that rests on a weak regression
+    (``extrapolated``: moved more than :data:`SHIFT_MAX` with R² under :data:`R2_MIN`)."""
     rows = []
-    for column in np.asarray(unit, float).T:
-        median = float(weighted_quantile(column, weight, 0.5))
+    unit = np.asarray(unit, float)
+    for j, column in enumerate(unit.T):
+        low, median, high = weighted_quantile(column, weight, [0.05, 0.5, 0.95])
         ratio = weighted_sd(column, weight) / PRIOR_SD
-        at_bound = ("low" if median < BOUND_MARGIN else "high" if median > 1 - BOUND_MARGIN
-                    else None)
-        rows.append({"unit_median": median, "sd_ratio": ratio, "informed": ratio <= FLAT_RATIO,
-                     "at_bound": at_bound})
+        informed = ratio <= FLAT_RATIO
+        at_bound = ("low" if median < BOUND_MARGIN or (informed and low < BOUND_MARGIN / 2)
+                    else "high" if median > 1 - BOUND_MARGIN
+                    or (informed and high > 1 - BOUND_MARGIN / 2) else None)
+        row = {"unit_median": float(median), "sd_ratio": ratio, "informed": informed,
+               "at_bound": at_bound}
+        if unit_raw is not None:
+            raw = np.asarray(unit_raw, float)[:, j]
+            row["rejection_median"] = float(weighted_quantile(raw, weight, 0.5))
+            row["rejection_sd_ratio"] = weighted_sd(raw, weight) / PRIOR_SD
+            shift = abs(row["unit_median"] - row["rejection_median"])
+            row["extrapolated"] = bool(shift > SHIFT_MAX and r2 is not None and r2[j] < R2_MIN)
+        rows.append(row)
     return rows

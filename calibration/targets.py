@@ -34,6 +34,7 @@ from sim.inputs.yamlfile import read_yaml
 METHODS = ("point", "rate", "dip", "pool", "all_inclusive")
 SCHEMES = ("all", "employee", "resident")
 ROLES = ("fitted", "held_out")
+SETTING_KEYS = ("method", "year", "scheme", "experiment")
 EXPERIMENTS = ("complication_price_plus_10pct",)
 FIELDS = ("value", "uncertainty", "uncertainty_source", "source", "setting", "quantity", "role",
           "why")
@@ -102,6 +103,10 @@ def load_targets(path: str | Path) -> list[Target]:
         setting = entry["setting"]
         _expect(isinstance(setting, dict), file, f"{where}.setting", f"value {show(setting)}",
                 "a mapping {method, year, scheme}")
+        for key in setting:
+            if key not in SETTING_KEYS:
+                raise InputError(file, f"{where}.setting.{key}", "unknown key",
+                                 "one of " + ", ".join(SETTING_KEYS))
         _one_of(setting.get("method"), METHODS, file, f"{where}.setting.method")
         year = setting.get("year")
         _expect(isinstance(year, int) and not isinstance(year, bool) and 1 <= year <= 20, file,

@@ -167,6 +167,13 @@ def test_the_shipped_targets_file_loads_with_priors_and_fit_settings():
      ["targets.points.setting.scheme", "resident"]),
     (("quantity: coded_cmi_change", "quantity: coded_cmi_chnage"),
      ["targets.points.quantity", "did you mean coded_cmi_change"]),
+    (("fit: {", "fitt: {"), ["key 'fitt'", "unknown key", "did you mean fit"]),
+    (("scheme: all}\n    quantity: coded", "scheme: all, yaer: 1}\n    quantity: coded"),
+     ["targets.points.setting.yaer", "unknown key"]),
+    (("{low: 150, high: 2400", "{low: 2400, high: 150"),
+     ["parameters.behaviour.upcoding_scale", "low 2400 is not below high 150"]),
+    (("behaviour.upcoding_scale:", "behaviour.upcoding_scael:"),
+     ["parameters.behaviour.upcoding_scael", "did you mean behaviour.upcoding_scale"]),
 ])
 def test_bad_targets_files_get_one_line(tmp_path, change, words):
     path = write(tmp_path, TINY.replace(*change))
@@ -284,3 +291,53 @@ fit: {{scale: 0.02, replications: 1, accept: 0.3, ensemble: 20, check_draws: 2, 
     assert parameters["posterior_p05"] <= truth <= parameters["posterior_p95"]
     assert parameters["sd_ratio"] < 0.8
     assert load_calibration(path).fitted[0].value == observed
+
+
+def test_a_fit_folder_with_other_settings_is_refused_in_the_calibration_s_terms(tiny_fit, capsys):
+    _, path, out = tiny_fit
+    assert main(["calibrate", "behaviour", "--targets", str(path), "--budget", "12",
+                 "--executor", "serial", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "holds a fit with other settings (--budget (design points) changed)" in error
+    assert "drgsim-calibration" not in error         # never the generated file's temporary path
+
+
+def test_a_resumed_fit_may_name_the_targets_file_another_way(tiny_fit, monkeypatch):
+    _, path, out = tiny_fit
+    monkeypatch.chdir(path.parent)
+    manifest = (out / "manifest.jsonl").read_text("utf-8")
+    assert main(["calibrate", "behaviour", "--targets", f"./{path.name}", "--budget", "10",
+                 "--executor", "serial", "--out", str(out)]) == 0
+    assert (out / "manifest.jsonl").read_text("utf-8") == manifest
+
+
+def test_the_central_values_paste_into_a_region_file():
+    import yaml
+
+    from calibration.behaviour import Fit, central_values_yaml
+    from sim.inputs.behaviour import with_behaviour
+    from sim.inputs.region import load_region_config
+
+    rows = [{"parameter": p, "posterior_median": v, "posterior_p05": v * 0.5,
+             "posterior_p95": v * 1.5, "informed": i}
+            for p, v, i in (("behaviour.upcoding_ethics_cost.public", 3440.0, False),
+                            ("behaviour.upcoding_ethics_cost.private", 972.0, False),
+                            ("behaviour.lever_max.split", 0.103, True),
+                            ("behaviour.upcoding_scale", 610.0, False))]
+    fit = Fit(load_calibration(ROOT / "calibration" / "targets.yaml"), pd.DataFrame(),
+              pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), [], {})
+    text = central_values_yaml(fit, "test")
+    section = yaml.safe_load(text)["behaviour"]
+    assert section["upcoding_ethics_cost"] == {"public": 3440, "private": 972}
+    assert section["lever_max"] == {"split": 0.103}
+    assert "not informed alone" in text
+    def leaves(node, prefix="behaviour"):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                yield from leaves(value, f"{prefix}.{key}")
+            else:
+                yield f"{prefix}.{key}", value
+    config, _ = load_region_config("default")
+    merged = with_behaviour(config, dict(leaves(section)))  # every path valid, within bounds
+    assert merged["behaviour"]["lever_max"]["split"] == 0.103
+    assert merged["behaviour"]["upcoding_ethics_cost"]["private"] == 972

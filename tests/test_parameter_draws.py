@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -60,7 +61,8 @@ def test_draws_take_effect_and_the_share_from_parameters_is_reported(tmp_path):
 
 
 def test_variance_shares_by_hand():
-    # two draws × two seeds; the reform's differences: draw 0: 1, 3; draw 1: 5, 7
+    # two draws × two seeds (crossed: seed r is the same in both draws); the reform's
+    # differences: draw 0: 1, 3; draw 1: 5, 7 — a draw effect ±2 and a seed effect ±1
     rows = []
     for replication, difference in enumerate([1.0, 3.0, 5.0, 7.0]):
         rows.append({"scenario": "baseline", "replication": replication, "year": 2023,
@@ -69,12 +71,24 @@ def test_variance_shares_by_hand():
                      "x": 10.0 + difference})
     table = variance_shares(pd.DataFrame(rows), ["year"], "baseline", draws=2, replications=2)
     row = table.set_index("variable").loc["x"]
-    # within = (2 + 2) / 2 = 2; draw means 2 and 6: var 8; between = 8 − 2/2 = 7; 7 / (7 + 2)
-    assert row["parameter_share"] == pytest.approx(7 / 9)
-    assert row["noise_share"] == pytest.approx(2 / 9)
+    # draw means 2, 6; seed means 3, 5; grand 4: MS_draw = 2 × 8 = 16, MS_seed = 2 × 2 = 4,
+    # residuals all 0: σ²_draw = 16 / 2 = 8, σ²_seed = 4 / 2 = 2, share 8 / 10
+    assert row["parameter_share"] == pytest.approx(0.8)
+    assert row["noise_share"] == pytest.approx(0.2)
     assert row["difference_variance"] == pytest.approx(pd.Series([1, 3, 5, 7]).var())
     one = variance_shares(pd.DataFrame(rows), ["year"], "baseline", draws=4, replications=1)
     assert one["parameter_share"].isna().all()   # one seed per draw: not separable
+
+
+def test_a_pure_seed_effect_is_noise_and_a_pure_draw_effect_is_parameters():
+    from sim.experiments.draws import parameter_share
+
+    seeds_only = np.array([[0.0, 4.0, 1.0], [0.0, 4.0, 1.0], [0.0, 4.0, 1.0]])
+    assert parameter_share(seeds_only) == pytest.approx(0.0)
+    assert parameter_share(seeds_only.T) == pytest.approx(1.0)
+    # with an interaction (residual) the share lies strictly between
+    mixed = np.array([[0.0, 1.0], [3.0, 5.0], [6.0, 6.5]])
+    assert 0 < parameter_share(mixed) < 1
 
 
 def test_draws_are_reproducible_and_distinct(tmp_path):

@@ -54,3 +54,28 @@ def test_without_the_exclusion_the_chemotherapy_counts(tmp_path):
     # after 9 days) readmitted, C3 and C4 not: 2 of 4
     rates = _rates(tmp_path, "  indicators.readmission_excluded_adrgs: {2020-01-01: null}\n")
     assert rates == pytest.approx({"H1": 0.5, "H2": 0.5})
+
+
+@pytest.mark.parametrize("days", ["integers", "whole floats", "fractions"])
+def test_readmitted_within_is_the_search_in_patient_day_order(days):
+    """One sort of the packed key (issue 13) flags what a sort by patient, admission and
+    discharge day flags, for days held as integers, as whole floats (the model's) or not."""
+    import numpy as np
+
+    from sim.rules.indicators import readmitted_within
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+    patient = rng.integers(0, 6_000, n)
+    admission = rng.integers(19_000, 19_400, n)
+    discharge = admission + rng.integers(0, 30, n)
+    if days != "integers":
+        admission, discharge = admission.astype(float), discharge.astype(float)
+    if days == "fractions":
+        discharge = discharge + 0.5
+    order = np.lexsort((discharge, admission, patient))
+    expected = np.zeros(n, dtype=bool)
+    gap = admission[order][1:] - discharge[order][:-1]
+    expected[order[:-1]] = (patient[order][1:] == patient[order][:-1]) & (gap >= 0) & (gap <= 15)
+    assert expected.sum() > 100
+    np.testing.assert_array_equal(readmitted_within(patient, admission, discharge), expected)

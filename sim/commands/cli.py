@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.memory import keep_freed_memory
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -180,8 +181,8 @@ def _parser() -> argparse.ArgumentParser:
                     "ABC with a regression adjustment; report every target, fitted and held "
                     "out. The runs are a sweep stored in DIR (resumable: run the same command "
                     "again); the analysis goes to DIR/calibration.")
-    behaviour.add_argument("--targets", default="calibration/targets.yaml", metavar="FILE",
-                           help="targets, priors and fit settings (default "
+    behaviour.add_argument("--targets", metavar="FILE",
+                           help="targets, priors and fit settings (default: the shipped "
                                 "calibration/targets.yaml)")
     behaviour.add_argument("--region", metavar="R",
                            help="region file or shipped name (default: the targets file's "
@@ -383,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                 "compare": command_compare, "sweep": command_sweep, "report": command_report,
                 "sensitivity": command_sensitivity,
                 "example": command_example}
+    keep_freed_memory()  # a run's monthly arrays reuse freed pages (sim.memory)
     previous = _terminate_as_interrupt()
     try:
         return commands[args.command](args)
@@ -547,9 +549,14 @@ def command_calibrate_behaviour(args: argparse.Namespace) -> int:
                          "--executor dask")
     if not args.out.strip():
         raise InputError("--out", None, "is empty", "a folder path")
+    targets = args.targets
+    if targets is None:
+        from importlib import resources
+
+        targets = str(Path(str(resources.files("calibration"))) / "targets.yaml")
     started = time.perf_counter()
     try:
-        fit, folder = calibrate_behaviour(args.targets, args.out, region=args.region,
+        fit, folder = calibrate_behaviour(targets, args.out, region=args.region,
                                           budget=args.budget, executor=args.executor,
                                           workers=args.workers, scheduler=args.scheduler,
                                           on_warning=lambda line: _warn([line]))

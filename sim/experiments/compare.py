@@ -31,6 +31,7 @@ from sim.inputs.region import (
     use_catalogue,
 )
 from sim.inputs.yamlfile import read_yaml
+from sim.memory import keep_freed_memory
 from sim.model.fund import RESERVE_WARNING_MONTHS, reserve_findings
 from sim.resources import resolve
 
@@ -103,6 +104,7 @@ def run_job(config: dict, policy: Policy, years: int, start_year: int, seed: int
     from sim.model.calendar import run_calendar
     from sim.model.model import RegionModel
 
+    keep_freed_memory()  # this may be a fresh worker process (sim.memory)
     model = RegionModel(config, policy, start_year=start_year, years=years, seed=seed,
                         scale=scale)
     run_calendar(model, progress=False)

@@ -9,10 +9,12 @@ both the random streams and the parameters (a reform identical to its baseline d
 exactly zero). A reform that sets a behavioural parameter itself keeps its own value.
 
 The intervals of the summaries are percentiles over all N × R paired runs, so they carry both
-sources. :func:`variance_shares` splits the variance of each difference by one-way random-effects
-analysis of variance (draws as groups): the parameters' share is the between-draw component,
-``max(0, var(draw means) − within / R)``, over the total; the rest is the noise of replications.
-With one replication the two cannot be told apart and the share is left empty.
+sources. :func:`variance_shares` splits the variance of each difference by a two-way
+random-effects analysis of variance of the crossed design (draw × seed, one run a cell): the
+parameters' share is the draws' component, ``max(0, (MS_draw − MS_residual) / R)``, over the sum
+of the draws', the seeds' (``max(0, (MS_seed − MS_residual) / N)``) and the residual's; the seeds
+and the residual are the noise of replications. With one replication (or one draw) the two
+cannot be told apart and the share is left empty.
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ def with_draw(policy: Policy, baseline: Policy, values: dict, source: str) -> Po
 def variance_shares(raw: pd.DataFrame, keys: list[str], baseline: str, draws: int,
                     replications: int) -> pd.DataFrame:
     """Per reform, key and numeric variable: the variance of the paired difference over all
-    runs and the share due to the parameters (module text); the rest is replication noise."""
+    runs and the share due to the parameters, by two-way random-effects analysis of variance of
+    the crossed design (draw × seed, one run a cell; module text); the rest is noise."""
     id_columns = ["scenario", "replication", *keys]
     numeric = [c for c in raw.columns if c not in id_columns
                and pd.api.types.is_numeric_dtype(raw[c])
@@ -114,22 +117,37 @@ def variance_shares(raw: pd.DataFrame, keys: list[str], baseline: str, draws: in
     base = raw[raw["scenario"] == baseline].set_index(["replication", *keys])[numeric]
     rows = []
     for scenario, frame in raw[raw["scenario"] != baseline].groupby("scenario", sort=False):
-        difference = frame.set_index(["replication", *keys])[numeric] - base
-        difference = difference.reset_index()
-        difference["draw"] = difference["replication"] // replications
+        difference = (frame.set_index(["replication", *keys])[numeric] - base).reset_index()
         for key_values, group in difference.groupby(keys, sort=False):
             key_values = key_values if isinstance(key_values, tuple) else (key_values,)
+            group = group.sort_values("replication")
             for variable in numeric:
-                total = group[variable].var(ddof=1)
-                total = 0.0 if total != total else float(total)
+                values = group[variable].to_numpy(float)
+                total = float(np.var(values, ddof=1)) if len(values) > 1 and np.isfinite(
+                    values).all() else 0.0
                 share = np.nan
-                if replications > 1 and draws > 1 and total > 0:
-                    by_draw = group.groupby("draw")[variable]
-                    within = float(by_draw.var(ddof=1).mean())
-                    between = max(0.0, float(by_draw.mean().var(ddof=1)) - within / replications)
-                    share = between / (between + within) if between + within > 0 else np.nan
+                if (replications > 1 and draws > 1 and total > 0
+                        and len(values) == draws * replications):
+                    share = parameter_share(values.reshape(draws, replications))
                 rows.append({"scenario": scenario, **dict(zip(keys, key_values, strict=True)),
                              "variable": variable, "difference_variance": total,
                              "parameter_share": share,
                              "noise_share": np.nan if share != share else 1 - share})
     return pd.DataFrame(rows)
+
+
+def parameter_share(cells: np.ndarray) -> float:
+    """The parameters' share of the variance of a draws × seeds table (one value a cell):
+    σ²_draw = (MS_draw − MS_residual) ÷ seeds and σ²_seed = (MS_seed − MS_residual) ÷ draws,
+    each at least 0; the residual (the draws' and seeds' interaction) counts as noise."""
+    n, r = cells.shape
+    grand = cells.mean()
+    by_draw, by_seed = cells.mean(axis=1), cells.mean(axis=0)
+    ms_draw = r * ((by_draw - grand) ** 2).sum() / (n - 1)
+    ms_seed = n * ((by_seed - grand) ** 2).sum() / (r - 1)
+    residual = cells - by_draw[:, None] - by_seed[None, :] + grand
+    ms_residual = (residual ** 2).sum() / ((n - 1) * (r - 1))
+    draw = max(0.0, (ms_draw - ms_residual) / r)
+    seed = max(0.0, (ms_seed - ms_residual) / n)
+    total = draw + seed + ms_residual
+    return float(draw / total) if total > 0 else float("nan")

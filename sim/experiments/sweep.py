@@ -1066,6 +1066,8 @@ def sweep(spec: str | Path | SweepSpec, executor: str | Executor = "serial",
     base = load_policy(spec.baseline)
     inputs = [Path(spec.file), region_path, catalogue_path(config, None),
               *sorted({Path(f) for f in base.files}), *map(Path, spec.reforms),
+              *sorted({Path(f) for whole in spec.whole_policies.values() for f in whole.files}
+                      - {Path(f) for f in base.files} - set(map(Path, spec.reforms))),
               *([Path(spec.ensemble)] if spec.ensemble else [])]
     folder = SweepFolder(out, spec, inputs, create_parent) if out is not None else None
     record = _record(spec, inputs)

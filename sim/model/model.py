@@ -132,6 +132,7 @@ class RegionModel(mesa.Model):
                                    region.hospital_coding_capacity[i])
                           for i in range(region.n_hospitals)]
         self.groups_by_rank = patient_flow.group_table(region)
+        self.incidence_tables = patient_flow.incidence_tables(region)
         self.recorder = YearRecorder(region)
         self.monthly_rows: list[dict] = []
         self.cases: list[dict] = []
@@ -193,7 +194,7 @@ class RegionModel(mesa.Model):
         for _ in range(2):
             rng = self.streams.get("calibration")
             episodes = patient_flow.draw_episodes(region, expected, rng, self.groups_by_rank,
-                                                  self.scale)
+                                                  self.scale, self.incidence_tables)
             deductible, ratio = self._cost_sharing(self.ffs_policy, dt.date(self.start_year, 1, 1))
             choice = patient_flow.choose_hospitals(
                 region, episodes, self.cost_factor(zero), deductible, ratio,
@@ -372,13 +373,19 @@ class RegionModel(mesa.Model):
         # 1 incidence
         expected = patient_flow.monthly_expected_admissions(region, state.index)
         episodes = patient_flow.draw_episodes(region, expected, self.streams.get(
-            "incidence", year, month), self.groups_by_rank, self.scale)
+            "incidence", year, month), self.groups_by_rank, self.scale, self.incidence_tables)
 
         # 2 choice, referral, refusal, capacity
         def refuse_probability(rows, hospital):
-            cost = episodes.need[rows] * factor[hospital]
-            margin = self.expected_payment(episodes.group[rows], hospital, cost) - cost
-            return np.where(margin < 0, levers["selection"][hospital], 0.0)
+            selection = levers["selection"][hospital]
+            probability = np.zeros(len(rows))
+            at = np.flatnonzero(selection > 0)  # a hospital without the lever refuses nothing
+            if len(at):
+                cost = episodes.need[rows[at]] * factor[hospital[at]]
+                margin = self.expected_payment(episodes.group[rows[at]], hospital[at],
+                                               cost) - cost
+                probability[at] = np.where(margin < 0, selection[at], 0.0)
+            return probability
 
         choice = patient_flow.choose_hospitals(
             region, episodes, factor, deductible, ratio, refuse_probability, self.capacity_left,
@@ -507,6 +514,7 @@ class RegionModel(mesa.Model):
         """Settle the year (§2.6–§2.7), book the fund, record metrics, keep last year's data."""
         state, region = self.state, self.region
         cases = {name: np.concatenate([c[name] for c in self.cases]) for name in self.cases[0]}
+        self.cases = []  # the month chunks, audited and now copied: not kept through settlement
         assessment = None
         # the bureau's assessment (§2.8, §6): scored from the year's indicators, the growth
         # indicators against last year's cost per case and CMI

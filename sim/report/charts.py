@@ -119,7 +119,8 @@ def figure_title(figure, text_: str, size: float | None = None) -> None:
 def _save(figure, data: pd.DataFrame, folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    figure.savefig(path, metadata={"Software": None})
+    # zlib level 1 instead of Pillow's 6: ~0.05 s less per chart, files ~15% larger (issue 13)
+    figure.savefig(path, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
     plt.close(figure)
     data.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
     return path
