@@ -421,8 +421,13 @@ def pdf_pages(path: Path) -> list[tuple[Image.Image, str]]:
         document.close()
 
 
-def check_pdf(path: Path, lang: str) -> list[tuple[Image.Image, str]]:
+def check_pdf(path: Path, lang: str, first_reform: str | None = None
+              ) -> list[tuple[Image.Image, str]]:
     pages = pdf_pages(path)
+    if first_reform is not None:  # the first page reads as a briefing, not a heading alone
+        first_page = "".join(pages[0][1].split())
+        assert "".join(first_reform.split()) in first_page
+        assert ("区间" if lang == "zh" else "percentile") in first_page
     assert len(pages) >= 3, len(pages)                 # headline, charts, parameters, record
     for number, (image, words) in enumerate(pages, start=1):
         width, height = image.size
@@ -454,7 +459,9 @@ def test_the_chinese_report_prints_to_a_pdf_with_chinese_text_on_every_page(buil
     from sim.report.pdf import print_pdf
 
     print_pdf(html_of(built[0], "zh"), tmp_path / "report.zh.pdf")
-    pages = check_pdf(tmp_path / "report.zh.pdf", "zh")
+    comparison = load_comparison(built[0])
+    pages = check_pdf(tmp_path / "report.zh.pdf", "zh",
+                      comparison.name(comparison.reforms[0], "zh"))
     pages[0][0].save(tmp_path / "report.zh.page1.png")
 
 

@@ -651,7 +651,8 @@ table.record td { font-size: 12px; }
   body { max-width: none; padding: 0; font-size: 10.5pt; line-height: 1.5; }
   h1 { font-size: 19pt; } h2 { font-size: 14pt; margin-top: 18pt; } h3 { font-size: 11.5pt; }
   h2, h3 { break-after: avoid; }
-  header, .reform, .card, figure, tr, .cards { break-inside: avoid; }
+  header, .card, figure, tr, .cards, p.finding { break-inside: avoid; }
+  /* a reform's block is longer than a page: it may break (kept whole it left page 1 empty) */
   #assumptions, #record { break-before: page; }
   table.grid td, table.grid th { padding: 2px 6px; font-size: 9.5pt; }
   figure { margin: 10pt 0 16pt; }
