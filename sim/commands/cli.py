@@ -541,6 +541,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 
 def command_calibrate_behaviour(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from calibration.behaviour import calibrate_behaviour
     from sim.experiments.sweep import WorkersLost
 
@@ -572,7 +574,7 @@ def command_calibrate_behaviour(args: argparse.Namespace) -> int:
     print(f"{summary['title']}: {summary['points']} design points x {summary['replications']} "
           f"replications, {summary['kept']} kept")
     for row in fit.fit_table.to_dict("records"):
-        if pd_notna(row.get("simulated_median")):
+        if pd.notna(row.get("simulated_median")):
             print(f"  {row['target']} ({row['role']}): published {row['published']:+.4f} "
                   f"± {row['uncertainty']}, simulated {row['simulated_median']:+.4f} "
                   f"[{row['simulated_p05']:+.4f}, {row['simulated_p95']:+.4f}]: "
@@ -582,10 +584,6 @@ def command_calibrate_behaviour(args: argparse.Namespace) -> int:
     _warn(fit.warnings)
     print(f"  -> {folder} ({time.perf_counter() - started:.1f} s)")
     return 0
-
-
-def pd_notna(value) -> bool:
-    return value is not None and value == value
 
 
 def command_region_build(args: argparse.Namespace) -> int:

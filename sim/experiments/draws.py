@@ -79,11 +79,8 @@ def load_ensemble(path: str | Path) -> pd.DataFrame:
 
 
 def _plain(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+    """A table cell as a plain Python value (as the policy's checks expect)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def draw_sets(ensemble: pd.DataFrame, draws: int, seed: int) -> list[dict]:
