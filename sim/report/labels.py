@@ -68,8 +68,9 @@ TEXT: dict[str, dict[str, str]] = {
         # assumptions
         "assumptions_text": "每次重复中，基线和各改革方案使用同一组随机数（共同随机数），"
                             "两者之差即改革的效应，而不是随机波动。区间为各次重复之间的第5至第95百分位数；重复次数较少时，"
-                            "区间只是粗略估计。医院与患者的行为参数大多为假设值，"
-                            "见 docs/ODD.md；所有数字来自模拟，不是预测。",
+                            "区间只是粗略估计。医院与患者的行为参数按少数已发表的改革效应校准，"
+                            "多数只受到松散约束；只有从校准集合中抽取参数时，区间才包含其不确定性。"
+                            "其余参数为假设值，见 docs/ODD.md；所有数字来自模拟，不是预测。",
         "region": "地区",
         "catalogue": "病组目录",
         "years": "模拟年份",
@@ -222,8 +223,11 @@ TEXT: dict[str, dict[str, str]] = {
         "assumptions_text": "In each replication the baseline and every reform use the same random "
                             "numbers (common random numbers), so their difference is the reform's "
                             "effect, not noise. Intervals are the 5th–95th percentile across "
-                            "replications; with few replications they are rough. Most behavioural "
-                            "parameters of hospitals and patients are assumed (see docs/ODD.md); "
+                            "replications; with few replications they are rough. The behavioural "
+                            "parameters of hospitals and patients are calibrated to a few "
+                            "published reform effects, most of them only loosely "
+                            "(calibration/ensembles/default.md); intervals carry that uncertainty "
+                            "only with --parameter-draws. The rest are assumed (see docs/ODD.md); "
                             "every number is a simulation, not a forecast.",
         "region": "Region",
         "catalogue": "Catalogue",
