@@ -44,7 +44,14 @@ from sim.inputs.yamlfile import read_yaml
 # are reported as not simulated
 METHOD_POLICIES = {"rate": "rate", "dip": "dip", "point": "point", "pool": "pool",
                    "all_inclusive": "all_inclusive"}
-BUILT_EXPERIMENTS: tuple[str, ...] = ()
+# an experiment is a shipped reform applied to its target's method; the target compares the
+# method with the reform against the method alone (same seed, same parameters)
+BUILT_EXPERIMENTS: tuple[str, ...] = ("complication_price_plus_10pct",)
+
+
+def experiment_label(target: Target) -> str:
+    """The scenario of a target's experiment: ``METHOD+EXPERIMENT``."""
+    return f"{target.method}+{target.experiment}"
 FIT_KEYS = {"region": "a region file or shipped name", "scale": "a population scale in (0, 1]",
             "start_year": "a year 1990–2100", "replications": "a whole number 1–20",
             "accept": "a share of the design points in (0, 1]",
@@ -139,6 +146,11 @@ def load_calibration(path: str | Path) -> CalibrationSpec:
             raise InputError(file, f"targets.{target.name}.setting.scheme",
                              f"value {target.scheme!r}", "all (the simulated quantities are for "
                              "both schemes together)")
+        if target.experiment is not None and target.role == "fitted":
+            raise InputError(file, f"targets.{target.name}.role", "value 'fitted' for a target "
+                             f"with an experiment ({target.experiment})",
+                             "held_out (the fit's runs are the methods alone; the check runs "
+                             "experiments)")
     _check_priors(parameters, file)
     spec = CalibrationSpec(file, str(document.get("title") or Path(file).stem), targets,
                            dict(parameters), fit, document)
@@ -217,8 +229,12 @@ def target_statistics(results: pd.DataFrame, targets: list[Target], start_year: 
     out = results[keys].drop_duplicates().set_index(keys).sort_index()
     for target in targets:
         year = start_year + target.year - 1
-        base = table.xs(("baseline", year), level=("scenario", "year"))
-        new = table.xs((target.method, year), level=("scenario", "year"))
+        if target.experiment is None:  # against fee-for-service
+            base = table.xs(("baseline", year), level=("scenario", "year"))
+            new = table.xs((target.method, year), level=("scenario", "year"))
+        else:  # against the method without the experiment's reform
+            base = table.xs((target.method, year), level=("scenario", "year"))
+            new = table.xs((experiment_label(target), year), level=("scenario", "year"))
         value = change(target.quantity, base, new)
         out[target.name] = value
     return out.reset_index()
@@ -360,6 +376,12 @@ def check_fit(spec: CalibrationSpec, ensemble: pd.DataFrame, region: str, execut
         path = resolve(name, "policies", ".yaml")
         policy = load_policy(path)
         scenarios.append(Scenario(label, "reform", policy, str(path), policy.title))
+    for target in spec.simulated:
+        label = target.experiment and experiment_label(target)
+        if label and label not in {s.label for s in scenarios}:
+            path = resolve(METHOD_POLICIES[target.method], "policies", ".yaml")
+            policy = load_policy(path, [resolve(target.experiment, "reforms", ".yaml")])
+            scenarios.append(Scenario(label, "reform", policy, str(path), policy.title))
     draws = draw_sets(ensemble, spec.fit["check_draws"], spec.fit["seed"])
     seeds = replication_seeds(spec.fit["seed"] + 1, len(draws))  # not the fit's seeds
     if executor == "serial":  # in this process, one run at a time

@@ -17,7 +17,9 @@ fee-for-service baseline in that year):
   ``upcoded_share_public``: cases coded up ÷ cases, by the hospital's ownership).
 
 ``setting.experiment`` names a reform a target needs beyond the method itself (the Norway target's
-complication price ratio); the calibration command runs it.
+complication price ratio: ``scenarios/reforms/complication_price_plus_10pct.yaml``); the
+calibration's check runs the method with it and compares it with the method alone (such a
+target is held out: the fit's runs are the methods alone).
 """
 
 from __future__ import annotations

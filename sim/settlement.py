@@ -106,14 +106,17 @@ def group_reference(cases: CaseTable, catalogue: Catalogue, policy: Policy, on: 
         given = _catalogue_column(catalogue, f"mean_cost_{name}", n_groups)
         level_mean[:, index] = np.where(np.isnan(given), level_mean[:, index], given)
 
+    family, rank = catalogue.family_ids(), catalogue.table["severity_rank"].to_numpy()
+    complication = policy.value("weights.complication_multiplier", on)
     if policy.method == "dip":
-        scores = dip_rules.dip_scores(region_mean, np.mean(cost))
+        scores = point_rules.complication_base_points(
+            dip_rules.dip_scores(region_mean, np.mean(cost)), family, rank, complication)
         if policy.value("dip.fix_inversions", on):
-            scores = dip_rules.fix_inversions(scores, catalogue.family_ids(),
-                                              catalogue.table["severity_rank"].to_numpy())
+            scores = dip_rules.fix_inversions(scores, family, rank)
         base = scores
     else:
-        base = point_rules.base_points(catalogue.weights)
+        base = point_rules.complication_base_points(
+            point_rules.base_points(catalogue.weights), family, rank, complication)
 
     stable = ~class_rules.unstable_groups(case_count, policy.value("groups.unstable_max_cases",
                                                                    on),

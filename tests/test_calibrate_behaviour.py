@@ -135,6 +135,14 @@ targets:
     quantity: readmission_15d_change
     role: held_out
     why: test
+  complications:
+    value: 0.0035
+    uncertainty: 0.001
+    source: test
+    setting: {method: dip, year: 1, scheme: all, experiment: complication_price_plus_10pct}
+    quantity: upcoded_share_change
+    role: held_out
+    why: test
 parameters:
   behaviour.upcoding_scale: {low: 150, high: 2400, distribution: loguniform}
 fit: {scale: 0.01, replications: 1, accept: 0.5, ensemble: 10, check_draws: 3, budget: 10}
@@ -153,7 +161,35 @@ def test_the_shipped_targets_file_loads_with_priors_and_fit_settings():
     assert spec.methods == ["dip", "point", "rate"]
     assert all(p.startswith("behaviour.") for p in spec.parameters)
     assert spec.fit["scale"] == 0.05
-    assert "norway_complication_coding" not in [t.name for t in spec.simulated]
+    norway = {t.name: t for t in spec.simulated}["norway_complication_coding"]
+    assert (norway.experiment, norway.role, norway.method) == (
+        "complication_price_plus_10pct", "held_out", "rate")
+
+
+def test_a_target_with_an_experiment_is_compared_with_its_method_alone():
+    rows = [{"point": 0, "replication": 0, "seed": 1, "scenario": scenario, "year": 2023,
+             "upcoded_share": share}
+            for scenario, share in (("baseline", 0.0), ("rate", 0.050),
+                                    ("rate+complication_price_plus_10pct", 0.054))]
+    target = Target("norway", 0.0035, 0.001, "s", "rate", 1, "all", "upcoded_share_change",
+                    "held_out", "w", "complication_price_plus_10pct")
+    table = target_statistics(pd.DataFrame(rows), [target], 2023)
+    assert table["norway"].tolist() == pytest.approx([0.004])   # 0.054 − 0.050, not − 0.0
+
+
+def test_a_fitted_target_with_an_experiment_is_refused(tmp_path, capsys):
+    text = TINY.replace("experiment: complication_price_plus_10pct}\n    quantity: "
+                        "upcoded_share_change\n    role: held_out",
+                        "experiment: complication_price_plus_10pct}\n    quantity: "
+                        "upcoded_share_change\n    role: fitted")
+    assert text != TINY
+    path = write(tmp_path, text)
+    assert main(["calibrate", "behaviour", "--targets", str(path), "--out",
+                 str(tmp_path / "fit")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1
+    assert "targets.complications.role" in error and "held_out" in error
+    assert not (tmp_path / "fit").exists()
 
 
 @pytest.mark.parametrize("change, words", [
@@ -226,9 +262,12 @@ def test_the_fit_folder_holds_the_sweep_and_the_analysis(tiny_fit):
                  "check.csv"):
         assert (analysis / name).is_file(), name
     fit = pd.read_csv(analysis / "fit.csv")
-    assert fit["target"].tolist() == ["points", "readmissions"]
-    assert fit["role"].tolist() == ["fitted", "held_out"]
-    assert fit["simulated_median"].notna().all()      # both from the ensemble's check runs
+    assert fit["target"].tolist() == ["points", "readmissions", "complications"]
+    assert fit["role"].tolist() == ["fitted", "held_out", "held_out"]
+    assert fit["simulated_median"].notna().all()      # all from the ensemble's check runs
+    # the experiment ran (DIP with complications priced 10% higher, against DIP alone): more
+    # cases coded up in every member
+    assert (pd.read_csv(analysis / "check.csv")["complications"] > 0).all()
     assert len(pd.read_csv(analysis / "check.csv")) == 3
     ensemble = pd.read_csv(analysis / "ensemble.csv")
     assert len(ensemble) == 10

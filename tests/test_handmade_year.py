@@ -205,3 +205,32 @@ def test_other_payers_count_with_patients_cash(tmp_path, settled):
     assert table.loc["H1", "other_paid"] == 0
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     assert summary["totals"]["other_paid"] == 1000
+
+
+def test_complications_priced_higher(tmp_path):
+    """§1.4 (weights.complication_multiplier 1.1, the Norway experiment of BEHAVIOUR §8): FM13
+    is rank 2 of family FM1, so its base points 200 → 220; FM15 (rank 1), ES25, RE19 and AH19
+    (the lowest or only rank of their families) keep theirs. By hand, with 220 base points
+    FM13's high-multiple threshold is the (200, 300] band's 2 (§2.3):
+      C3 secondary c 0.9, 18,000 ≤ 2 × 18,000: normal, 220 × 0.9 = 198
+      C4 tertiary c 1.1, 66,000 > 2 × 22,000: high, approved: m = 3 − 2 = 1,
+         220 × 1.1 + 1 × 220 × 1.1 = 484
+      C9 secondary, 46,000 > 36,000: high, no review: 198
+      H1 = 80 + 198 + 150 + 198 = 626; H2 = 80 + 484 + 40 + 300 + 200 = 1,104; total 1,730
+      annual point value (270,000 − 189,000 + 165,400) / 1,730 = 142.4277456…"""
+    reform = tmp_path / "complications.yaml"
+    reform.write_text("title: Complications priced 10% higher\nchanges:\n"
+                      "  weights.complication_multiplier: {2020-01-01: 1.1}\n", "utf-8")
+    out = tmp_path / "run"
+    assert main(["settle", str(DATA / "cases.csv"), "--catalogue", str(DATA / "catalogue.csv"),
+                 "--policy", str(DATA / "policy.yaml"), "--reform", str(reform),
+                 "--budget", "165400", "--out", str(out), "--quiet"]) == 0
+    points = pd.read_csv(out / "case_points.csv").set_index("case_id")
+    assert points["points"].round(8).to_dict() == {
+        "C1": 80, "C2": 80, "C3": 198, "C4": 484, "C5": 40, "C6": 150, "C7": 300, "C8": 200,
+        "C9": 198}
+    assert points.loc["C4", "base_points"] == pytest.approx(220)
+    assert points.loc["C5", "base_points"] == pytest.approx(150)
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["total_points"] == pytest.approx(1730)
+    assert summary["annual_point_value"] == pytest.approx(246400 / 1730, abs=1e-9)

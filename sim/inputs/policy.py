@@ -64,6 +64,8 @@ SCHEMA: dict[str, Spec] = {
     "indicators.readmission_excluded_adrgs": Spec("codes", nullable=True),
     "coefficients.basic_group_coefficient": Spec("number", 0, 10),
     "coefficients.decimals": Spec("integer", 0, 12),
+    # the price of complications (§1.4 override; BEHAVIOUR §8 Norway)
+    "weights.complication_multiplier": Spec("number", 0.5, 2.0),
     "coefficients.level_adjustment": Spec("levels", 0, 3),
     # supervision (§2.8)
     "audit.sample_rate": Spec("number", 0, 1, warn_below=0.10,

@@ -40,6 +40,7 @@ from sim.model.metrics import YearRecorder
 from sim.model.streams import Streams
 from sim.resources import shipped
 from sim.rules import rate as rate_rules
+from sim.rules.points import complication_base_points
 from sim.settlement import (
     alliances_in_force,
     annual_budget_in_year,
@@ -226,7 +227,10 @@ class RegionModel(mesa.Model):
             catalogue = bureau.year_catalogue(region, self.state.catalogue, self.last_year,
                                               policy, on, first_year=year_index == 1,
                                               scale=self.scale)
-        base = np.round(catalogue.weights * 100, 8)
+        base = complication_base_points(
+            np.round(catalogue.weights * 100, 8), catalogue.family_ids(),
+            catalogue.table["severity_rank"].to_numpy(),
+            policy.value("weights.complication_multiplier", on))
         coefficient = self._coefficients(catalogue, policy, on)
         budget = self._budget(policy, year) if policy.method in POINT_FAMILY else None
         covered_hospital, covered_group = self._rollout(policy, on)

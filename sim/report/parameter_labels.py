@@ -28,6 +28,8 @@ PARAMETER_LABELS: dict[str, tuple[str, str, str, str]] = {
     "coefficients.basic_group_coefficient": ("基础病组系数", "", "basic-group coefficient",
                                              "multiplier"),
     "coefficients.decimals": ("系数保留小数位数", "位", "coefficient decimals", "decimals"),
+    "weights.complication_multiplier": ("伴并发症病组的基准点数倍数", "倍",
+                                        "base points of with-complication groups", "×"),
     "coefficients.level_adjustment": ("等级系数调整倍数", "", "level coefficient adjustment",
                                       "multiplier"),
     # supervision (§2.8)

@@ -12,6 +12,22 @@ def base_points(weight):
     return np.round(np.asarray(weight, dtype=float) * 100.0, 8)
 
 
+def complication_base_points(base, family, severity_rank, multiplier):
+    """Base points with the price of complications changed by policy (§1.4: the policy overrides
+    weights): every group above the lowest severity rank of its ADRG family (its "with
+    complications" siblings, §0) has its base points × ``multiplier``; the family's lowest rank
+    and unsplit families keep theirs. 1.1 is the Norwegian reform of BEHAVIOUR §8, a 10% higher
+    with/without-complication price ratio. Kept to 8 decimals (§2.2)."""
+    base = np.asarray(base, dtype=float)
+    if multiplier == 1:
+        return base
+    family = np.asarray(family)
+    rank = np.asarray(severity_rank, dtype=float)
+    lowest = np.full(int(family.max()) + 1 if len(family) else 0, np.inf)
+    np.minimum.at(lowest, family, rank)
+    return np.round(np.where(rank > lowest[family], base * multiplier, base), 8)
+
+
 def normal_points(base, coefficient):
     """Points of a normal case: B × c (§2.5)."""
     return base * coefficient
