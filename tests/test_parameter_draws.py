@@ -211,3 +211,16 @@ def test_the_briefing_says_which_source_of_uncertainty_dominates():
     assert "行为参数的不确定性为主" in uncertainty_clause(comparison(0.73), "zh", "R")
     assert uncertainty_clause(comparison(0.73, draws=False), "en", "R") is None
     assert uncertainty_clause(comparison(float("nan")), "en", "R") is None  # one replication
+
+
+def test_the_briefing_subtitle_counts_parameter_sets_beside_replications():
+    from sim.report.briefing import subtitle_text
+
+    meta = {"region_title": "A prefecture", "region_title_zh": "某地级市", "start_year": 2023,
+            "replications": 4, "parameter_draws": {"draws": 10}}
+    assert subtitle_text(meta, "en", 2027, "Point") == (
+        "A prefecture | 2023–2027 | 4 replications × 10 behavioural parameter sets per "
+        "scenario | baseline: Point")
+    assert "每个方案4次重复×10组行为参数" in subtitle_text(meta, "zh", 2027, "点数法")
+    plain = subtitle_text({**meta, "parameter_draws": None}, "en", 2027, "Point")
+    assert "4 replications per scenario" in plain and "parameter" not in plain

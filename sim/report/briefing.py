@@ -681,13 +681,19 @@ FONT_STACKS = {
 }
 
 
+def subtitle_text(meta: dict, lang: str, last_year: int, baseline: str) -> str:
+    """Region, years, runs per scenario (replications, × parameter sets with draws), baseline."""
+    draws = (meta.get("parameter_draws") or {}).get("draws")
+    return text(lang, "subtitle.draws" if draws else "subtitle",
+                region=region_title(meta, lang), first=meta["start_year"], last=last_year,
+                replications=meta["replications"], draws=draws, baseline=baseline)
+
+
 def render_page(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
     meta = comparison.meta
     title = text(lang, "page_title")
-    subtitle = text(lang, "subtitle", region=region_title(meta, lang),
-                    first=meta["start_year"], last=comparison.last_year,
-                    replications=meta["replications"],
-                    baseline=comparison.name(comparison.baseline, lang))
+    subtitle = subtitle_text(meta, lang, comparison.last_year,
+                             comparison.name(comparison.baseline, lang))
     body = (f"<header><h1>{escape(title)}</h1><p class=\"subtitle\">{escape(subtitle)}</p>"
             f"</header>{headline_html(comparison, lang)}{charts_html(comparison, lang, charts)}"
             f"{assumptions_html(comparison, lang)}{record_html(comparison, lang)}")

@@ -45,6 +45,8 @@ TEXT: dict[str, dict[str, str]] = {
         # page
         "page_title": "医保支付改革模拟简报",
         "subtitle": "{region}｜{first}–{last}年｜每个方案{replications}次重复｜基线：{baseline}",
+        "subtitle.draws": "{region}｜{first}–{last}年｜每个方案{replications}次重复"
+                          "×{draws}组行为参数｜基线：{baseline}",
         "headline_heading": "要点：最后一年（{year}年）与基线相比",
         "headline_note": "每个数字为改革方案减基线的平均差值，其下为各次重复的"
                          "第5至第95百分位数区间。灰色表示区间包含零，与随机波动无法区分。",
@@ -200,6 +202,8 @@ TEXT: dict[str, dict[str, str]] = {
         "page_title": "Payment reform briefing",
         "subtitle": "{region} | {first}–{last} | {replications} replications per scenario | "
                     "baseline: {baseline}",
+        "subtitle.draws": "{region} | {first}–{last} | {replications} replications × {draws} "
+                          "behavioural parameter sets per scenario | baseline: {baseline}",
         "headline_heading": "Headline: the last year ({year}) against the baseline",
         "headline_note": "Each number is the mean difference reform − baseline, with the "
                          "5th–95th percentile across replications below it. Grey: the interval "
