@@ -40,18 +40,18 @@ from sim.errors import InputError, show
 from sim.inputs.behaviour import get_behaviour
 from sim.inputs.yamlfile import read_yaml
 
-# what each method's scenario is (a shipped policy); targets with an experiment not built here
-# are reported as not simulated
+# what each method's scenario is (a shipped policy)
 METHOD_POLICIES = {"rate": "rate", "dip": "dip", "point": "point", "pool": "pool",
                    "all_inclusive": "all_inclusive"}
-# an experiment is a shipped reform applied to its target's method; the target compares the
-# method with the reform against the method alone (same seed, same parameters)
-BUILT_EXPERIMENTS: tuple[str, ...] = ("complication_price_plus_10pct",)
 
 
 def experiment_label(target: Target) -> str:
-    """The scenario of a target's experiment: ``METHOD+EXPERIMENT``."""
+    """The scenario of a target's experiment (calibration.targets.EXPERIMENTS: a shipped reform
+    applied to the target's method, compared with the method alone, same seed and parameters):
+    ``METHOD+EXPERIMENT``."""
     return f"{target.method}+{target.experiment}"
+
+
 FIT_KEYS = {"region": "a region file or shipped name", "scale": "a population scale in (0, 1]",
             "start_year": "a year 1990–2100", "replications": "a whole number 1–20",
             "accept": "a share of the design points in (0, 1]",
@@ -76,7 +76,7 @@ class CalibrationSpec:
 
     @property
     def simulated(self) -> list[Target]:
-        return [t for t in self.targets if t.experiment in (None, *BUILT_EXPERIMENTS)]
+        return list(self.targets)  # every experiment the targets file may name is built
 
     @property
     def fitted(self) -> list[Target]:
@@ -323,7 +323,6 @@ def analyse(spec: CalibrationSpec, design: pd.DataFrame, statistics: pd.DataFram
                "replications": replications, "kept": int(len(result.kept)),
                "accept": spec.fit["accept"], "fitted": target_names,
                "held_out": [t.name for t in spec.simulated if t.role == "held_out"],
-               "not_simulated": [t.name for t in spec.targets if t not in spec.simulated],
                "noise_sd_per_run": noise,
                "estimator": "ABC rejection (Epanechnikov) with local-linear regression "
                             "adjustment in logit space (Beaumont, Zhang & Balding 2002)"}
@@ -340,10 +339,6 @@ def fit_table(spec: CalibrationSpec, checked: pd.DataFrame) -> tuple[pd.DataFram
         row = {"target": target.name, "role": target.role, "quantity": target.quantity,
                "method": target.method, "year": target.year, "published": target.value,
                "uncertainty": target.uncertainty}
-        if target not in spec.simulated:
-            rows.append({**row, "status": f"not simulated (experiment {target.experiment} is "
-                         "not built)"})
-            continue
         simulated = checked[target.name].to_numpy(float)
         low, median, high = np.quantile(simulated, [0.05, 0.5, 0.95])
         z = (median - target.value) / target.uncertainty

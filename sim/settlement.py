@@ -109,9 +109,14 @@ def group_reference(cases: CaseTable, catalogue: Catalogue, policy: Policy, on: 
     family, rank = catalogue.family_ids(), catalogue.table["severity_rank"].to_numpy()
     complication = policy.value("weights.complication_multiplier", on)
     if policy.method == "dip":
-        scores = point_rules.complication_base_points(
-            dip_rules.dip_scores(region_mean, np.mean(cost)), family, rank, complication)
-        if policy.value("dip.fix_inversions", on):
+        scores = dip_rules.dip_scores(region_mean, np.mean(cost))
+        fix = policy.value("dip.fix_inversions", on)
+        if fix:
+            scores = dip_rules.fix_inversions(scores, family, rank)
+        # the multiplier after the fix, so that it is the price ratio it says; narrowing (< 1)
+        # can invert a family again, and the fix then runs again
+        scores = point_rules.complication_base_points(scores, family, rank, complication)
+        if fix and complication < 1:
             scores = dip_rules.fix_inversions(scores, family, rank)
         base = scores
     else:

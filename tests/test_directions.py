@@ -91,9 +91,10 @@ def test_point_method_holds_spending_at_budget_rate_method_lets_it_grow(point_ba
     assert held["annual_point_value"].iloc[-1] < held["annual_point_value"].iloc[0]
     # upcoding by all dilutes it too: every hospital's ethics cost halved (same patients, same
     # budget rule) → more cases coded up, a lower point value in every year of the reform
-    keen = yearly("point", [_reform(tmp_path, "keen", """
-        behaviour.upcoding_ethics_cost.public: {2020-01-01: 1720}
-        behaviour.upcoding_ethics_cost.private: {2020-01-01: 486}
+    ethics = load_region_config("default")[0]["behaviour"]["upcoding_ethics_cost"]
+    keen = yearly("point", [_reform(tmp_path, "keen", f"""
+        behaviour.upcoding_ethics_cost.public: {{2020-01-01: {ethics["public"] / 2}}}
+        behaviour.upcoding_ethics_cost.private: {{2020-01-01: {ethics["private"] / 2}}}
         """)])
     assert (keen["upcoded_share"] > point_baseline["upcoded_share"]).all()
     assert (keen["annual_point_value"] < point_baseline["annual_point_value"]).all()
@@ -103,27 +104,22 @@ def test_same_price_for_basic_groups_moves_basic_cases_down(point_baseline, tmp_
     """§2.2 同病同价 → basic cases shift toward lower levels (BEHAVIOUR §8): a smaller tertiary
     share of basic cases (so a larger share at primary and secondary hospitals) and more cases
     referred down. Paired over seeds 1–4, the later years pooled: with the calibrated behaviour
-    the shift is a few tenths of a point at 5% scale, the size of one seed's noise (the
-    tertiary share falls by 0.6 points on average over seeds 1–6, in 5 of 6; referrals down
-    rise in 6 of 6; the shift goes mostly to secondary hospitals, the primary share rising
-    0.2 points on average)."""
+    the shift is a few tenths of a point at 5% scale, near one seed's noise (the tertiary share
+    falls by 0.16–1.03 points in each of seeds 1–6, referrals down rise in each; the shift goes
+    mostly to secondary hospitals, and the primary share falls in seed 1). Each run's shares
+    sum to one, so a smaller tertiary share is a larger share at the lower levels."""
     reform = _reform(tmp_path, "levels", """
         coefficients.basic_groups_same_price: {2020-01-01: false}
         """)
     later = slice(2024, None)
-    tertiary, lower = [], []
+    tertiary = []
     for seed in (1, 2, 3, 4):
         same = point_baseline if seed == SEED else yearly("point", seed=seed)
         different = yearly("point", [reform], seed=seed)
         assert same["referrals_down"].sum() > different["referrals_down"].sum(), seed
         tertiary.append(same.loc[later, "basic_share_tertiary"].mean()
                         - different.loc[later, "basic_share_tertiary"].mean())
-        lower.append((same.loc[later, "basic_share_primary"]
-                      + same.loc[later, "basic_share_secondary"]).mean()
-                     - (different.loc[later, "basic_share_primary"]
-                        + different.loc[later, "basic_share_secondary"]).mean())
     assert np.mean(tertiary) < 0
-    assert np.mean(lower) == pytest.approx(-np.mean(tertiary), abs=1e-12)  # the same cases
 
 
 def test_lower_price_relative_to_cost_means_shorter_stays_more_readmissions(tmp_path):
@@ -139,7 +135,10 @@ def test_revising_weights_from_coded_data_shrinks_the_upcoding_gain(point_baseli
     """§1.7 revision on coded data: upcoding feeds back into the weights (BEHAVIOUR §6) and its
     gain shrinks in later years (§8).
 
-    The gain is measured against the same revision on uncoded data. A revision moves the
+    The gain is measured against the same revision on uncoded data. (Against no revision at all
+    the gain rises at the calibrated behaviour: the comparison below isolates the feedback §6
+    names, which the old one showed only while upcoding was stronger; docs/DESIGN.md,
+    "Behaviour calibration".) A revision moves the
     catalogue's weights (guangxi_2022's) to the region's own costs, and that widens the gaps
     between severity siblings on its own: severe cases go to tertiary hospitals more often, so
     a family's upper siblings cost relatively more here than in the catalogue (revised ÷
@@ -147,7 +146,10 @@ def test_revising_weights_from_coded_data_shrinks_the_upcoding_gain(point_baseli
     at 2, 0.95 at 3). With no upcoding the revision raises the expected gain of coding a case
     up by ¥160–240 (mean over the later years, seeds 1, 2, 3, 5); with upcoding, cases coded up
     lower their upper sibling's mean cost and so its weight, and the revision raises it by
-    ¥0–80 (by year −¥40 to +¥180). That difference is the feedback. Against no revision
+    ¥0–80 (by year −¥40 to +¥180). That difference is the feedback. (Both at the prices
+    hospitals expect, last year's point value: the revision also rescales the case mix to 1,
+    which the settled point value undoes at once and the expected one a year later, lowering
+    both arms' first revised year alike, by ¥100 and more.) Against no revision
     at all the gain still rises in most years, and so whether fewer cases end up coded up
     depends on the seed at this scale (seed 3: 0.0570 against 0.0577 over the later years; seed
     5: more): not asserted.

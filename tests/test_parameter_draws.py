@@ -47,6 +47,53 @@ def test_a_reform_identical_to_its_baseline_differs_by_exactly_zero_with_draws(t
     assert baseline.loc[0] != baseline.loc[2] and baseline.loc[1] != baseline.loc[3]
 
 
+def test_each_replication_runs_its_own_parameter_set_paired_across_scenarios(tmp_path):
+    """The command's default where an ensemble ships: replication r runs draw r with seed r in
+    every scenario (R runs, not N × R); the sources are not split."""
+    from sim.experiments.compare import replication_seeds, run_job
+
+    path = ensemble(tmp_path)
+    raw, summaries, _, meta = compare(
+        "default", "point", [shipped("reforms", "audit_double", ".yaml")], replications=2,
+        seed=5, years=1, start_year=2023, scale=SCALE, progress=False, parameter_draws="each",
+        ensemble=str(path))
+    draws = meta["parameter_draws"]
+    assert draws["design"] == "each" and draws["runs_per_scenario"] == 2
+    assert "comparison_uncertainty" not in summaries
+    sets = draw_sets(load_ensemble(path), 2, 5)
+    assert draws["members"] == [d["member"] for d in sets] and len(set(draws["members"])) == 2
+    policy = load_policy(shipped("policies", "point", ".yaml"))
+    config = __import__("sim.inputs.region", fromlist=["x"]).load_region_config("default")[0]
+    yearly = raw["yearly"].set_index(["scenario", "replication"])
+    for r, seed in enumerate(replication_seeds(5, 2)):  # exactly the run of draw r with seed r
+        alone = run_job(config, with_draw(policy, policy, sets[r]["values"], "test"), 1, 2023,
+                        seed, SCALE)["yearly"].iloc[0]
+        assert yearly.loc[(meta["baseline"], r), "coded_cmi"] == alone["coded_cmi"]
+        assert yearly.loc[(meta["baseline"], r), "fund_balance"] == alone["fund_balance"]
+
+
+def test_the_command_draws_a_set_per_replication_by_default_where_an_ensemble_ships(
+        tmp_path, capsys):
+    assert main(["compare", "--reform", "audit_double", "--replications", "2", "--years", "1",
+                 "--scale", "0.02", "--lang", "en", "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "2 replications, each with its own behavioural parameter set" in out
+    meta = __import__("json").loads((tmp_path / "a" / "comparison.json").read_text("utf-8"))
+    assert meta["parameter_draws"]["design"] == "each"
+    assert meta["parameter_draws"]["ensemble"].endswith("calibration/ensembles/default.csv")
+    page = (tmp_path / "a" / "report.en.html").read_text("utf-8")
+    assert "each replication runs its own parameter set drawn from the calibrated" in page
+    assert "each with its own behavioural parameter set" in page     # the subtitle
+    region = tmp_path / "region.yaml"  # a region of one's own: no ensemble, no draws, said so
+    region.write_bytes(shipped("regions", "default", ".yaml").read_bytes())
+    assert main(["compare", str(region), "--reform", "audit_double", "--replications", "2",
+                 "--years", "1", "--scale", "0.02", "--lang", "en",
+                 "--out", str(tmp_path / "b")]) == 0
+    assert "no parameter uncertainty" in capsys.readouterr().out
+    page = (tmp_path / "b" / "report.en.html").read_text("utf-8")
+    assert "The intervals carry only the noise of replications" in page
+
+
 def test_draws_take_effect_and_the_share_from_parameters_is_reported(tmp_path):
     _, summaries, _, meta = compare(
         "default", "ffs", [shipped("policies", "point", ".yaml")], replications=2, seed=3,
@@ -127,9 +174,10 @@ def test_bad_ensembles_get_one_line(tmp_path, text, words):
 
 def test_the_command_refuses_an_ensemble_without_draws_and_draws_without_one(tmp_path, capsys):
     path = ensemble(tmp_path)
-    assert main(["compare", "--reform", "audit_double", "--ensemble", str(path), "--scale",
-                 "0.02", "--out", str(tmp_path / "a")]) == 2
-    assert "--ensemble" in capsys.readouterr().err
+    assert main(["compare", "--reform", "audit_double", "--ensemble", str(path),
+                 "--parameter-draws", "0", "--scale", "0.02", "--out", str(tmp_path / "a")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "--ensemble" in error and "--parameter-draws 0" in error and len(error.splitlines()) == 1
     region = tmp_path / "region.yaml"
     region.write_bytes(shipped("regions", "default", ".yaml").read_bytes())
     assert main(["compare", str(region), "--reform", "audit_double", "--parameter-draws", "2",
@@ -209,7 +257,14 @@ def test_the_briefing_says_which_source_of_uncertainty_dominates():
     assert uncertainty_clause(comparison(0.2), "en", "R").endswith(
         "so the noise of replications dominates")
     assert "行为参数的不确定性为主" in uncertainty_clause(comparison(0.73), "zh", "R")
-    assert uncertainty_clause(comparison(0.73, draws=False), "en", "R") is None
+    assert uncertainty_clause(comparison(0.73, draws=False), "en", "R").startswith(
+        "The intervals carry only the noise of replications")
+    older = SimpleNamespace(meta={"headline": {}})  # a folder that did not record draws
+    assert uncertainty_clause(older, "en", "R") is None
+    each = SimpleNamespace(meta={"parameter_draws": {"draws": 8, "design": "each"},
+                                 "headline": {"R": {"parameter_share": {}}}})
+    assert "each replication runs its own parameter set" in uncertainty_clause(each, "en", "R")
+    assert "两种来源未分开" in uncertainty_clause(each, "zh", "R")
     assert uncertainty_clause(comparison(float("nan")), "en", "R") is None  # one replication
 
 

@@ -279,11 +279,14 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--start-year", type=YEAR, default=2023, help="first year (1990-2100)")
     compare.add_argument("--scale", type=SCALE, default=1.0,
                          help="multiply the insured population, in (0, 100]")
-    compare.add_argument("--parameter-draws", type=DRAWS, default=0, metavar="N",
-                         help="run N behavioural parameter sets drawn from the region's "
-                              "calibrated ensemble, each with every replication's seed, "
-                              "paired across scenarios: intervals then carry what we do not "
-                              "know about behaviour as well as noise (runs: N x replications)")
+    compare.add_argument("--parameter-draws", type=DRAWS, default=None, metavar="N",
+                         help="behavioural parameter sets from the region's calibrated "
+                              "ensemble, paired across scenarios, so that intervals carry what "
+                              "we do not know about behaviour as well as noise. Default: each "
+                              "replication runs its own set (where an ensemble ships or "
+                              "--ensemble is given); N: N sets, each with every replication's "
+                              "seed, and the share of each source reported (runs: N x "
+                              "replications); 0: the region's central values only")
     compare.add_argument("--ensemble", metavar="FILE",
                          help="ensemble CSV to draw from (default: the shipped one of the "
                               "region, calibration/ensembles/<region>.csv)")
@@ -678,8 +681,11 @@ def command_compare(args: argparse.Namespace) -> int:
         ensemble=args.ensemble, **_out(args))
     _warn(meta["warnings"])
     draws = meta["parameter_draws"]
-    runs = (f"{draws['draws']} parameter draws x {args.replications} replications"
-            if draws else f"{args.replications} replications")
+    runs = (f"{args.replications} replications, each with its own behavioural parameter set"
+            if draws and draws.get("design") == "each" else
+            f"{draws['draws']} parameter draws x {args.replications} replications"
+            if draws else f"{args.replications} replications (behaviour at the region's "
+            "central values: no parameter uncertainty)")
     print(f"Compared {len(meta['scenarios']) - 1} reform(s) with {meta['baseline']} over "
           f"{args.years} years, {runs} -> {folder} ({meta['seconds']:.1f} s)")
     for label, numbers in meta["headline"].items():

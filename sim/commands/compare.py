@@ -26,7 +26,7 @@ def compare_to_folder(scenario: str, baseline: str, reforms: list[Path], replica
                       lang: str | None = None, executor: Executor | None = None,
                       progress: bool = True, briefing: bool = True,
                       create_parent: bool = False,
-                      catalogue: str | None = None, parameter_draws: int = 0,
+                      catalogue: str | None = None, parameter_draws: int | str | None = 0,
                       ensemble: str | None = None, pdf: bool = True) -> tuple[Path, dict]:
     """Run the comparison and write its folder (with charts and reports when ``briefing``: in
     ``lang``, default both languages, with PDFs when ``pdf``); ``catalogue`` (``--catalogue``)

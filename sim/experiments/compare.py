@@ -222,7 +222,7 @@ def differing_parameters(scenarios: list[Scenario], start_year: int,
 def compare(scenario: str, baseline: str, reforms: list[Path], replications: int, seed: int,
             years: int, start_year: int, scale: float, executor: Executor | None = None,
             progress: bool = True, on_loaded: Callable[[list[str]], None] | None = None,
-            catalogue: str | None = None, parameter_draws: int = 0,
+            catalogue: str | None = None, parameter_draws: int | str | None = 0,
             ensemble: str | None = None) -> tuple[dict, dict, list[Scenario], dict]:
     """Everything but writing: raw tables, summaries, scenarios and metadata.
 
@@ -232,7 +232,9 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
     name the catalogue used and carry the warnings (basic groups the catalogue lacks).
     ``parameter_draws`` N > 0 runs N parameter sets of the region's calibrated ensemble (or
     ``ensemble``) with every replication's seed, paired across scenarios
-    (:mod:`sim.experiments.draws`)."""
+    (:mod:`sim.experiments.draws`); ``"each"`` gives every replication its own parameter set
+    (one run per replication: intervals carry both sources, not split); ``None`` is ``"each"``
+    where an ensemble ships for the region or is given, else 0 (the command line's default)."""
     if replications < 1:
         raise InputError(None, "--replications", f"value {replications}", "at least 1")
     config, region_path = load_region_config(scenario)
@@ -245,18 +247,23 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
     for each in scenarios:
         check_in_force(each.policy, start_year)
     draws, ensemble_path = [], None
-    if parameter_draws:
-        from sim.experiments.draws import draw_sets, load_ensemble, shipped_ensemble
+    from sim.experiments.draws import draw_sets, load_ensemble, shipped_ensemble
 
+    if parameter_draws is None:  # the default: every replication its own set, if there are sets
+        ensemble_path = Path(ensemble) if ensemble else shipped_ensemble(region_path)
+        parameter_draws = "each" if ensemble_path is not None else 0
+    each = parameter_draws == "each"
+    if parameter_draws:
         ensemble_path = Path(ensemble) if ensemble else shipped_ensemble(region_path)
         if ensemble_path is None:
             raise InputError("--parameter-draws", None, "no calibrated ensemble ships for "
                              f"region {Path(region_path).stem}",
                              "--ensemble FILE (the ensemble.csv of drgsim calibrate behaviour)")
-        draws = draw_sets(load_ensemble(ensemble_path), parameter_draws, seed)
+        draws = draw_sets(load_ensemble(ensemble_path), replications if each
+                          else parameter_draws, seed)
     elif ensemble:
-        raise InputError("--ensemble", None, "given without --parameter-draws",
-                         "--parameter-draws N (how many parameter sets to draw from it)")
+        raise InputError("--ensemble", None, "given with --parameter-draws 0 (no draws)",
+                         "no --parameter-draws (a set per replication) or --parameter-draws N")
     if on_loaded is not None:
         on_loaded([str(region_path), str(catalogue_file),
                    *map(str, region_tables(config)),
@@ -264,7 +271,9 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
                    *([str(ensemble_path)] if ensemble_path else [])])
     seeds = replication_seeds(seed, replications)
     run_seeds, values = seeds, None
-    if draws:  # run k = d × R + r: parameter set d, seed r (crossed, paired across scenarios)
+    if each:  # replication r: parameter set r with seed r (paired across scenarios)
+        values = [draw["values"] for draw in draws]
+    elif draws:  # run k = d × R + r: parameter set d, seed r (crossed, paired across scenarios)
         run_seeds = seeds * len(draws)
         values = [draw["values"] for draw in draws for _ in seeds]
     raw = run_all(config, scenarios, run_seeds, years, start_year, scale, executor, progress,
@@ -272,7 +281,7 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
     add_derived(raw)
     summaries = {SUMMARY_NAMES[name]: summarise(raw[name], KEYS[name], scenarios)
                  for name in KEYS}
-    if draws:
+    if draws and not each:
         from sim.experiments.draws import variance_shares
 
         summaries["comparison_uncertainty"] = variance_shares(
@@ -294,10 +303,12 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
         "interval": [LOW, HIGH],
         "parameter_draws": None if not draws else {
             "ensemble": str(ensemble_path), "draws": len(draws),
+            "design": "each" if each else "crossed",
             "members": [d["member"] for d in draws],
-            "runs_per_scenario": len(draws) * replications,
-            "pairing": "run k = draw (k // replications) with seed (k % replications), the "
-                       "same for every scenario"},
+            "runs_per_scenario": replications if each else len(draws) * replications,
+            "pairing": ("replication r runs draw r with seed r, the same for every scenario"
+                        if each else "run k = draw (k // replications) with seed "
+                        "(k % replications), the same for every scenario")},
         "differing_parameters": differing_parameters(scenarios, start_year, years),
         "reserve_warning_months": config.get("reserve_warning_months", RESERVE_WARNING_MONTHS),
     }

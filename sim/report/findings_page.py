@@ -251,13 +251,21 @@ def paragraph(comparison, findings: Findings, lang: str, reform: str) -> str:
 
 
 def uncertainty_clause(comparison, lang: str, reform: str) -> str | None:
-    """With parameter draws (``drgsim compare --parameter-draws``): which source of uncertainty
-    dominates the final year's fund balance difference (``comparison.json`` headline's
-    ``parameter_share``, sim.experiments.draws.variance_shares)."""
-    draws = comparison.meta.get("parameter_draws")
-    share = ((comparison.meta.get("headline") or {}).get(reform) or {}).get(
+    """What the intervals carry. With crossed parameter draws (``drgsim compare
+    --parameter-draws N``): which source of uncertainty dominates the final year's fund balance
+    difference (``comparison.json`` headline's ``parameter_share``,
+    sim.experiments.draws.variance_shares); with one parameter set per replication (the
+    default where an ensemble ships): both, not separated; without draws: noise only (folders
+    of an earlier drgsim, which did not record the design, say nothing)."""
+    meta = comparison.meta
+    draws = meta.get("parameter_draws")
+    if not draws:
+        return text(lang, "para.sources.none") if "parameter_draws" in meta else None
+    if draws.get("design") == "each":
+        return text(lang, "para.sources.each")
+    share = ((meta.get("headline") or {}).get(reform) or {}).get(
         "parameter_share", {}).get("fund_balance")
-    if not draws or share is None or share != share:
+    if share is None or share != share:
         return None
     dominant = "para.sources.parameters" if share >= 0.5 else "para.sources.noise"
     return text(lang, "para.sources", draws=draws["draws"], share=f"{share:.0%}",

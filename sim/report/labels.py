@@ -47,6 +47,8 @@ TEXT: dict[str, dict[str, str]] = {
         "subtitle": "{region}｜{first}–{last}年｜每个方案{replications}次重复｜基线：{baseline}",
         "subtitle.draws": "{region}｜{first}–{last}年｜每个方案{replications}次重复"
                           "×{draws}组行为参数｜基线：{baseline}",
+        "subtitle.each": "{region}｜{first}–{last}年｜每个方案{replications}次重复"
+                         "（每次一组行为参数）｜基线：{baseline}",
         "headline_heading": "要点：最后一年（{year}年）与基线相比",
         "headline_note": "每个数字为改革方案减基线的平均差值，其下为各次重复的"
                          "第5至第95百分位数区间。灰色表示区间包含零，与随机波动无法区分。",
@@ -71,7 +73,8 @@ TEXT: dict[str, dict[str, str]] = {
         "assumptions_text": "每次重复中，基线和各改革方案使用同一组随机数（共同随机数），"
                             "两者之差即改革的效应，而不是随机波动。区间为各次重复之间的第5至第95百分位数；重复次数较少时，"
                             "区间只是粗略估计。医院与患者的行为参数按少数已发表的改革效应校准，"
-                            "多数只受到松散约束；只有从校准集合中抽取参数时，区间才包含其不确定性。"
+                            "多数只受到松散约束；从校准集合中抽取参数时（有校准集合的地区默认如此），"
+                            "区间包含其不确定性，否则不包含（见各方案段落）。"
                             "其余参数为假设值，见 docs/ODD.md；所有数字来自模拟，不是预测。",
         "region": "地区",
         "catalogue": "病组目录",
@@ -204,6 +207,8 @@ TEXT: dict[str, dict[str, str]] = {
                     "baseline: {baseline}",
         "subtitle.draws": "{region} | {first}–{last} | {replications} replications × {draws} "
                           "behavioural parameter sets per scenario | baseline: {baseline}",
+        "subtitle.each": "{region} | {first}–{last} | {replications} replications per scenario, "
+                         "each with its own behavioural parameter set | baseline: {baseline}",
         "headline_heading": "Headline: the last year ({year}) against the baseline",
         "headline_note": "Each number is the mean difference reform − baseline, with the "
                          "5th–95th percentile across replications below it. Grey: the interval "
@@ -231,7 +236,9 @@ TEXT: dict[str, dict[str, str]] = {
                             "parameters of hospitals and patients are calibrated to a few "
                             "published reform effects, most of them only loosely "
                             "(calibration/ensembles/default.md); intervals carry that uncertainty "
-                            "only with --parameter-draws. The rest are assumed (see docs/ODD.md); "
+                            "when parameter sets are drawn from the calibrated ensemble (the "
+                            "default where one ships; each reform's paragraph says which). The "
+                            "rest are assumed (see docs/ODD.md); "
                             "every number is a simulation, not a forecast.",
         "region": "Region",
         "catalogue": "Catalogue",
@@ -514,6 +521,11 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
         "para.sources": "区间同时包含行为参数的不确定性（从校准集合中抽取{draws}组参数，"
                         "每组与各次重复的随机数交叉，改革与基线配对）：最后一年基金结余差异的方差中"
                         "{share}来自行为参数，{noise}来自随机波动，{dominant}为主",
+        "para.sources.each": "区间同时包含行为参数的不确定性：每次重复使用从校准集合中"
+                             "抽取的一组参数，改革与基线配对；两种来源未分开"
+                             "（多组参数与各次重复交叉时可分开估计）",
+        "para.sources.none": "区间只包含随机波动：行为参数取地区的中心值，不包含其不确定性"
+                             "（该地区没有校准集合，或选择了不抽取行为参数）",
         "para.sources.parameters": "行为参数的不确定性",
         "para.sources.noise": "随机波动",
         "part.revenue": "基金收入",
@@ -635,6 +647,13 @@ FINDINGS_TEXT: dict[str, dict[str, str]] = {
                         "baseline): of the variance of the final year's fund balance difference "
                         "{share} comes from the behavioural parameters and {noise} from noise, so "
                         "{dominant} dominates",
+        "para.sources.each": "The intervals also carry what we do not know about behaviour: "
+                             "each replication runs its own parameter set drawn from the "
+                             "calibrated ensemble, paired between reform and baseline; the two "
+                             "sources are not separated (--parameter-draws N separates them)",
+        "para.sources.none": "The intervals carry only the noise of replications: behaviour is "
+                             "at the region's central values, without its uncertainty (no "
+                             "calibrated ensemble for this region, or --parameter-draws 0)",
         "para.sources.parameters": "uncertainty about behaviour",
         "para.sources.noise": "the noise of replications",
         "part.revenue": "fund revenue",
