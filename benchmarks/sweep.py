@@ -10,7 +10,9 @@ A run is one scenario of one job (a job runs the baseline and one reform, paired
 the benchmark writes its own fresh sweep folder under a temporary directory; the figures are
 wall-clock time of the whole `sim.experiments.sweep.sweep` call (start-up of worker processes or
 of the LocalCluster included), the median over --repeat rounds, the configurations alternating
-within each round. The results of all configurations are checked to be identical. The load
+within each round, and the CPU seconds of all processes of the configuration (each runs in a
+fresh interpreter, read with os.wait4): on a shared machine the steadier measure of the
+overhead. The results of all configurations are checked to be identical. The load
 average before and after is printed: machines are shared, read figures as ±20 %.
 """
 
@@ -20,13 +22,14 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 
-from sim.experiments.sweep import read_manifest, sweep
+from sim.experiments.sweep import read_manifest
 
 SPEC = """\
 title: Benchmark sweep
@@ -62,6 +65,7 @@ def main() -> None:
     n = args.workers
     runs = args.runs or ["serial", "processes:1", f"processes:{n}", "dask:1", f"dask:{n}"]
     seconds: dict[str, list[float]] = {run: [] for run in runs}
+    cpu: dict[str, list[float]] = {run: [] for run in runs}
     per_job: dict[str, list[float]] = {run: [] for run in runs}
     tables = {}
     load_before = os.getloadavg()
@@ -72,13 +76,14 @@ def main() -> None:
             for run in runs:
                 executor, _, workers = run.partition(":")
                 out = Path(work) / f"{run.replace(':', '-')}-{round_}"
-                started = time.perf_counter()
-                tables[run] = sweep(spec, executor=executor, workers=int(workers or n),
-                                    out=out, progress=False)
-                seconds[run].append(time.perf_counter() - started)
+                wall, used = run_in_child(spec, executor, int(workers or n), out)
+                tables[run] = pd.read_parquet(out / "results.parquet")
+                seconds[run].append(wall)
+                cpu[run].append(used)
                 per_job[run] += [float(row["seconds"]) for row in read_manifest(out)
                                  if row["status"] == "done"]
-                print(f"  round {round_ + 1} {run:>12}: {seconds[run][-1]:.1f} s", flush=True)
+                print(f"  round {round_ + 1} {run:>12}: {seconds[run][-1]:.1f} s, "
+                      f"CPU {cpu[run][-1]:.1f} s", flush=True)
     load_after = os.getloadavg()
     first = next(iter(tables.values()))
     for run, table in tables.items():
@@ -93,9 +98,11 @@ def main() -> None:
         figures[run] = {"seconds": round(median, 2), "all_seconds": [round(s, 2) for s in
                                                                      seconds[run]],
                         "runs": total_runs, "runs_per_hour": round(total_runs * 3600 / median),
-                        "mean_job_seconds": round(statistics.mean(per_job[run]), 3)}
+                        "mean_job_seconds": round(statistics.mean(per_job[run]), 3),
+                        "cpu_seconds": round(statistics.median(cpu[run]), 2)}
         print(f"{run:>14}: {median:6.1f} s = {total_runs * 3600 / median:8,.0f} runs/hour "
-              f"(a job's own seconds: {figures[run]['mean_job_seconds']:.2f})")
+              f"(a job's own seconds: {figures[run]['mean_job_seconds']:.2f}; CPU of all "
+              f"processes {figures[run]['cpu_seconds']:.1f} s)")
     ratios = {}
     for executor in ("processes", "dask"):
         one, many = figures.get(f"{executor}:1"), figures.get(f"{executor}:{n}")
@@ -105,12 +112,40 @@ def main() -> None:
         local, dask = figures.get(f"processes:{workers}"), figures.get(f"dask:{workers}")
         if local and dask:
             ratios[f"dask overhead, {workers} workers"] = dask["seconds"] / local["seconds"] - 1
+            ratios[f"dask CPU overhead, {workers} workers"] = (dask["cpu_seconds"]
+                                                               / local["cpu_seconds"] - 1)
     for name, value in ratios.items():
         print(f"{name}: " + (f"{value:+.0%}" if "overhead" in name else f"{value:.2f}×"))
     if args.json:
         args.json.write_text(json.dumps({"args": vars(args) | {"json": str(args.json)},
                                          "load_average": [load_before, load_after],
                                          "figures": figures, "ratios": ratios}, indent=2))
+
+
+CHILD = """
+import sys, time
+from sim.experiments.sweep import sweep
+spec, executor, workers, out = sys.argv[1:]
+started = time.perf_counter()
+sweep(spec, executor=executor, workers=int(workers), out=out, progress=False)
+print(time.perf_counter() - started)
+"""
+
+
+def run_in_child(spec: Path, executor: str, workers: int, out: Path) -> tuple[float, float]:
+    """One configuration in a fresh interpreter: the wall seconds of its ``sweep`` call, and the
+    user + system CPU seconds of that interpreter and of every process it started and waited
+    for (workers, a LocalCluster's nannies and workers), read with ``os.wait4`` when it ends —
+    the work of the whole configuration, steadier than wall time on a shared machine (the
+    interpreter's own imports, ~2 s, are in every configuration's figure alike)."""
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(spec), executor, str(workers),
+                              str(out)], stdout=subprocess.PIPE, text=True)
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{executor}:{workers} failed (exit {child.returncode})")
+    return float(output.split()[-1]), usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
