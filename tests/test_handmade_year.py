@@ -234,3 +234,28 @@ def test_complications_priced_higher(tmp_path):
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     assert summary["total_points"] == pytest.approx(1730)
     assert summary["annual_point_value"] == pytest.approx(246400 / 1730, abs=1e-9)
+
+
+@pytest.mark.parametrize("fm13_mean, multiplier, ratio", [
+    (14000, 1.1, 1.1),    # inverted (FM13 below FM15): fixed to FM15's score, then × 1.1
+    (20000, 1.1, 1.1 * 20000 / 15000),
+    (16000, 0.9, 1.0),    # narrowed below FM15 (16,000 × 0.9 = 14,400): fixed again
+])
+def test_dip_complication_multiplier_is_the_price_ratio_it_says(tmp_path, fm13_mean, multiplier,
+                                                                ratio):
+    """§4 DIP scores (mean cost ÷ mean cost of all cases × 100), §8 inversions fixed, then the
+    §1.4 multiplier on the family's upper rank, fixed again when it narrows: FM13's score ÷
+    FM15's is the multiplier times the fixed ratio."""
+    catalogue = pd.read_csv(DATA / "catalogue.csv", dtype=str, keep_default_na=False)
+    catalogue.loc[catalogue["code"] == "FM13", "mean_cost"] = str(fm13_mean)
+    catalogue.to_csv(tmp_path / "catalogue.csv", index=False)
+    reform = tmp_path / "complications.yaml"
+    reform.write_text("title: Complications\nchanges:\n"
+                      f"  weights.complication_multiplier: {{2020-01-01: {multiplier}}}\n",
+                      "utf-8")
+    out = tmp_path / "run"
+    assert main(["settle", str(DATA / "cases.csv"), "--catalogue", str(tmp_path / "catalogue.csv"),
+                 "--policy", "dip", "--reform", str(reform), "--budget", "165400",
+                 "--out", str(out), "--quiet"]) == 0
+    base = pd.read_csv(out / "case_points.csv").set_index("case_id")["base_points"]
+    assert base["C3"] / base["C6"] == pytest.approx(ratio, rel=1e-7)    # FM13 ÷ FM15 cases
