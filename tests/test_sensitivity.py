@@ -282,3 +282,31 @@ def test_a_sweep_file_may_declare_groups(tmp_path):
     path.write_text(text + "groups:\n  audit: [audit.sample_rat]\n", "utf-8")
     with pytest.raises(InputError, match="did you mean audit.sample_rate"):
         load_sweep(path)
+
+
+def test_the_share_of_the_replications_spread_due_to_parameter_sets():
+    """Two-way analysis of variance, points fixed, sets random: outcome = point effect + set
+    effect (sd 2) + noise (sd 1) → share σ²_set ÷ (σ²_set + σ²_noise) = 4 ÷ 5."""
+    rng = np.random.default_rng(7)
+    points, sets = 400, 40
+    table = (rng.normal(0, 10, (points, 1)) + rng.normal(0, 2, (1, sets))
+             + rng.normal(0, 1, (points, sets)))
+    assert sa.draw_share(table) == pytest.approx(0.8, abs=0.08)
+    no_sets = rng.normal(0, 10, (points, 1)) + rng.normal(0, 1, (points, sets))
+    assert sa.draw_share(no_sets) < 0.05
+    assert np.isnan(sa.draw_share(table[:1]))            # one point: not separable
+    assert np.isnan(sa.draw_share(np.ones((5, 3))))       # no spread at all
+
+
+def test_a_sweep_with_an_ensemble_reports_the_parameter_sets_share(tmp_path):
+    """The synthetic folder's replications differ by ±0.7 at every point alike: a set's effect
+    (with an ensemble the replications are parameter sets), so the whole spread is theirs."""
+    unit = sobol_sample(64, 3)
+    folder = synthetic_folder(tmp_path / "sweep", "sobol", unit, {"y": ishigami(unit)},
+                              replications=2, noise=0.7, options={"second_order": False})
+    meta = json.loads((folder / "sweep.json").read_text())
+    assert "replication_parameter_share" not in sa.analyse(folder, outcomes=["y"]).summary
+    (folder / "sweep.json").write_text(json.dumps({**meta, "ensemble": "ensemble.csv"}))
+    summary = sa.analyse(folder, outcomes=["y"]).summary
+    assert summary["replication_parameter_share"]["baseline/y"] == pytest.approx(1.0)
+    assert summary["ensemble"] == "ensemble.csv"

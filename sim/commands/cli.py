@@ -791,8 +791,11 @@ def command_sensitivity(args: argparse.Namespace) -> int:
             f" ±{f['conf']:.2f}" if f["conf"] is not None else "") for f in factors[:3]
             if f["value"] is not None)
         noise = summary["replication_noise"].get(key, 0.0)
-        print(f"  {key}: {shown or 'does not vary'}"
-              + (f" (noise between replications {noise:.0%})" if noise else ""))
+        sets = summary.get("replication_parameter_share", {}).get(key)
+        spread = (f"noise between replications {noise:.0%}" if sets is None or sets != sets
+                  else f"spread between replications {noise:.0%}, {sets:.0%} of it from the "
+                       "behavioural parameter sets")
+        print(f"  {key}: {shown or 'does not vary'}" + (f" ({spread})" if noise else ""))
     if analysis.prim:
         prim = analysis.prim
         print(f"  PRIM {prim['condition']} ({prim['scenario']}): {prim['points_meeting']} of "

@@ -8,7 +8,9 @@ over the replications of each design point: SALib's Sobol' and Morris estimators
 per row of the sample they drew (Saltelli's A/B/AB blocks, Morris trajectories), so replications
 cannot enter as rows of their own; the share of the outcome's variance that lies between
 replications of the same point is reported beside the indices (``replication_noise``) so that an
-index can be read against the noise.
+index can be read against the noise. In a sweep with an ``ensemble`` the replications differ by
+behavioural parameter set as well as by seed, and the part of that spread due to the sets is
+reported too (``replication_parameter_share``, :func:`draw_share`).
 
 Indices by design:
 
@@ -271,20 +273,33 @@ def read_groups(path: str | Path, names: list[str]) -> dict[str, list[str]]:
 
 
 # --------------------------------------------------------------------------- the samples
+def draw_share(table: np.ndarray) -> float:
+    """Of the spread between the replications of a design point, the share due to the
+    behavioural parameter sets of a sweep with an ``ensemble`` (replication r runs set r at
+    every point, so sets are crossed with points): a two-way analysis of variance of the points
+    × replications table, one run a cell, with the points fixed (the design) and the sets
+    random. σ²_set = (MS_set − MS_residual) ÷ points (at least 0); share = σ²_set ÷ (σ²_set +
+    MS_residual). The residual holds the seeds' noise and how a set's effect differs between
+    points. NaN with fewer than 2 points or 2 replications, or no spread at all."""
+    table = np.asarray(table, dtype=float)
+    points, sets = table.shape
+    if points < 2 or sets < 2 or not np.isfinite(table).all():
+        return float("nan")
+    grand = table.mean()
+    set_means, point_means = table.mean(axis=0), table.mean(axis=1)
+    ms_set = points * np.sum((set_means - grand) ** 2) / (sets - 1)
+    residual = table - point_means[:, None] - set_means[None, :] + grand
+    ms_residual = np.sum(residual ** 2) / ((points - 1) * (sets - 1))
+    between = max((ms_set - ms_residual) / points, 0.0)
+    total = between + ms_residual
+    return float(between / total) if total > 0 else float("nan")
+
+
 def point_outcomes(sweep: SweepResults, view: str, year: int, outcomes: list[str]
                    ) -> tuple[pd.DataFrame, dict[str, float]]:
     """One row per design point (in design order): the outcome averaged over replications; and
     per outcome the share of its variance between replications of a point."""
-    rows = sweep.results[sweep.results["year"] == year]
-    keys = ["point", "replication"]
-    if view.endswith(f"-{sweep.baseline}") and view not in sweep.meta["scenarios"]:
-        reform = view[: -len(sweep.baseline) - 1]
-        base = rows[rows["scenario"] == sweep.baseline].set_index(keys)[outcomes]
-        other = rows[rows["scenario"] == reform].set_index(keys)[outcomes]
-        values = (other - base.reindex(other.index)).reset_index()
-    else:
-        values = rows[rows["scenario"] == view][[*keys, *outcomes]]
-    values = values.astype({c: float for c in outcomes})
+    values = view_values(sweep, view, year, outcomes).reset_index()
     means = values.groupby("point")[outcomes].mean().reindex(range(len(sweep.design)))
     noise = {}
     for outcome in outcomes:
@@ -293,6 +308,29 @@ def point_outcomes(sweep: SweepResults, view: str, year: int, outcomes: list[str
         noise[outcome] = float(within / total) if total > 0 and within == within else 0.0
     means.insert(0, "point", means.index)
     return means.reset_index(drop=True), noise
+
+
+def view_values(sweep: SweepResults, view: str, year: int, outcomes: list[str]) -> pd.DataFrame:
+    """The outcomes of one view (a scenario, or ``REFORM-BASELINE``: the paired difference) in
+    ``year``, indexed by (point, replication), as floats."""
+    rows = sweep.results[sweep.results["year"] == year]
+    keys = ["point", "replication"]
+    if view.endswith(f"-{sweep.baseline}") and view not in sweep.meta["scenarios"]:
+        reform = view[: -len(sweep.baseline) - 1]
+        base = rows[rows["scenario"] == sweep.baseline].set_index(keys)[outcomes]
+        other = rows[rows["scenario"] == reform].set_index(keys)[outcomes]
+        values = other - base.reindex(other.index)
+    else:
+        values = rows[rows["scenario"] == view].set_index(keys)[outcomes]
+    return values.astype({c: float for c in outcomes})
+
+
+def ensemble_shares(sweep: SweepResults, view: str, year: int, outcomes: list[str]
+                    ) -> dict[str, float]:
+    """Per outcome, :func:`draw_share` of the points × replications table of ``view``."""
+    values = view_values(sweep, view, year, outcomes)
+    return {outcome: draw_share(values[outcome].unstack("replication").to_numpy())
+            for outcome in outcomes}
 
 
 # --------------------------------------------------------------------------- indices
@@ -596,11 +634,14 @@ def analyse(folder: str | Path, outcomes: list[str] | None = None, year: int | N
     sampled = bool(design_groups) and method in ("sobol", "morris")
     x = sweep.unit()
     second = bool((sweep.meta.get("design_options") or {}).get("second_order"))
-    rows, points, noise_all, fits = [], [], {}, {}
+    rows, points, noise_all, fits, sets_all = [], [], {}, {}, {}
     tornadoes = []
     for view in views:
         means, noise = point_outcomes(sweep, view, year, outcomes)
         points.append(means.assign(scenario=view))
+        if sweep.meta.get("ensemble"):
+            sets_all.update({f"{view}/{o}": s for o, s in ensemble_shares(
+                sweep, view, year, outcomes).items()})
         for outcome in outcomes:
             y = means[outcome].to_numpy(float)
             noise_all[f"{view}/{outcome}"] = noise[outcome]
@@ -653,6 +694,8 @@ def analyse(folder: str | Path, outcomes: list[str] | None = None, year: int | N
                "replications_averaged": "each outcome is averaged over the replications of a "
                                         "design point before the analysis",
                "replication_noise": noise_all,
+               **({"replication_parameter_share": sets_all,
+                   "ensemble": sweep.meta["ensemble"]} if sweep.meta.get("ensemble") else {}),
                "groups": groups, "groups_sampled": sampled,
                "tornado": f"mean outcome with the parameter in the lowest and highest "
                           f"{TAIL:.0%} of its range",
