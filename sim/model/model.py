@@ -513,8 +513,17 @@ class RegionModel(mesa.Model):
     def year_end(self) -> None:
         """Settle the year (§2.6–§2.7), book the fund, record metrics, keep last year's data."""
         state, region = self.state, self.region
-        cases = {name: np.concatenate([c[name] for c in self.cases]) for name in self.cases[0]}
-        self.cases = []  # the month chunks, audited and now copied: not kept through settlement
+        # last year's cases and settlement were read in January (catalogue, budget, learning)
+        # and are replaced below: not kept through this year's settlement (issue 13: ~1 GB of
+        # the province's peak)
+        self.last_year = self.last_settlement = None
+        # the month chunks, audited, copied column by column and each column let go as soon as
+        # it is copied: the year is never held twice
+        chunks, self.cases = self.cases, []
+        cases = {}
+        for name in list(chunks[0]):
+            cases[name] = np.concatenate([chunk.pop(name) for chunk in chunks])
+        del chunks
         assessment = None
         # the bureau's assessment (§2.8, §6): scored from the year's indicators, the growth
         # indicators against last year's cost per case and CMI
