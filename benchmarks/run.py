@@ -130,9 +130,10 @@ def _module(*names):
     return None
 
 
-def install_stage_timers() -> StageTimer:
+def install_stage_timers(charts: bool = True) -> StageTimer:
     """Wrap the steps of ``run_to_folder`` (this process only; sim/ is not changed). A step the
-    imported tree does not have (an earlier revision) is left out."""
+    imported tree does not have (an earlier revision) is left out. Without ``charts`` nothing of
+    the report is imported (``--no-charts`` loads no matplotlib)."""
     import agents.bureau
     import agents.patients
 
@@ -170,11 +171,18 @@ def install_stage_timers() -> StageTimer:
         (RunFolder, "write_table", "write tables"),
         (RunFolder, "write_json", "write JSON"),
         (run, "run_charts", "charts"),  # earlier revisions import it at the top
-        (_module("sim.report.charts"), "run_charts", "charts"),  # later: imported when drawn
         (RunFolder, "commit", "commit folder"),
     ]
+    if charts:  # later revisions import the report when it is drawn
+        briefing = _module("sim.report.briefing")  # the run's report (issue 14), if any
+        plan[-1:-1] = [
+            (_module("sim.report.run_report"), "build_run_report", "report"),
+            (_module("sim.report.charts"), "run_charts", "charts"),
+            (briefing, "inline_font_face", "font subset"),
+            (getattr(_module("sim.report.pdf"), "PdfPrint", None), "finish", "PDF wait"),
+        ]
     for owner, attribute, name in plan:
-        if hasattr(owner, attribute):
+        if owner is not None and hasattr(owner, attribute):
             timer.wrap(owner, attribute, name)
     original_row = YearRecorder.month_row
 
@@ -212,16 +220,19 @@ def work_e2e(spec: dict) -> dict:
     start = time.perf_counter()
     cli = _module("sim.commands.cli", "sim.cli")
     _module("sim.commands.run", "sim.run_command")
-    _module("sim.report.charts")  # matplotlib: imported here, not inside the call
+    if spec.get("charts", True):
+        _module("sim.report.charts")  # matplotlib: imported here, not inside the call
 
     imported = time.perf_counter() - start
-    timer = install_stage_timers()
+    timer = install_stage_timers(spec.get("charts", True))
     out = Path(spec["out"])
     argv = ["run", spec["scenario"], "--policy", spec["policy"], "--years", str(spec["years"]),
             "--start-year", str(spec["start_year"]), "--seed", str(spec["seed"]),
             "--out", str(out)]
     if spec.get("scale", 1.0) != 1.0:
         argv += ["--scale", str(spec["scale"])]
+    if not spec.get("charts", True):
+        argv += ["--no-charts"]
     printed = io.StringIO()
     profiler = None
     if spec.get("cprofile"):
@@ -612,6 +623,12 @@ AGAINST = {  # workload -> (child spec, what is compared), for --against
     "province": ({"workload": "e2e", "scenario": "province", "scale": 1.0},
                  "process_wall_seconds"),
     "import": ({"workload": "import"}, "seconds"),
+    # the model without charts and reports (``--no-charts``): since issue 14 a run with charts
+    # also writes both languages' charts, HTML reports and PDFs, which 330f7c7 did not
+    "default, no charts": ({"workload": "e2e", "scenario": "default", "scale": 1.0,
+                            "charts": False}, "process_wall_seconds"),
+    "scale 0.1, no charts": ({"workload": "e2e", "scenario": "default", "scale": 0.1,
+                              "charts": False}, "process_wall_seconds"),
 }
 AGAINST_TARGETS = {"default": 3.0, "scale 0.1": 3.0, "province": 3.0}  # speed-up ≥
 
@@ -697,14 +714,14 @@ def _stages_side_by_side(this: dict[str, float], other: dict[str, float]) -> lis
 def print_against(record: dict) -> None:
     print(f"\nthis tree against {record['against']} (medians; speed-up = other ÷ this; CPU: "
           "the child process's user + system seconds)")
-    print(f"{'workload':<12}{'this s':>10}{'other s':>10}{'speed-up':>10}{'per case':>10}"
+    print(f"{'workload':<22}{'this s':>10}{'other s':>10}{'speed-up':>10}{'per case':>10}"
           f"{'target':>8}{'this CPU':>10}{'other CPU':>10}{'CPU ×':>7}{'this MiB':>10}"
           f"{'other MiB':>10}")
     for row in record["rows"]:
         target = f"≥{row['target_speed_up']:g}" if row["target_speed_up"] else ""
         per_case = (f"{row['speed_up_per_case']:.2f}" if row["speed_up_per_case"] is not None
                     else "")
-        print(f"{row['workload']:<12}{row['this_s']:>10.2f}{row['other_s']:>10.2f}"
+        print(f"{row['workload']:<22}{row['this_s']:>10.2f}{row['other_s']:>10.2f}"
               f"{row['speed_up']:>10.2f}{per_case:>10}{target:>8}"
               f"{row['this_cpu_s']:>10.2f}{row['other_cpu_s']:>10.2f}"
               f"{row['cpu_speed_up']:>7.2f}"
@@ -724,7 +741,8 @@ def print_against(record: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("default", "province", "agents", "scale 0.1",
-                                           "import"), action="append",
+                                           "import", "default, no charts",
+                                           "scale 0.1, no charts"), action="append",
                         help="run only this workload (may be given more than once)")
     parser.add_argument("--repeat", type=int, default=None,
                         help="repetitions of every selected workload (default: 3 for default "
@@ -739,17 +757,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=RESULTS,
                         help=f"where to write the results (default {RESULTS.relative_to(ROOT)})")
     parser.add_argument("--against", metavar="REV",
-                        help="run default, scale 0.1 and import (and province with --only "
-                             "province) on this tree and on git revision REV side by side, and "
-                             "report the speed-ups")
+                        help="run default, scale 0.1, import and both runs with --no-charts "
+                             "(and province with --only province) on this tree and on git "
+                             "revision REV side by side, and report the speed-ups")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child_main(args.child)
         return 0
     if args.against:
-        chosen = [n for n in (args.only or []) if n in AGAINST] or ["default", "scale 0.1",
-                                                                    "import"]
+        chosen = [n for n in (args.only or []) if n in AGAINST] or [
+            "default", "scale 0.1", "import", "default, no charts", "scale 0.1, no charts"]
         record = {"benchmark": "benchmarks/run.py --against",
                   "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                   "machine": machine(), "years": args.years,

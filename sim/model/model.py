@@ -352,10 +352,20 @@ class RegionModel(mesa.Model):
         level = self.region.hospital_level[hospital]
         if state.policy.method == "ffs":
             return cost
-        drg = state.base_points[group] * state.coefficient[group, level] * state.point_value[
-            level]
+        drg = self._payment_table(state)[group * state.coefficient.shape[1] + level]
         covered = state.covered_hospital[hospital] & state.covered_group[group]
         return np.where(covered, drg, cost)
+
+    def _payment_table(self, state: YearState) -> np.ndarray:
+        """base points × coefficient × expected point value per group and level, flat
+        (group × levels + level), made once per year state: one gather per case instead of
+        three (issue 13); the same products in the same order, so the same numbers."""
+        cached = getattr(self, "_payment_cache", None)
+        if cached is None or cached[0] is not state:
+            table = (state.base_points[:, None] * state.coefficient
+                     * state.point_value[None, :]).ravel()
+            cached = self._payment_cache = (state, table)
+        return cached[1]
 
     # ------------------------------------------------------------------ the month
     def month_flow(self, month: int) -> None:
