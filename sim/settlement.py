@@ -906,17 +906,21 @@ def _cents_per_hospital(cases: CaseTable, yuan, mask=None) -> np.ndarray:
     return _per_hospital(cases, to_cents(yuan).astype(float), mask).astype(np.int64)
 
 
+def _cents_all_and_where(cases: CaseTable, yuan, mask) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_cents_per_hospital` of all cases and of ``mask``'s, each case rounded once."""
+    cents = to_cents(yuan).astype(float)
+    return (_per_hospital(cases, cents).astype(np.int64),
+            _per_hospital(cases, cents, mask).astype(np.int64))
+
+
 def _hospital_money(cases, policy, on, budget_override, case_class, points, extra, excluded,
                     patient_cash, warnings, assessment_override=None, rate_by_level=None):
     """§2.6, §2.7, §3, §4, §5: what each hospital is paid, month by month and at year end."""
     method, n_h, levels = policy.method, cases.n_hospitals, cases.levels
     drg = ~excluded
-    cost_cents = _cents_per_hospital(cases, cases.cost)
-    drg_cost_cents = _cents_per_hospital(cases, cases.cost, drg)
-    cash_cents = _cents_per_hospital(cases, patient_cash)
-    drg_cash_cents = _cents_per_hospital(cases, patient_cash, drg)
-    ffs_fund_cents = _cents_per_hospital(cases, cases.fund_paid)
-    item_fund_cents = _cents_per_hospital(cases, cases.fund_paid, excluded)
+    cost_cents, drg_cost_cents = _cents_all_and_where(cases, cases.cost, drg)
+    cash_cents, drg_cash_cents = _cents_all_and_where(cases, patient_cash, drg)
+    ffs_fund_cents, item_fund_cents = _cents_all_and_where(cases, cases.fund_paid, excluded)
     self_pay_cents = _cents_per_hospital(cases, cases.self_pay, drg)
     deducted = (np.zeros(n_h) if cases.deducted_points is None
                 else _per_hospital(cases, cases.deducted_points))
