@@ -728,6 +728,36 @@ def bench_against(revision: str, selected: list[str], repeat: int | None, args) 
     return {"against": revision, "rows": rows, "floor": floor}
 
 
+def revision_of(tree: Path) -> str:
+    """The tree's git revision, with "+changes" when its files differ from it."""
+    def git(*command):
+        return subprocess.run(["git", "-C", str(tree), *command], capture_output=True,
+                              text=True, check=False).stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + ("+changes" if changed else "")
+
+
+def keep_earlier_rows(record: dict, path: Path) -> dict:
+    """The record with the rows of workloads it did not run kept from the file's earlier
+    invocation (e.g. the province, run on its own with ``--only province``), each row with its
+    own date; the earlier invocations' dates, revisions and load averages are listed."""
+    try:
+        earlier = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return record
+    done = {row["workload"] for row in record["rows"]}
+    kept = [{**row, "date": row.get("date", earlier.get("date"))}
+            for row in earlier.get("rows", []) if row["workload"] not in done]
+    invocations = [{key: earlier.get(key) for key in ("date", "revision", "repeat",
+                                                       "load_average_at_end")}
+                   | {"load_average_at_start": (earlier.get("machine") or {}).get(
+                       "load_average_at_start"),
+                      "workloads": [row["workload"] for row in earlier.get("rows", [])]}]
+    invocations += earlier.get("earlier_invocations", [])
+    return {**record, "rows": record["rows"] + kept, "earlier_invocations": invocations}
+
+
 def _stage_medians(runs: list[dict]) -> dict[str, float]:
     keys = list(dict.fromkeys(k for run in runs for k in run))
     return {k: _median([run.get(k, 0.0) for run in runs]) for k in keys}
@@ -803,12 +833,17 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [n for n in (args.only or []) if n in AGAINST] or [
             "default", "scale 0.1", "import", "import floor", "default, no charts",
             "scale 0.1, no charts"]
+        started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         record = {"benchmark": "benchmarks/run.py --against",
-                  "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                  "machine": machine(), "years": args.years,
+                  "date": started, "machine": machine(), "years": args.years,
+                  "revision": revision_of(ROOT), "repeat": args.repeat,
                   **bench_against(args.against, chosen, args.repeat, args)}
+        record["load_average_at_end"] = os.getloadavg()
+        for row in record["rows"]:
+            row["date"] = started
         print_against(record)
         path = HERE / "results" / f"against-run-{args.against}.json"
+        record = keep_earlier_rows(record, path)
         path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", "utf-8")
         print(f"\nwritten: {path.relative_to(ROOT)}")
         return 0
