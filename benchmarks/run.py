@@ -755,7 +755,9 @@ def keep_earlier_rows(record: dict, path: Path) -> dict:
                        "load_average_at_start"),
                       "workloads": [row["workload"] for row in earlier.get("rows", [])]}]
     invocations += earlier.get("earlier_invocations", [])
-    return {**record, "rows": record["rows"] + kept, "earlier_invocations": invocations}
+    floor = record.get("floor") or earlier.get("floor")  # the default run's, when not run now
+    return {**record, "rows": record["rows"] + kept, "floor": floor,
+            "earlier_invocations": invocations}
 
 
 def _stage_medians(runs: list[dict]) -> dict[str, float]:
