@@ -101,6 +101,26 @@ def alias_draw(threshold: np.ndarray, alias: np.ndarray, draw: np.ndarray) -> np
     return np.where(scaled < threshold[column], column, alias[column])
 
 
+def cdf_search(cdf: np.ndarray, x: np.ndarray, buckets: int = 4096) -> np.ndarray:
+    """``np.searchsorted(cdf, x)`` for many keys ``x`` in [0, cdf[-1]], the same numbers ~2×
+    faster (issue 13: a binary search per random key, ~60 ns each, was most of the province's
+    incidence): the range is cut into equal buckets, a key in a bucket that holds no value of
+    ``cdf`` takes the bucket's index, and the others (and any key the bucket arithmetic may have
+    put a rounding error away from its bucket) are searched as before."""
+    total = float(cdf[-1]) if len(cdf) else 0.0
+    if not (np.isfinite(total) and total > 0) or len(x) < 4 * buckets:
+        return np.searchsorted(cdf, x)
+    edges = np.linspace(0.0, total, buckets + 1)
+    first = np.searchsorted(cdf, edges)  # the index of every key at each edge
+    bucket = (x * (buckets / total)).astype(np.int64)
+    np.clip(bucket, 0, buckets - 1, out=bucket)
+    index = first[bucket]
+    unsure = np.flatnonzero((first[bucket + 1] != index) | (x < edges[bucket])
+                            | (x >= edges[bucket + 1]))
+    index[unsure] = np.searchsorted(cdf, x[unsure])
+    return index
+
+
 def incidence_tables(region: Region) -> IncidenceTables:
     """:class:`IncidenceTables` of ``region`` (made once by the model)."""
     threshold, alias = alias_table(region.family_probability)
@@ -127,7 +147,7 @@ def draw_episodes(region: Region, expected: np.ndarray, rng: np.random.Generator
     age = np.repeat(np.tile(np.arange(counts.shape[1]), len(SCHEMES)), counts.ravel())
     n = len(scheme)
     county_cdf = np.cumsum(region.county_share)
-    county = np.searchsorted(county_cdf, rng.random(n) * county_cdf[-1])
+    county = cdf_search(county_cdf, rng.random(n) * county_cdf[-1])
     county = np.minimum(county, len(region.county_share) - 1)
     family = alias_draw(tables.family_threshold, tables.family_alias, rng.random(n))
     severity_draw = rng.random(n)

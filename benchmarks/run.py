@@ -130,9 +130,10 @@ def _module(*names):
     return None
 
 
-def install_stage_timers() -> StageTimer:
+def install_stage_timers(charts: bool = True) -> StageTimer:
     """Wrap the steps of ``run_to_folder`` (this process only; sim/ is not changed). A step the
-    imported tree does not have (an earlier revision) is left out."""
+    imported tree does not have (an earlier revision) is left out. Without ``charts`` nothing of
+    the report is imported (``--no-charts`` loads no matplotlib)."""
     import agents.bureau
     import agents.patients
 
@@ -170,11 +171,18 @@ def install_stage_timers() -> StageTimer:
         (RunFolder, "write_table", "write tables"),
         (RunFolder, "write_json", "write JSON"),
         (run, "run_charts", "charts"),  # earlier revisions import it at the top
-        (_module("sim.report.charts"), "run_charts", "charts"),  # later: imported when drawn
         (RunFolder, "commit", "commit folder"),
     ]
+    if charts:  # later revisions import the report when it is drawn
+        briefing = _module("sim.report.briefing")  # the run's report (issue 14), if any
+        plan[-1:-1] = [
+            (_module("sim.report.run_report"), "build_run_report", "report"),
+            (_module("sim.report.charts"), "run_charts", "charts"),
+            (briefing, "inline_font_face", "font subset"),
+            (getattr(_module("sim.report.pdf"), "PdfPrint", None), "finish", "PDF wait"),
+        ]
     for owner, attribute, name in plan:
-        if hasattr(owner, attribute):
+        if owner is not None and hasattr(owner, attribute):
             timer.wrap(owner, attribute, name)
     original_row = YearRecorder.month_row
 
@@ -212,16 +220,19 @@ def work_e2e(spec: dict) -> dict:
     start = time.perf_counter()
     cli = _module("sim.commands.cli", "sim.cli")
     _module("sim.commands.run", "sim.run_command")
-    _module("sim.report.charts")  # matplotlib: imported here, not inside the call
+    if spec.get("charts", True):
+        _module("sim.report.charts")  # matplotlib: imported here, not inside the call
 
     imported = time.perf_counter() - start
-    timer = install_stage_timers()
+    timer = install_stage_timers(spec.get("charts", True))
     out = Path(spec["out"])
     argv = ["run", spec["scenario"], "--policy", spec["policy"], "--years", str(spec["years"]),
             "--start-year", str(spec["start_year"]), "--seed", str(spec["seed"]),
             "--out", str(out)]
     if spec.get("scale", 1.0) != 1.0:
         argv += ["--scale", str(spec["scale"])]
+    if not spec.get("charts", True):
+        argv += ["--no-charts"]
     printed = io.StringIO()
     profiler = None
     if spec.get("cprofile"):
@@ -261,7 +272,22 @@ def work_import(spec: dict) -> dict:
     _module("sim.commands.run", "sim.run_command")
     _module("sim.model.model", "sim.model")
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "matplotlib_loaded": "matplotlib" in sys.modules}
+    loaded = "matplotlib" in sys.modules
+    if spec.get("warm"):  # a warm-up: the report's modules compiled too (not timed)
+        _module("sim.report.run_report")
+        _module("sim.report.charts")
+    return {"seconds": seconds, "matplotlib_loaded": loaded}
+
+
+def work_import_floor(spec: dict) -> dict:
+    """The floor under the import of ``drgsim run``: numpy, pandas and Mesa alone (hospitals are
+    Mesa agents, ARCHITECTURE §3.3; Mesa 3.3 loads pandas and scipy.spatial itself)."""
+    start = time.perf_counter()
+    import mesa  # noqa: F401
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+
+    return {"seconds": time.perf_counter() - start}
 
 
 def work_floor(spec: dict) -> dict:
@@ -325,7 +351,7 @@ def work_compare(spec: dict) -> dict:
 
 
 WORKLOADS = {"e2e": work_e2e, "compare": work_compare, "import": work_import,
-             "floor": work_floor}
+             "floor": work_floor, "import floor": work_import_floor}
 
 
 def child_main(spec_json: str) -> None:
@@ -354,6 +380,21 @@ def run_child(spec: dict) -> dict:
 
 def _median(values):
     return _childproc().median(values)
+
+
+def cache_bytecode() -> None:
+    """Children compile each module once, as an installed drgsim does, not at every start: this
+    machine's environment sets PYTHONDONTWRITEBYTECODE, under which drgsim's own modules (not
+    the installed packages, which ship their bytecode) were compiled from source in every
+    child (~0.2 s of each start, both trees alike). The bytecode goes to a temporary folder
+    (``PYTHONPYCACHEPREFIX``), not into the trees; a warm-up child fills it."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    cache = Path(tempfile.mkdtemp(prefix="drgsim-bench-pycache-"))
+    os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
+    import atexit
+
+    atexit.register(shutil.rmtree, cache, True)
+    run_child({"workload": "import", "warm": True})  # this tree's modules compiled
 
 
 def bench_e2e(name: str, repeat: int, args) -> dict:
@@ -612,6 +653,13 @@ AGAINST = {  # workload -> (child spec, what is compared), for --against
     "province": ({"workload": "e2e", "scenario": "province", "scale": 1.0},
                  "process_wall_seconds"),
     "import": ({"workload": "import"}, "seconds"),
+    "import floor": ({"workload": "import floor"}, "seconds"),  # numpy, pandas, Mesa alone
+    # the model without charts and reports (``--no-charts``): since issue 14 a run with charts
+    # also writes both languages' charts, HTML reports and PDFs, which 330f7c7 did not
+    "default, no charts": ({"workload": "e2e", "scenario": "default", "scale": 1.0,
+                            "charts": False}, "process_wall_seconds"),
+    "scale 0.1, no charts": ({"workload": "e2e", "scenario": "default", "scale": 0.1,
+                              "charts": False}, "process_wall_seconds"),
 }
 AGAINST_TARGETS = {"default": 3.0, "scale 0.1": 3.0, "province": 3.0}  # speed-up ≥
 
@@ -625,6 +673,8 @@ def bench_against(revision: str, selected: list[str], repeat: int | None, args) 
                     revision], check=True, capture_output=True)
     rows, floor = [], None
     try:
+        for tree in (ROOT, other):  # each tree's modules compiled once, before any timing
+            run_child({"workload": "import", "tree": str(tree), "warm": True})
         for name in selected:
             spec, measure = AGAINST[name]
             times = {"this": [], "other": []}
@@ -678,6 +728,38 @@ def bench_against(revision: str, selected: list[str], repeat: int | None, args) 
     return {"against": revision, "rows": rows, "floor": floor}
 
 
+def revision_of(tree: Path) -> str:
+    """The tree's git revision, with "+changes" when its files differ from it."""
+    def git(*command):
+        return subprocess.run(["git", "-C", str(tree), *command], capture_output=True,
+                              text=True, check=False).stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + ("+changes" if changed else "")
+
+
+def keep_earlier_rows(record: dict, path: Path) -> dict:
+    """The record with the rows of workloads it did not run kept from the file's earlier
+    invocation (e.g. the province, run on its own with ``--only province``), each row with its
+    own date; the earlier invocations' dates, revisions and load averages are listed."""
+    try:
+        earlier = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return record
+    done = {row["workload"] for row in record["rows"]}
+    kept = [{**row, "date": row.get("date", earlier.get("date"))}
+            for row in earlier.get("rows", []) if row["workload"] not in done]
+    invocations = [{key: earlier.get(key) for key in ("date", "revision", "repeat",
+                                                       "load_average_at_end")}
+                   | {"load_average_at_start": (earlier.get("machine") or {}).get(
+                       "load_average_at_start"),
+                      "workloads": [row["workload"] for row in earlier.get("rows", [])]}]
+    invocations += earlier.get("earlier_invocations", [])
+    floor = record.get("floor") or earlier.get("floor")  # the default run's, when not run now
+    return {**record, "rows": record["rows"] + kept, "floor": floor,
+            "earlier_invocations": invocations}
+
+
 def _stage_medians(runs: list[dict]) -> dict[str, float]:
     keys = list(dict.fromkeys(k for run in runs for k in run))
     return {k: _median([run.get(k, 0.0) for run in runs]) for k in keys}
@@ -697,14 +779,14 @@ def _stages_side_by_side(this: dict[str, float], other: dict[str, float]) -> lis
 def print_against(record: dict) -> None:
     print(f"\nthis tree against {record['against']} (medians; speed-up = other ÷ this; CPU: "
           "the child process's user + system seconds)")
-    print(f"{'workload':<12}{'this s':>10}{'other s':>10}{'speed-up':>10}{'per case':>10}"
+    print(f"{'workload':<22}{'this s':>10}{'other s':>10}{'speed-up':>10}{'per case':>10}"
           f"{'target':>8}{'this CPU':>10}{'other CPU':>10}{'CPU ×':>7}{'this MiB':>10}"
           f"{'other MiB':>10}")
     for row in record["rows"]:
         target = f"≥{row['target_speed_up']:g}" if row["target_speed_up"] else ""
         per_case = (f"{row['speed_up_per_case']:.2f}" if row["speed_up_per_case"] is not None
                     else "")
-        print(f"{row['workload']:<12}{row['this_s']:>10.2f}{row['other_s']:>10.2f}"
+        print(f"{row['workload']:<22}{row['this_s']:>10.2f}{row['other_s']:>10.2f}"
               f"{row['speed_up']:>10.2f}{per_case:>10}{target:>8}"
               f"{row['this_cpu_s']:>10.2f}{row['other_cpu_s']:>10.2f}"
               f"{row['cpu_speed_up']:>7.2f}"
@@ -724,7 +806,8 @@ def print_against(record: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("default", "province", "agents", "scale 0.1",
-                                           "import"), action="append",
+                                           "import", "import floor", "default, no charts",
+                                           "scale 0.1, no charts"), action="append",
                         help="run only this workload (may be given more than once)")
     parser.add_argument("--repeat", type=int, default=None,
                         help="repetitions of every selected workload (default: 3 for default "
@@ -739,23 +822,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=RESULTS,
                         help=f"where to write the results (default {RESULTS.relative_to(ROOT)})")
     parser.add_argument("--against", metavar="REV",
-                        help="run default, scale 0.1 and import (and province with --only "
-                             "province) on this tree and on git revision REV side by side, and "
-                             "report the speed-ups")
+                        help="run default, scale 0.1, import and both runs with --no-charts "
+                             "(and province with --only province) on this tree and on git "
+                             "revision REV side by side, and report the speed-ups")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child_main(args.child)
         return 0
+    cache_bytecode()
     if args.against:
-        chosen = [n for n in (args.only or []) if n in AGAINST] or ["default", "scale 0.1",
-                                                                    "import"]
+        chosen = [n for n in (args.only or []) if n in AGAINST] or [
+            "default", "scale 0.1", "import", "import floor", "default, no charts",
+            "scale 0.1, no charts"]
+        started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         record = {"benchmark": "benchmarks/run.py --against",
-                  "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                  "machine": machine(), "years": args.years,
+                  "date": started, "machine": machine(), "years": args.years,
+                  "revision": revision_of(ROOT), "repeat": args.repeat,
                   **bench_against(args.against, chosen, args.repeat, args)}
+        record["load_average_at_end"] = os.getloadavg()
+        for row in record["rows"]:
+            row["date"] = started
         print_against(record)
         path = HERE / "results" / f"against-run-{args.against}.json"
+        record = keep_earlier_rows(record, path)
         path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", "utf-8")
         print(f"\nwritten: {path.relative_to(ROOT)}")
         return 0

@@ -636,12 +636,21 @@ def mean_point_value(summary: dict) -> float | None:
             / sum(s["total_points"] for s in schemes))
 
 
-def cases_where(cases: CaseTable, mask: np.ndarray) -> CaseTable:
-    """The cases of ``mask``, with the same hospitals (per-hospital results line up)."""
+# what a scheme's hospital money (:func:`_hospital_money`) reads of each case
+MONEY_COLUMNS = ("hospital", "month", "cost", "fund_paid", "self_pay", "deducted_points")
+
+
+def cases_where(cases: CaseTable, mask: np.ndarray,
+                columns: tuple[str, ...] | None = None) -> CaseTable:
+    """The cases of ``mask``, with the same hospitals (per-hospital results line up). With
+    ``columns``, only those per-case columns are taken and the others are None (a reader of
+    another column fails instead of reading the whole table's: issue 13, each column of a
+    province year taken per scheme cost ~0.7 s a settlement)."""
     rows = np.flatnonzero(mask)  # a take by row numbers is ~3× a boolean selection, per column
-    changes = {name: getattr(cases, name)[rows] for name in PER_CASE
-               if getattr(cases, name) is not None}
-    changes["case_id"] = cases.case_id.take(pa.array(rows))
+    changes = {name: getattr(cases, name)[rows] if columns is None or name in columns else None
+               for name in PER_CASE if getattr(cases, name) is not None}
+    changes["case_id"] = (cases.case_id.take(pa.array(rows)) if columns is None
+                          or "case_id" in columns else None)
     return replace(cases, **changes)
 
 
@@ -699,7 +708,7 @@ def _money_by_scheme(cases, policy, on, budget_override, case_class, points, ext
                 warnings.append(f"{scheme} DRG budget of ¥{np.nanmax(months):,.2f} but no "
                                 f"{scheme} case in the table; that budget is not paid out")
             continue
-        subset = cases_where(cases, mask)
+        subset = cases_where(cases, mask, MONEY_COLUMNS)
         drg = mask & ~excluded
         # budget-neutral in months without one: the scheme's own DRG cases' fund payments
         budget = np.where(np.isnan(months), float(np.sum(cases.fund_paid[drg])), months)
@@ -905,17 +914,21 @@ def _cents_per_hospital(cases: CaseTable, yuan, mask=None) -> np.ndarray:
     return _per_hospital(cases, to_cents(yuan).astype(float), mask).astype(np.int64)
 
 
+def _cents_all_and_where(cases: CaseTable, yuan, mask) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_cents_per_hospital` of all cases and of ``mask``'s, each case rounded once."""
+    cents = to_cents(yuan).astype(float)
+    return (_per_hospital(cases, cents).astype(np.int64),
+            _per_hospital(cases, cents, mask).astype(np.int64))
+
+
 def _hospital_money(cases, policy, on, budget_override, case_class, points, extra, excluded,
                     patient_cash, warnings, assessment_override=None, rate_by_level=None):
     """§2.6, §2.7, §3, §4, §5: what each hospital is paid, month by month and at year end."""
     method, n_h, levels = policy.method, cases.n_hospitals, cases.levels
     drg = ~excluded
-    cost_cents = _cents_per_hospital(cases, cases.cost)
-    drg_cost_cents = _cents_per_hospital(cases, cases.cost, drg)
-    cash_cents = _cents_per_hospital(cases, patient_cash)
-    drg_cash_cents = _cents_per_hospital(cases, patient_cash, drg)
-    ffs_fund_cents = _cents_per_hospital(cases, cases.fund_paid)
-    item_fund_cents = _cents_per_hospital(cases, cases.fund_paid, excluded)
+    cost_cents, drg_cost_cents = _cents_all_and_where(cases, cases.cost, drg)
+    cash_cents, drg_cash_cents = _cents_all_and_where(cases, patient_cash, drg)
+    ffs_fund_cents, item_fund_cents = _cents_all_and_where(cases, cases.fund_paid, excluded)
     self_pay_cents = _cents_per_hospital(cases, cases.self_pay, drg)
     deducted = (np.zeros(n_h) if cases.deducted_points is None
                 else _per_hospital(cases, cases.deducted_points))

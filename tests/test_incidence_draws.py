@@ -1,13 +1,13 @@
 """The incidence draws' tables (issue 13): an alias table draws each family with its incidence
 share and never one of share 0; the severity table gives the rank a search of the cumulative
-shares gives."""
+shares gives; the county search by buckets gives what numpy's search gives."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from agents.patients import alias_draw, alias_table, incidence_tables
+from agents.patients import alias_draw, alias_table, cdf_search, incidence_tables
 from sim.inputs.region import build_region, load_region_config, severity_probabilities
 
 
@@ -46,3 +46,20 @@ def test_severity_table_is_the_search_of_cumulative_shares():
             got = np.minimum((tables.rank_cumulative[age, ranks - 1][None, :]
                               < draw[:, None]).sum(axis=1), ranks - 1)
             np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_county_search_by_buckets_is_numpys_search(seed):
+    """Every key, also keys on a boundary, at 0, at the total, next to it, with empty
+    categories and with shares so small that the bucket arithmetic overflows."""
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        k = int(rng.integers(1, 300))
+        share = rng.random(k) * (1e-300 if seed == 5 else 1.0)
+        share[rng.random(k) < 0.2] = 0.0
+        share[0] += share.sum() == 0
+        cdf = np.cumsum(share)
+        x = rng.random(int(rng.integers(20_000, 60_000))) * cdf[-1]
+        x[:k] = cdf
+        x[-3:] = [0.0, cdf[-1], np.nextafter(cdf[-1], 0)]
+        np.testing.assert_array_equal(cdf_search(cdf, x), np.searchsorted(cdf, x))

@@ -56,20 +56,28 @@ def test_without_the_exclusion_the_chemotherapy_counts(tmp_path):
     assert rates == pytest.approx({"H1": 0.5, "H2": 0.5})
 
 
-@pytest.mark.parametrize("days", ["integers", "whole floats", "fractions"])
+@pytest.mark.parametrize("days", ["integers", "whole floats", "fractions", "sorted runs",
+                                  "negative codes"])
 def test_readmitted_within_is_the_search_in_patient_day_order(days):
     """One sort of the packed key (issue 13) flags what a sort by patient, admission and
-    discharge day flags, for days held as integers, as whole floats (the model's) or not."""
+    discharge day flags, for days held as integers, as whole floats (the model's) or not, for
+    cases already in a few sorted runs (the model's year: a month's cases, then its follow-ups)
+    and for negative patient codes."""
     import numpy as np
 
     from sim.rules.indicators import readmitted_within
 
     rng = np.random.default_rng(7)
     n = 20_000
-    patient = rng.integers(0, 6_000, n)
+    patient = rng.integers(-3_000 if days == "negative codes" else 0, 6_000, n)
     admission = rng.integers(19_000, 19_400, n)
     discharge = admission + rng.integers(0, 30, n)
-    if days != "integers":
+    if days == "sorted runs":  # four runs, each in patient and day order
+        runs = [np.lexsort((discharge[part], admission[part], patient[part])) + part[0]
+                for part in np.array_split(np.arange(n), 4)]
+        patient, admission, discharge = (column[np.concatenate(runs)]
+                                         for column in (patient, admission, discharge))
+    if days in ("whole floats", "fractions", "sorted runs"):
         admission, discharge = admission.astype(float), discharge.astype(float)
     if days == "fractions":
         discharge = discharge + 0.5

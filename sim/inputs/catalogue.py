@@ -94,6 +94,8 @@ def code_list(codes: list[str], shown: int = 8) -> str:
 
 
 def _parse_flag(values: pd.Series, column: str, file: str) -> np.ndarray:
+    if values.dtype == bool:  # already flags (the bureau's yearly catalogue): nothing to parse
+        return values.to_numpy()
     text = values.fillna("").astype(str).str.strip().str.lower()
     good = text.isin(TRUE_WORDS | FALSE_WORDS)
     if not good.all():
@@ -107,7 +109,10 @@ def _parse_flag(values: pd.Series, column: str, file: str) -> np.ndarray:
 
 def _number_column(values: pd.Series, column: str, file: str, allow_empty: bool) -> np.ndarray:
     numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
+    if values.dtype.kind in "fiu":  # numbers already (the bureau's yearly catalogue): no text
+        bad = numbers.isna() & False
+    else:  # text that is not a number, nor empty
+        bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
     if not allow_empty:
         bad |= numbers.isna()
     bad |= ~np.isfinite(numbers.fillna(0.0)) | (numbers < 0)

@@ -191,6 +191,10 @@ class YearRecorder:
                     if c in hospitals), np.zeros(n_h))
         alliance = (hospitals["alliance"].to_numpy() if "alliance" in hospitals
                     else None)  # county alliances (§2.8): who belongs and who is paid
+        paid_to = hospitals["paid_to"].to_numpy() if alliance is not None else None
+        # columns as arrays once, not a pandas lookup per hospital (issue 13)
+        fund_payable, ffs_fund_paid, points = (hospitals[c].to_numpy() for c in (
+            "fund_payable", "ffs_fund_paid", "points"))
         for h in range(n_h):
             self.by_hospital.append({
                 "year": state.year, "hospital_id": ids[h],
@@ -198,15 +202,15 @@ class YearRecorder:
                 "county": int(region.hospital_county[h]),
                 "private": bool(region.hospital_private[h]), "admissions": int(count[h]),
                 "cost": float(cost_h[h]), "receipts": float(receipts[h]),
-                "fund_payable": float(hospitals["fund_payable"].iloc[h]),
-                "ffs_fund_paid": float(hospitals["ffs_fund_paid"].iloc[h]),
+                "fund_payable": float(fund_payable[h]),
+                "ffs_fund_paid": float(ffs_fund_paid[h]),
                 "margin": float(receipts[h] - cost_h[h]),
                 # the fund's payment in parts (§2.7): before audits and caps = before caps +
                 # the deducted points' value; fund_payable = that − deducted − caps
                 "fund_payable_before_caps": float(before_caps[h]),
                 "deducted_points_value": float(kept[h]),
                 "caps_deduction": float(caps[h]),
-                "points": float(hospitals["points"].iloc[h]),
+                "points": float(points[h]),
                 "deducted_points": float(per["deducted_points"][h]),
                 "true_cmi": float(true_weight[h] / safe[h]),
                 "coded_cmi": float(coded_weight[h] / safe[h]),
@@ -214,7 +218,7 @@ class YearRecorder:
                 "readmission_15d_rate": float(per["readmitted"][h] / safe[h]),
                 **{lever: float(levers[lever][h]) for lever in LEVERS},
                 **({} if alliance is None else {"alliance": alliance[h],
-                                                "paid_to": hospitals["paid_to"].iloc[h]}),
+                                                "paid_to": paid_to[h]}),
             })
         if result.alliances is not None:
             self.by_alliance.append(self._alliance_rows(state.year, cases, result.alliances))

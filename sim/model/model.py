@@ -356,10 +356,20 @@ class RegionModel(mesa.Model):
         level = self.region.hospital_level[hospital]
         if state.policy.method == "ffs":
             return cost
-        drg = state.base_points[group] * state.coefficient[group, level] * state.point_value[
-            level]
+        drg = self._payment_table(state)[group * state.coefficient.shape[1] + level]
         covered = state.covered_hospital[hospital] & state.covered_group[group]
         return np.where(covered, drg, cost)
+
+    def _payment_table(self, state: YearState) -> np.ndarray:
+        """base points × coefficient × expected point value per group and level, flat
+        (group × levels + level), made once per year state: one gather per case instead of
+        three (issue 13); the same products in the same order, so the same numbers."""
+        cached = getattr(self, "_payment_cache", None)
+        if cached is None or cached[0] is not state:
+            table = (state.base_points[:, None] * state.coefficient
+                     * state.point_value[None, :]).ravel()
+            cached = self._payment_cache = (state, table)
+        return cached[1]
 
     # ------------------------------------------------------------------ the month
     def month_flow(self, month: int) -> None:
@@ -517,8 +527,17 @@ class RegionModel(mesa.Model):
     def year_end(self) -> None:
         """Settle the year (§2.6–§2.7), book the fund, record metrics, keep last year's data."""
         state, region = self.state, self.region
-        cases = {name: np.concatenate([c[name] for c in self.cases]) for name in self.cases[0]}
-        self.cases = []  # the month chunks, audited and now copied: not kept through settlement
+        # last year's cases and settlement were read in January (catalogue, budget, learning)
+        # and are replaced below: not kept through this year's settlement (issue 13: ~1 GB of
+        # the province's peak)
+        self.last_year = self.last_settlement = None
+        # the month chunks, audited, copied column by column and each column let go as soon as
+        # it is copied: the year is never held twice
+        chunks, self.cases = self.cases, []
+        cases = {}
+        for name in list(chunks[0]):
+            cases[name] = np.concatenate([chunk.pop(name) for chunk in chunks])
+        del chunks
         assessment = None
         # the bureau's assessment (§2.8, §6): scored from the year's indicators, the growth
         # indicators against last year's cost per case and CMI

@@ -45,7 +45,7 @@ from sim.report.parameter_labels import (
     parameter_unit,
     show_parameter,
 )
-from sim.report.pdf import PdfSkipped, print_pdf
+from sim.report.pdf import PdfPrint, PdfSkipped, start_pdf
 from sim.store import RECORD
 
 HEADLINE = (("fund_balance", "money", 1.0, None), ("annual_point_value", "point", 1.0, None),
@@ -99,16 +99,19 @@ def write_reports(folder: Path, langs: list[str],
                   pdf: bool = True) -> Written:
     """For each language: its charts into ``charts/<lang>`` (``draw(lang, folder)``), its page
     (``render(lang, charts)``) into ``report.<lang>.html`` and, with ``pdf``, printed to
-    ``report.<lang>.pdf``. Everything is staged under temporary names first and renamed into
+    ``report.<lang>.pdf`` (by Chromium in its own processes, started as soon as the page is
+    written and waited for after the last language, so that a print overlaps the drawing of
+    the next language). Everything is staged under temporary names first and renamed into
     place only when every language is done; on any failure (Ctrl-C included) the temporary files
-    are removed and the folder is as it was. Only the languages asked for are touched: the other
-    language's report and charts stay as they are. A PDF that cannot be printed (no Chromium)
-    leaves a note instead; the HTML is written all the same."""
+    are removed, any print under way is ended and the folder is as it was. Only the languages
+    asked for are touched: the other language's report and charts stay as they are. A PDF that
+    cannot be printed (no Chromium) leaves a note instead; the HTML is written all the same."""
     for lang in langs:
         check_lang(lang)
     pid = os.getpid()
     written = Written()
     staged: list[tuple[Path, Path]] = []  # (temporary, final), renamed in this order
+    prints: list[tuple[PdfPrint, Path, Path]] = []  # started, finished after the last page
     try:
         for lang in langs:
             charts_final = folder / "charts" / lang
@@ -125,15 +128,19 @@ def write_reports(folder: Path, langs: list[str],
                 pdf_final = folder / PDF.format(lang=lang)
                 pdf_staged = folder / f"{pdf_final.name}.partial-{pid}"
                 staged.append((pdf_staged, pdf_final))
-                try:
-                    print_pdf(page, pdf_staged)
+                try:  # Chromium prints while the next language is drawn (issue 13)
+                    prints.append((start_pdf(page, pdf_staged), pdf_staged, pdf_final))
                 except PdfSkipped as reason:
-                    staged.remove((pdf_staged, pdf_final))
-                    stale = (f"; {pdf_final.name} there is from an earlier build"
-                             if pdf_final.exists() else "")
-                    written.notes.append(f"{pdf_final.name} skipped: {reason}{stale}")
-                else:
-                    written.pdfs.append(pdf_final)
+                    skipped(reason, pdf_staged, pdf_final, staged, written)
+        while prints:
+            job, pdf_staged, pdf_final = prints[0]
+            try:
+                job.finish()
+            except PdfSkipped as reason:
+                skipped(reason, pdf_staged, pdf_final, staged, written)
+            else:
+                written.pdfs.append(pdf_final)
+            prints.pop(0)
         for temporary, final in staged:
             if temporary.is_dir():
                 old = final.with_name(f"{final.name}.old-{pid}")
@@ -144,6 +151,8 @@ def write_reports(folder: Path, langs: list[str],
             else:
                 os.replace(temporary, final)
     except BaseException:
+        for job, _, _ in prints:
+            job.cancel()
         for temporary, _ in staged:
             if temporary.is_dir():
                 shutil.rmtree(temporary, ignore_errors=True)
@@ -156,6 +165,15 @@ def write_reports(folder: Path, langs: list[str],
                              f"as it was; the reports are now {names}")
     record_outputs(folder, ["charts", *(p.name for p in written.pages + written.pdfs)])
     return written
+
+
+def skipped(reason: PdfSkipped, pdf_staged: Path, pdf_final: Path,
+            staged: list[tuple[Path, Path]], written: Written) -> None:
+    """A PDF that could not be printed: not renamed into place, and a note saying why."""
+    staged.remove((pdf_staged, pdf_final))
+    stale = (f"; {pdf_final.name} there is from an earlier build"
+             if pdf_final.exists() else "")
+    written.notes.append(f"{pdf_final.name} skipped: {reason}{stale}")
 
 
 def record_outputs(folder: Path, names: list[str]) -> None:

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 ENVIRONMENT = "DRGSIM_CHROMIUM"
@@ -46,39 +47,77 @@ def find_chromium() -> Path:
 def print_pdf(page: str, pdf: Path, seconds: float = SECONDS) -> None:
     """Print the HTML text ``page`` to the file ``pdf`` (A4, the page's print styles, no header
     or footer of the browser's own), or raise :class:`PdfSkipped`."""
-    browser = find_chromium()
-    with tempfile.TemporaryDirectory(prefix="drgsim-pdf-") as work:
-        work = Path(work)
-        source, printed, profile = work / "report.html", work / "report.pdf", work / "profile"
-        source.write_text(page, encoding="utf-8", newline="\n")
-        profile.mkdir()
-        command = [str(browser), "--headless", "--no-sandbox", "--disable-gpu",
-                   "--disable-background-networking", "--disable-component-update",
-                   "--disable-sync", "--no-first-run", "--disable-extensions",
-                   f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                   "--virtual-time-budget=10000",
-                   f"--print-to-pdf={printed}", source.as_uri()]
+    start_pdf(page, pdf, seconds).finish()
+
+
+def start_pdf(page: str, pdf: Path, seconds: float = SECONDS) -> PdfPrint:
+    """Start printing ``page`` to ``pdf`` and return at once: Chromium works in its own processes
+    while the caller goes on (a report's other language is drawn meanwhile; issue 13), and
+    :meth:`PdfPrint.finish` waits for it. Raises :class:`PdfSkipped` when no browser starts."""
+    return PdfPrint(page, Path(pdf), seconds)
+
+
+class PdfPrint:
+    """One Chromium print under way (:func:`start_pdf`). :meth:`finish` waits for it and moves
+    the PDF into place or raises :class:`PdfSkipped`; :meth:`cancel` ends it. Either ends the
+    browser's whole process group and removes its temporary folder."""
+
+    def __init__(self, page: str, pdf: Path, seconds: float = SECONDS):
+        browser = find_chromium()
+        self.browser, self.pdf, self.seconds = browser, pdf, seconds
+        self.process: subprocess.Popen | None = None
+        self.work = Path(tempfile.mkdtemp(prefix="drgsim-pdf-"))
         try:
-            process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, text=True, errors="replace")
+            source, self.printed = self.work / "report.html", self.work / "report.pdf"
+            profile, self.errors = self.work / "profile", self.work / "stderr.txt"
+            source.write_text(page, encoding="utf-8", newline="\n")
+            profile.mkdir()
+            command = [str(browser), "--headless", "--no-sandbox", "--disable-gpu",
+                       "--disable-background-networking", "--disable-component-update",
+                       "--disable-sync", "--no-first-run", "--disable-extensions",
+                       f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                       "--virtual-time-budget=10000",
+                       f"--print-to-pdf={self.printed}", source.as_uri()]
+            # the browser's messages go to a file, not a pipe: nobody reads while it works
+            with open(self.errors, "wb") as errors:
+                self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                                stderr=errors, stdin=subprocess.DEVNULL,
+                                                start_new_session=True)
         except OSError as error:
+            self.cancel()
             raise PdfSkipped(f"{browser} could not be started ({error.strerror})") from None
-        try:
-            _, errors = process.communicate(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            _end(process)
-            raise PdfSkipped(f"{browser} did not finish within {seconds:g} s") from None
-        except BaseException:  # Ctrl-C: no browser left behind
-            _end(process)
+        except BaseException:
+            self.cancel()
             raise
-        finally:
-            _end(process)  # the renderer and zygote it started, if any are left
-        if process.returncode != 0 or not printed.is_file() or printed.stat().st_size == 0:
-            last = next((line for line in reversed(errors.splitlines()) if line.strip()), "")
-            raise PdfSkipped(f"{browser} failed (exit {process.returncode}"
-                             + (f": {last.strip()[:160]}" if last else "") + ")")
-        shutil.move(printed, pdf)
+        self.deadline = time.monotonic() + seconds
+
+    def finish(self) -> None:
+        """Wait for the print (until its time limit) and move the PDF to its place."""
+        process, browser = self.process, self.browser
+        assert process is not None, "a print is finished once"
+        try:
+            try:
+                process.wait(timeout=max(self.deadline - time.monotonic(), 0.0))
+            except subprocess.TimeoutExpired:
+                raise PdfSkipped(f"{browser} did not finish within {self.seconds:g} s") from None
+            printed = self.printed
+            if process.returncode != 0 or not printed.is_file() or printed.stat().st_size == 0:
+                errors = self.errors.read_text("utf-8", errors="replace")
+                last = next((line for line in reversed(errors.splitlines()) if line.strip()),
+                            "")
+                raise PdfSkipped(f"{browser} failed (exit {process.returncode}"
+                                 + (f": {last.strip()[:160]}" if last else "") + ")")
+            shutil.move(printed, self.pdf)
+        finally:  # Ctrl-C too: no browser left behind
+            self.cancel()
+
+    def cancel(self) -> None:
+        """End the browser (the renderer and zygote it started, if any are left) and remove
+        the temporary folder."""
+        if self.process is not None:
+            _end(self.process)
+            self.process = None
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 def _end(process: subprocess.Popen) -> None:
