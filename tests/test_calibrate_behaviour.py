@@ -177,18 +177,15 @@ def test_a_target_with_an_experiment_is_compared_with_its_method_alone():
     assert table["norway"].tolist() == pytest.approx([0.004])   # 0.054 − 0.050, not − 0.0
 
 
-def test_a_fitted_target_with_an_experiment_is_refused(tmp_path, capsys):
+def test_a_fitted_target_with_an_experiment_is_refused(tmp_path, refused):
     text = TINY.replace("experiment: complication_price_plus_10pct}\n    quantity: "
                         "upcoded_share_change\n    role: held_out",
                         "experiment: complication_price_plus_10pct}\n    quantity: "
                         "upcoded_share_change\n    role: fitted")
     assert text != TINY
     path = write(tmp_path, text)
-    assert main(["calibrate", "behaviour", "--targets", str(path), "--out",
-                 str(tmp_path / "fit")]) == 2
-    error = capsys.readouterr().err.strip()
-    assert len(error.splitlines()) == 1
-    assert "targets.complications.role" in error and "held_out" in error
+    refused(main(["calibrate", "behaviour", "--targets", str(path), "--out",
+                  str(tmp_path / "fit")]), "targets.complications.role", "held_out")
     assert not (tmp_path / "fit").exists()
 
 

@@ -171,18 +171,16 @@ def test_bad_ensembles_get_one_line(tmp_path, text, words):
         assert word in line
 
 
-def test_the_command_refuses_an_ensemble_without_draws_and_draws_without_one(tmp_path, capsys):
+def test_the_command_refuses_an_ensemble_without_draws_and_draws_without_one(tmp_path, refused):
     path = ensemble(tmp_path)
-    assert main(["compare", "--reform", "audit_double", "--ensemble", str(path),
-                 "--parameter-draws", "0", "--scale", "0.02", "--out", str(tmp_path / "a")]) == 2
-    error = capsys.readouterr().err.strip()
-    assert "--ensemble" in error and "--parameter-draws 0" in error and len(error.splitlines()) == 1
+    refused(main(["compare", "--reform", "audit_double", "--ensemble", str(path),
+                  "--parameter-draws", "0", "--scale", "0.02", "--out", str(tmp_path / "a")]),
+            "--ensemble", "--parameter-draws 0")
     region = tmp_path / "region.yaml"
     region.write_bytes(shipped("regions", "default", ".yaml").read_bytes())
-    assert main(["compare", str(region), "--reform", "audit_double", "--parameter-draws", "2",
-                 "--scale", "0.02", "--out", str(tmp_path / "b")]) == 2
-    error = capsys.readouterr().err
-    assert "no calibrated ensemble ships for region region" in error and "--ensemble" in error
+    refused(main(["compare", str(region), "--reform", "audit_double", "--parameter-draws", "2",
+                  "--scale", "0.02", "--out", str(tmp_path / "b")]),
+            "no calibrated ensemble ships for region region", "--ensemble")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 

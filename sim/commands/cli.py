@@ -686,11 +686,13 @@ def command_compare(args: argparse.Namespace) -> int:
         ensemble=args.ensemble, **_out(args))
     _warn(meta["warnings"])
     draws = meta["parameter_draws"]
-    runs = (f"{args.replications} replications, each with its own behavioural parameter set"
-            if draws and draws.get("design") == "each" else
-            f"{draws['draws']} parameter draws x {args.replications} replications"
-            if draws else f"{args.replications} replications (behaviour at the region's "
-            "central values: no parameter uncertainty)")
+    if not draws:
+        runs = (f"{args.replications} replications (behaviour at the region's central values: "
+                "no parameter uncertainty)")
+    elif draws["design"] == "each":
+        runs = f"{args.replications} replications, each with its own behavioural parameter set"
+    else:
+        runs = f"{draws['draws']} parameter draws x {args.replications} replications"
     print(f"Compared {len(meta['scenarios']) - 1} reform(s) with {meta['baseline']} over "
           f"{args.years} years, {runs} -> {folder} ({meta['seconds']:.1f} s)")
     for label, numbers in meta["headline"].items():

@@ -246,19 +246,19 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
     scenarios = build_scenarios(baseline, reforms)
     for each in scenarios:
         check_in_force(each.policy, start_year)
-    draws, ensemble_path = [], None
-    from sim.experiments.draws import draw_sets, load_ensemble, shipped_ensemble
+    from sim.experiments.draws import draw_sets, load_ensemble, shipped_ensemble, variance_shares
 
+    draws, ensemble_path = [], None
+    available = Path(ensemble) if ensemble else shipped_ensemble(region_path)
     if parameter_draws is None:  # the default: every replication its own set, if there are sets
-        ensemble_path = Path(ensemble) if ensemble else shipped_ensemble(region_path)
-        parameter_draws = "each" if ensemble_path is not None else 0
+        parameter_draws = "each" if available is not None else 0
     each = parameter_draws == "each"
     if parameter_draws:
-        ensemble_path = Path(ensemble) if ensemble else shipped_ensemble(region_path)
-        if ensemble_path is None:
+        if available is None:
             raise InputError("--parameter-draws", None, "no calibrated ensemble ships for "
                              f"region {Path(region_path).stem}",
                              "--ensemble FILE (the ensemble.csv of drgsim calibrate behaviour)")
+        ensemble_path = available
         draws = draw_sets(load_ensemble(ensemble_path), replications if each
                           else parameter_draws, seed)
     elif ensemble:
@@ -282,8 +282,6 @@ def compare(scenario: str, baseline: str, reforms: list[Path], replications: int
     summaries = {SUMMARY_NAMES[name]: summarise(raw[name], KEYS[name], scenarios)
                  for name in KEYS}
     if draws and not each:
-        from sim.experiments.draws import variance_shares
-
         summaries["comparison_uncertainty"] = variance_shares(
             raw["yearly"], ["year"], scenarios[0].label, len(draws), replications)
     meta = {

@@ -295,12 +295,13 @@ def draw_share(table: np.ndarray) -> float:
     return float(between / total) if total > 0 else float("nan")
 
 
-def point_outcomes(sweep: SweepResults, view: str, year: int, outcomes: list[str]
+def point_outcomes(values: pd.DataFrame, points: int, outcomes: list[str]
                    ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """One row per design point (in design order): the outcome averaged over replications; and
-    per outcome the share of its variance between replications of a point."""
-    values = view_values(sweep, view, year, outcomes).reset_index()
-    means = values.groupby("point")[outcomes].mean().reindex(range(len(sweep.design)))
+    """From a view's values (:func:`view_values`), one row per design point (in design order,
+    ``points`` of them): the outcome averaged over replications; and per outcome the share of
+    its variance between replications of a point."""
+    values = values.reset_index()
+    means = values.groupby("point")[outcomes].mean().reindex(range(points))
     noise = {}
     for outcome in outcomes:
         total = values[outcome].var(ddof=0)
@@ -325,10 +326,8 @@ def view_values(sweep: SweepResults, view: str, year: int, outcomes: list[str]) 
     return values.astype({c: float for c in outcomes})
 
 
-def ensemble_shares(sweep: SweepResults, view: str, year: int, outcomes: list[str]
-                    ) -> dict[str, float]:
-    """Per outcome, :func:`draw_share` of the points × replications table of ``view``."""
-    values = view_values(sweep, view, year, outcomes)
+def ensemble_shares(values: pd.DataFrame, outcomes: list[str]) -> dict[str, float]:
+    """Per outcome, :func:`draw_share` of a view's points × replications table."""
     return {outcome: draw_share(values[outcome].unstack("replication").to_numpy())
             for outcome in outcomes}
 
@@ -637,11 +636,12 @@ def analyse(folder: str | Path, outcomes: list[str] | None = None, year: int | N
     rows, points, noise_all, fits, sets_all = [], [], {}, {}, {}
     tornadoes = []
     for view in views:
-        means, noise = point_outcomes(sweep, view, year, outcomes)
+        values = view_values(sweep, view, year, outcomes)
+        means, noise = point_outcomes(values, len(sweep.design), outcomes)
         points.append(means.assign(scenario=view))
         if sweep.meta.get("ensemble"):
-            sets_all.update({f"{view}/{o}": s for o, s in ensemble_shares(
-                sweep, view, year, outcomes).items()})
+            sets_all.update({f"{view}/{o}": s
+                             for o, s in ensemble_shares(values, outcomes).items()})
         for outcome in outcomes:
             y = means[outcome].to_numpy(float)
             noise_all[f"{view}/{outcome}"] = noise[outcome]
@@ -732,7 +732,8 @@ def _discover(analysis: Analysis, x: np.ndarray, condition: str,
     sweep = analysis.sweep
     column, operator, number = parse_condition(condition, sweep.outcome_columns)
     view = analysis.views[0]
-    means, _ = point_outcomes(sweep, view, analysis.year, [column])
+    means, _ = point_outcomes(view_values(sweep, view, analysis.year, [column]),
+                              len(sweep.design), [column])
     y = OPERATORS[operator](means[column].to_numpy(float), number)
     names = sweep.names
     steps = prim_peel(x, y)
