@@ -314,9 +314,7 @@ class PatientAgentsModel(RegionModel):
             candidates.append(entries)
         deductible, ratio = self._cost_sharing(state.policy, on)
         fee_for_service = state.policy.method == "ffs"
-        price = [] if fee_for_service else (
-            state.base_points[:, None] * state.coefficient
-            * state.point_value[None, :]).tolist()
+        price = [] if fee_for_service else state.payment.reshape(state.coefficient.shape).tolist()
         first_day = (dt.date(state.year, month + 1, 1) - EPOCH).days
         return MonthTables(
             candidates=candidates, factor=factor, level=levels,

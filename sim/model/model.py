@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import mesa
 import numpy as np
@@ -81,6 +82,13 @@ class YearState:
     neutral_rate: np.ndarray | None  # budget-neutral rate per level from last year (§1.5)
     covered_hospital: np.ndarray     # hospitals paid under DRG this year (§7 rollout)
     covered_group: np.ndarray        # groups paid under DRG in covered hospitals (§7)
+
+    @cached_property
+    def payment(self) -> np.ndarray:
+        """Base points × coefficient × expected point value per group and level, flat (group ×
+        levels + level), made once per year: one gather per case instead of three (issue 13);
+        the same products in the same order, so the same numbers."""
+        return (self.base_points[:, None] * self.coefficient * self.point_value[None, :]).ravel()
 
 
 def budget_total(budget) -> float | None:
@@ -356,20 +364,9 @@ class RegionModel(mesa.Model):
         level = self.region.hospital_level[hospital]
         if state.policy.method == "ffs":
             return cost
-        drg = self._payment_table(state)[group * state.coefficient.shape[1] + level]
+        drg = state.payment[group * state.coefficient.shape[1] + level]
         covered = state.covered_hospital[hospital] & state.covered_group[group]
         return np.where(covered, drg, cost)
-
-    def _payment_table(self, state: YearState) -> np.ndarray:
-        """base points × coefficient × expected point value per group and level, flat
-        (group × levels + level), made once per year state: one gather per case instead of
-        three (issue 13); the same products in the same order, so the same numbers."""
-        cached = getattr(self, "_payment_cache", None)
-        if cached is None or cached[0] is not state:
-            table = (state.base_points[:, None] * state.coefficient
-                     * state.point_value[None, :]).ravel()
-            cached = self._payment_cache = (state, table)
-        return cached[1]
 
     # ------------------------------------------------------------------ the month
     def month_flow(self, month: int) -> None:
