@@ -109,10 +109,10 @@ def _parse_flag(values: pd.Series, column: str, file: str) -> np.ndarray:
 
 def _number_column(values: pd.Series, column: str, file: str, allow_empty: bool) -> np.ndarray:
     numbers = pd.to_numeric(values, errors="coerce")
-    if values.dtype.kind in "fiu":  # numbers already (the bureau's yearly catalogue): no text
-        bad = numbers.isna() & False
-    else:  # text that is not a number, nor empty
-        bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
+    # text that is not a number, nor empty (none when the column holds numbers already, as the
+    # bureau's yearly catalogue does: no text to parse)
+    bad = (pd.Series(False, index=values.index) if values.dtype.kind in "fiu" else
+           numbers.isna() & values.notna() & (values.astype(str).str.strip() != ""))
     if not allow_empty:
         bad |= numbers.isna()
     bad |= ~np.isfinite(numbers.fillna(0.0)) | (numbers < 0)

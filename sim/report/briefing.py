@@ -701,12 +701,12 @@ FONT_STACKS = {
 
 def subtitle_text(meta: dict, lang: str, last_year: int, baseline: str) -> str:
     """Region, years, runs per scenario (replications, × parameter sets with draws), baseline."""
-    draws = (meta.get("parameter_draws") or {}).get("draws")
-    key = ("subtitle" if not draws else "subtitle.each"
-           if meta["parameter_draws"].get("design") == "each" else "subtitle.draws")
-    return text(lang, key,
-                region=region_title(meta, lang), first=meta["start_year"], last=last_year,
-                replications=meta["replications"], draws=draws, baseline=baseline)
+    draws = meta.get("parameter_draws") or {}
+    key = ("subtitle" if not draws else "subtitle.each" if draws.get("design") == "each"
+           else "subtitle.draws")
+    return text(lang, key, region=region_title(meta, lang), first=meta["start_year"],
+                last=last_year, replications=meta["replications"], draws=draws.get("draws"),
+                baseline=baseline)
 
 
 def render_page(comparison: Comparison, lang: str, charts: list[Chart]) -> str:
