@@ -59,7 +59,7 @@ class Settlement:
 
     case_points: pd.DataFrame
     hospitals: pd.DataFrame
-    indicators: pd.DataFrame
+    indicators: pd.DataFrame | None  # None from ``settle(..., indicators=False)`` unless scored
     summary: dict
     warnings: list[str] = field(default_factory=list)
     alliances: pd.DataFrame | None = None  # one row per county alliance (§2.8), if any
@@ -445,7 +445,7 @@ def monthly_shares_in_year(policy: Policy, year: int, spending: np.ndarray,
 def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
            budget=None, assessment: np.ndarray | None = None,
            neutral_rate: np.ndarray | None = None,
-           alliances: tuple[Alliance, ...] = ()) -> Settlement:
+           alliances: tuple[Alliance, ...] = (), indicators: bool = True) -> Settlement:
     """Settle ``cases`` (one year) under ``policy``.
 
     ``budget`` overrides ``budget.annual``: a number, or 12 (the annual budget in force in each
@@ -561,17 +561,19 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
     other = np.zeros(n) if cases.other_paid is None else np.asarray(cases.other_paid, float)
     if method == "all_inclusive":
         other = np.where(excluded, other, 0.0)
-    indicators = hospital_indicators(cases, base, case_class,
-                                     planned_treatment(cases, catalogue, policy, on))
-    if (assessment is None and method != "ffs"
-            and policy.has("settlement.assessment_scored_in_settle")
-            and policy.value("settlement.assessment_scored_in_settle", on)):
+    scored_here = (assessment is None and method != "ffs"
+                   and policy.has("settlement.assessment_scored_in_settle")
+                   and policy.value("settlement.assessment_scored_in_settle", on))
+    indicator_table = (hospital_indicators(cases, base, case_class,
+                                           planned_treatment(cases, catalogue, policy, on))
+                       if indicators or scored_here else None)
+    if scored_here:
         # §2.7 考核系数 from the settled year's §6 indicators; growth needs last year and the
         # case table has no referrals, so those indicators are skipped (named in a warning)
         assessment = scored_assessment(policy, on, {
-            "readmission": indicators["readmission_15d_rate"].to_numpy(),
-            "admissions_per_person": indicators["admissions_per_person"].to_numpy(),
-            "self_pay_ratio": indicators["self_pay_ratio"].to_numpy()}, n_h, warnings)
+            "readmission": indicator_table["readmission_15d_rate"].to_numpy(),
+            "admissions_per_person": indicator_table["admissions_per_person"].to_numpy(),
+            "self_pay_ratio": indicator_table["self_pay_ratio"].to_numpy()}, n_h, warnings)
     if _separate_schemes(cases, policy, on, warnings):
         money = _money_by_scheme(cases, policy, on, budget, case_class, points, extra, excluded,
                                  patient_cash + other, warnings, assessment, rate_by_level)
@@ -613,7 +615,7 @@ def settle(cases: CaseTable, catalogue: Catalogue, policy: Policy,
         "mean_cost_all_drg_cases": mean_cost_all,
         "warnings": warnings,
     })
-    return Settlement(case_points, hospitals, indicators, summary, warnings, alliance_table)
+    return Settlement(case_points, hospitals, indicator_table, summary, warnings, alliance_table)
 
 
 PER_CASE = ("patient", "hospital", "level", "group", "cost", "fund_paid", "patient_paid",

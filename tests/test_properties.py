@@ -238,3 +238,25 @@ def test_deducted_points_stay_with_the_fund(year, data):
     assert (payable <= payable_before + 1).all()
     untouched = (table["deducted_points"] == 0).to_numpy()
     assert (np.abs(payable - payable_before)[untouched] <= 1).all()
+
+
+@settings(SETTINGS, max_examples=20)
+@given(case_years())
+def test_leaving_the_indicator_table_out_changes_no_amount(year):
+    """A model run settles with ``indicators=False`` (issue 13): no §6 table, the same money —
+    also under ``pool``, whose assessment is scored in the settlement from that table (§2.7)."""
+    frame, budget_cents = year
+    for name in ("point", "pool", "rate"):
+        policy = load_policy(shipped("policies", name, ".yaml"), [])
+        cases = validate_cases(pa.Table.from_pandas(frame, preserve_index=False), "generated",
+                               CATALOGUE, policy.levels)
+        full = settle(cases, CATALOGUE, policy, budget_cents / 100)
+        lean = settle(cases, CATALOGUE, policy, budget_cents / 100, indicators=False)
+        assert len(full.indicators) == cases.n_hospitals
+        if name == "pool":  # scored from the table: computed, so kept
+            pd.testing.assert_frame_equal(lean.indicators, full.indicators)
+        else:
+            assert lean.indicators is None
+        pd.testing.assert_frame_equal(lean.hospitals, full.hospitals)
+        pd.testing.assert_frame_equal(lean.case_points, full.case_points)
+        assert lean.summary == full.summary, name

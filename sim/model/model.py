@@ -547,7 +547,8 @@ class RegionModel(mesa.Model):
                                            region.n_hospitals)
         table = self._case_table(cases)
         result = settle(table, state.catalogue, state.policy, state.budget, assessment,
-                        neutral_rate=state.neutral_rate, alliances=region.alliances)
+                        neutral_rate=state.neutral_rate, alliances=region.alliances,
+                        indicators=False)
         if state.policy.method != "ffs":
             self.warnings += mid_year_warnings(state.policy, state.year, budget_given=True)
         self.last_settlement = result
