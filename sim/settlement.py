@@ -164,7 +164,9 @@ def case_chain(cases: CaseTable, reference: GroupReference, policy: Policy, on: 
     base = reference.base_points[group]
     coefficient = reference.coefficient[group, level]
     limits, multiples = _bands(policy, on)
-    threshold = class_rules.high_multiple_threshold(base, limits, multiples)
+    # k per group, then per case (the band depends on base points alone: §2.3)
+    threshold = class_rules.high_multiple_threshold(reference.base_points, limits,
+                                                    multiples)[group]
     whole_group = reference.whole_group[group] | (
         (cases.review == REVIEW_WHOLE_GROUP) & cases.review_approved)
     level_mean = reference.level_mean_cost[group, level]

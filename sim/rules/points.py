@@ -57,22 +57,27 @@ def case_points(case_class, base, coefficient, cost, unreasonable_cost, region_m
     """Final (post-review) points of every case and the extra points within them (§2.5).
 
     Unstable groups are paid B × 1 (§2.4 coefficient 1, no outlier classes); excluded cases
-    have no points. Returns ``(points, extra_points)``.
+    have no points. Returns ``(points, extra_points)``. Each class's formula is applied to that
+    class's cases only (issue 13: a few per cent of a year are outliers or reviews); the
+    arguments are arrays over all cases.
     """
-    normal = normal_points(base, coefficient)
+    case_class = np.asarray(case_class)
+    points = normal_points(base, coefficient)
+    extra = np.zeros(len(points))
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = low_multiple_points(base, cost, region_mean_cost)
-        extra = np.where(case_class == HIGH,
-                         high_multiple_extra_points(base, coefficient, cost, unreasonable_cost,
-                                                    level_mean_cost, threshold_multiple,
-                                                    approved), 0.0)
-        whole = whole_group_points(cost, unreasonable_cost, mean_cost_all_cases)
-    points = np.select(
-        [case_class <= HIGH, case_class == LOW, case_class == UNSTABLE,
-         case_class == WHOLE_GROUP],
-        [normal + extra, low, base, whole],
-        default=0.0,
-    )
+        high = np.flatnonzero(case_class == HIGH)
+        extra[high] = high_multiple_extra_points(
+            base[high], coefficient[high], cost[high], unreasonable_cost[high],
+            level_mean_cost[high], threshold_multiple[high], approved[high])
+        points[high] += extra[high]
+        low = np.flatnonzero(case_class == LOW)
+        points[low] = low_multiple_points(base[low], cost[low], region_mean_cost[low])
+        unstable = np.flatnonzero(case_class == UNSTABLE)
+        points[unstable] = base[unstable]
+        whole = np.flatnonzero(case_class == WHOLE_GROUP)
+        points[whole] = whole_group_points(cost[whole], unreasonable_cost[whole],
+                                           mean_cost_all_cases)
+    points[case_class > WHOLE_GROUP] = 0.0  # excluded: no points (np.select's default before)
     return points, extra
 
 
