@@ -7,7 +7,6 @@ report needs no font installed on the reader's machine and no network).
 from __future__ import annotations
 
 import base64
-import io
 from functools import cache
 from pathlib import Path
 
@@ -70,29 +69,40 @@ def font_family(lang: str) -> list[str]:
 
 def inline_font_face(text: str) -> str:
     """A CSS ``@font-face`` rule embedding the glyphs of the characters of ``text`` (an OpenType
-    subset of the CJK font as a data URL), or an empty string when ``text`` is empty."""
+    subset of the CJK font as a data URL), or an empty string when ``text`` is empty.
+
+    The subset is HarfBuzz's (``uharfbuzz``): every layout feature, script and name record of
+    the face is kept (the copyright and OFL licence records included), glyph outlines and
+    metrics unchanged, and the font-wide bounding boxes stay the whole font's. fontTools made
+    the same subset (the same 864 glyphs and features for a Chinese report page) in ~0.9 s a
+    page, HarfBuzz in ~0.01 s (issue 13)."""
     characters = sorted(set(text))
     if not characters:
         return ""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
+    import uharfbuzz as hb
 
-    path, family = cjk_font()
-    # the font-wide bounding boxes (head, hhea, vhea, CFF FontBBox) stay the whole font's, which
-    # bound the subset's glyphs too: recomputing them ran every kept glyph's charstring again
-    # (~0.5 s a page; issue 13); glyphs, metrics and line heights are unchanged
-    font = TTFont(str(path), fontNumber=cjk_face_index(), lazy=True, recalcTimestamp=False,
-                  recalcBBoxes=False)
-    options = subset.Options()
-    options.layout_features = ["*"]
-    options.notdef_outline = True
-    options.name_IDs = ["*"]
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(characters))
-    subsetter.subset(font)
-    buffer = io.BytesIO()
-    font.save(buffer)
-    font.close()
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    family = cjk_font()[1]
+    request = hb.SubsetInput()
+    for character in characters:
+        request.unicode_set.add(ord(character))
+    for kept in (hb.SubsetInputSets.LAYOUT_FEATURE_TAG, hb.SubsetInputSets.LAYOUT_SCRIPT_TAG,
+                 hb.SubsetInputSets.NAME_ID, hb.SubsetInputSets.NAME_LANG_ID):
+        every = request.sets(kept)  # HarfBuzz's default selection, cleared and inverted: all
+        every.clear()
+        every.invert()
+    request.flags = hb.SubsetFlags.NOTDEF_OUTLINE
+    subset = hb.subset(_cjk_face(), request)
+    if subset is None:
+        raise RuntimeError(f"HarfBuzz could not subset {cjk_font()[0]} for {len(characters)} "
+                           "characters")
+    encoded = base64.b64encode(subset.blob.data).decode("ascii")
     return (f"@font-face {{ font-family: '{family} (embedded)'; "
             f"src: url(data:font/otf;base64,{encoded}) format('opentype'); }}")
+
+
+@cache
+def _cjk_face():
+    """The Chinese face of the collection, as HarfBuzz reads it (once a process)."""
+    import uharfbuzz as hb
+
+    return hb.Face(hb.Blob.from_file_path(str(cjk_font()[0])), cjk_face_index())
