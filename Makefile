@@ -18,7 +18,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest || [ $$? -eq 5 ]   # 5 = no tests collected
+	$(BIN)/python -m pytest -n auto --dist loadscope || [ $$? -eq 5 ]   # 5 = no tests collected
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
