@@ -374,13 +374,20 @@ def _over_capacity(choice, episodes, capacity_left, rng, region):
     stay = region.config["behaviour"]["stay_days_per_sqrt_weight"] * np.sqrt(episodes.need)
     order_draw = rng.random(len(choice))
     load = np.bincount(choice, weights=stay, minlength=len(capacity_left))
-    crowded = np.flatnonzero(load > capacity_left)
+    crowded = load > capacity_left
     over = np.zeros(len(choice), dtype=bool)
-    for hospital in crowded:
-        rows = np.flatnonzero(choice == hospital)
-        rows = rows[np.argsort(order_draw[rows])]
-        cumulative = np.cumsum(stay[rows])
-        over[rows[cumulative > capacity_left[hospital]]] = True
+    if not crowded.any():
+        return over, stay
+    # the crowded hospitals' cases, grouped by hospital (a stable sort keeps each hospital's
+    # rows in episode order, as one scan per hospital found them: issue 13)
+    rows = np.flatnonzero(crowded[choice])
+    rows = rows[np.argsort(choice[rows], kind="stable")]
+    starts = np.flatnonzero(np.r_[True, choice[rows][1:] != choice[rows][:-1]])
+    for start, end in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
+        mine = rows[start:end]
+        mine = mine[np.argsort(order_draw[mine])]
+        cumulative = np.cumsum(stay[mine])
+        over[mine[cumulative > capacity_left[choice[mine[0]]]]] = True
     return over, stay
 
 
@@ -393,8 +400,13 @@ def _reassign(region, episodes, choice, over, stay, capacity_left, referred_from
     choice = choice.copy()
     used = np.bincount(choice[~over], weights=stay[~over], minlength=len(capacity_left))
     room = capacity_left > used
+    # the over-capacity rows by county, each county's in episode order (one stable sort, not a
+    # scan of the month per county: issue 13)
+    moved = np.flatnonzero(over)
+    moved = moved[np.argsort(episodes.county[moved], kind="stable")]
+    bounds = np.searchsorted(episodes.county[moved], np.arange(len(region.candidates) + 1))
     for county, candidates in enumerate(region.candidates):
-        rows = np.flatnonzero(over & (episodes.county == county))
+        rows = moved[bounds[county]:bounds[county + 1]]
         if len(rows) == 0:
             continue
         ok = ((region.min_level[episodes.group[rows]][:, None]

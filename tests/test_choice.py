@@ -71,3 +71,90 @@ def test_logit_draw_edges():
     allowed = np.array([[False, False], [True, False], [False, False]])
     assert logit_draw(weight, allowed, draw).tolist() == [1, 0]  # only 1; none: 0
     assert logit_draw(weight, None, draw).tolist() == [2, 0]
+
+
+# ------------------------------------------------------------------------------ capacity spill
+def _over_one_scan_per_hospital(choice, episodes, capacity_left, rng, region):
+    """The capacity check as it was before issue 13's grouping: a scan of the month per crowded
+    hospital (the reference)."""
+    stay = region.config["behaviour"]["stay_days_per_sqrt_weight"] * np.sqrt(episodes.need)
+    order_draw = rng.random(len(choice))
+    load = np.bincount(choice, weights=stay, minlength=len(capacity_left))
+    over = np.zeros(len(choice), dtype=bool)
+    for hospital in np.flatnonzero(load > capacity_left):
+        rows = np.flatnonzero(choice == hospital)
+        rows = rows[np.argsort(order_draw[rows])]
+        over[rows[np.cumsum(stay[rows]) > capacity_left[hospital]]] = True
+    return over, stay
+
+
+def _reassign_one_scan_per_county(region, episodes, choice, over, stay, capacity_left,
+                                  referred_from, referred_down):
+    """The spill as it was before issue 13: a scan of the month per county (the reference)."""
+    choice = choice.copy()
+    used = np.bincount(choice[~over], weights=stay[~over], minlength=len(capacity_left))
+    room = capacity_left > used
+    for county, candidates in enumerate(region.candidates):
+        rows = np.flatnonzero(over & (episodes.county == county))
+        if len(rows) == 0:
+            continue
+        ok = ((region.min_level[episodes.group[rows]][:, None]
+               <= region.hospital_level[candidates][None, :])
+              & room[candidates][None, :] & (candidates[None, :] != choice[rows][:, None])
+              & (candidates[None, :] != referred_from[rows][:, None]))
+        down = referred_down[rows]
+        if down.any():
+            ceiling = region.hospital_level[referred_from[rows[down]]]
+            ok[down] &= region.hospital_level[candidates][None, :] < ceiling[:, None]
+        distance = (region.distance_km[county, region.hospital_county[candidates]]
+                    - 0.001 * region.hospital_level[candidates])
+        score = np.where(ok, distance[None, :], np.inf)
+        has_room = np.isfinite(score.min(axis=1))
+        choice[rows[has_room]] = candidates[np.argmin(score[has_room], axis=1)]
+    return choice
+
+
+def _month(seed):
+    from types import SimpleNamespace
+
+    from agents.patients import Episodes
+
+    rng = np.random.default_rng(seed)
+    n, n_h, counties = int(rng.integers(0, 400)), 12, 4
+    hospital_county = rng.integers(0, counties, n_h)
+    region = SimpleNamespace(
+        config={"behaviour": {"stay_days_per_sqrt_weight": 4.0}},
+        hospital_level=rng.integers(0, 3, n_h), hospital_county=hospital_county,
+        candidates=[np.flatnonzero((hospital_county == c) | (rng.random(n_h) < 0.4))
+                    for c in range(counties)],
+        distance_km=rng.uniform(0, 80, (counties, counties)),
+        min_level=rng.integers(0, 3, 30))
+    episodes = Episodes(scheme=rng.integers(0, 2, n), age=np.zeros(n, int),
+                        county=rng.integers(0, counties, n), group=rng.integers(0, 30, n),
+                        need=rng.lognormal(0, 0.5, n))
+    choice = rng.integers(0, n_h, n)
+    capacity = rng.uniform(0, 2 * 4.0 * n / n_h, n_h)
+    referred_from = np.where(rng.random(n) < 0.2, rng.integers(0, n_h, n), -1)
+    referred_down = (referred_from >= 0) & (rng.random(n) < 0.5)
+    return region, episodes, choice, capacity, referred_from, referred_down
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_capacity_spill_grouped_by_hospital_and_county_is_the_scan(seed):
+    """Over-capacity cases and where they are sent: the same as one scan per crowded hospital
+    and per county (the code before issue 13), on random months with tight beds."""
+    from agents.patients import _over_capacity, _reassign
+
+    region, episodes, choice, capacity, referred_from, referred_down = _month(seed)
+    over, stay = _over_capacity(choice, episodes, capacity, np.random.default_rng(seed), region)
+    reference, _ = _over_one_scan_per_hospital(choice, episodes, capacity,
+                                               np.random.default_rng(seed), region)
+    assert np.array_equal(over, reference)
+    moved = _reassign(region, episodes, choice, over, stay, capacity, referred_from,
+                      referred_down)
+    expected = _reassign_one_scan_per_county(region, episodes, choice, over, stay, capacity,
+                                             referred_from, referred_down)
+    assert np.array_equal(moved, expected)
+    # every one of these months has cases over capacity and cases moved (checked: 40 of 40,
+    # 38 with a case referred down among them), so both paths are compared, not skipped
+    assert over.any() and (moved != choice).any()
