@@ -89,3 +89,32 @@ def test_run_lang_writes_one_language(tmp_path, monkeypatch, capsys):
     assert main(["run", "--years", "1", "--scale", "0.02", "--no-charts", "--out",
                  str(out)]) == 0
     assert not (out / "charts").exists() and not list(out.glob("report*"))
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failed_report_build_leaves_the_folder_as_it_was(run_folder, tmp_path, monkeypatch,
+                                                           failure):
+    """A report build of a folder without charts that fails while drawing (a full disk,
+    Ctrl-C) leaves no ``charts/`` behind, not even an empty one, and changes no file."""
+    import shutil
+
+    from conftest import tree
+
+    import sim.report.charts
+    from sim.report.run_report import build_run_report
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run_folder, copy, ignore=shutil.ignore_patterns("charts", "report.*"))
+    before = tree(copy)
+
+    def failing(tables, where, lang):
+        Path(where).mkdir(parents=True)
+        (Path(where) / "cmi.png").write_bytes(b"half a chart")
+        raise failure
+
+    monkeypatch.setattr(sim.report.charts, "run_charts", failing)
+    with pytest.raises(type(failure)):
+        build_run_report(copy, pdf=False)
+    assert not (copy / "charts").exists()
+    assert tree(copy) == before and sorted(p.name for p in copy.iterdir()) == sorted(
+        {Path(name).parts[0] for name in before})

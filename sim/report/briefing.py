@@ -14,6 +14,7 @@ way a report is written — the comparison's here and a single run's (:mod:`sim.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import math
@@ -110,6 +111,8 @@ def write_reports(folder: Path, langs: list[str],
         check_lang(lang)
     pid = os.getpid()
     written = Written()
+    charts_root = folder / "charts"
+    charts_root_new = not charts_root.exists()  # made by this build: removed again on failure
     staged: list[tuple[Path, Path]] = []  # (temporary, final), renamed in this order
     prints: list[tuple[PdfPrint, Path, Path]] = []  # started, finished after the last page
     try:
@@ -158,6 +161,9 @@ def write_reports(folder: Path, langs: list[str],
                 shutil.rmtree(temporary, ignore_errors=True)
             else:
                 temporary.unlink(missing_ok=True)
+        if charts_root_new:
+            with contextlib.suppress(OSError):  # only if empty: nothing but this build's
+                charts_root.rmdir()
         raise
     if (folder / EARLIER_REPORT).is_file():
         names = ", ".join(page.name for page in written.pages)
