@@ -376,11 +376,11 @@ def _over_capacity(choice, episodes, capacity_left, rng, region):
     load = np.bincount(choice, weights=stay, minlength=len(capacity_left))
     crowded = load > capacity_left
     over = np.zeros(len(choice), dtype=bool)
-    if not crowded.any():
-        return over, stay
     # the crowded hospitals' cases, grouped by hospital (a stable sort keeps each hospital's
     # rows in episode order, as one scan per hospital found them: issue 13)
     rows = np.flatnonzero(crowded[choice])
+    if len(rows) == 0:  # no hospital over its beds (or only ones without a case this month)
+        return over, stay
     rows = rows[np.argsort(choice[rows], kind="stable")]
     starts = np.flatnonzero(np.r_[True, choice[rows][1:] != choice[rows][:-1]])
     for start, end in zip(starts, np.r_[starts[1:], len(rows)], strict=True):

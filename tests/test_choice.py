@@ -158,3 +158,18 @@ def test_the_capacity_spill_grouped_by_hospital_and_county_is_the_scan(seed):
     # every one of these months has cases over capacity and cases moved (checked: 40 of 40,
     # 38 with a case referred down among them), so both paths are compared, not skipped
     assert over.any() and (moved != choice).any()
+
+
+def test_a_hospital_over_its_beds_without_a_case_moves_nobody():
+    """Capacity below zero at a hospital nobody chose (and an empty month): no case is over."""
+    from agents.patients import Episodes, _over_capacity
+
+    region = _month(0)[0]
+    for n in (2, 0):
+        episodes = Episodes(scheme=np.zeros(n, int), age=np.zeros(n, int),
+                            county=np.zeros(n, int), group=np.zeros(n, int), need=np.ones(n))
+        capacity = np.full(12, 100.0)
+        capacity[1] = -1.0
+        over, _ = _over_capacity(np.zeros(n, dtype=np.int64), episodes, capacity,
+                                 np.random.default_rng(1), region)
+        assert len(over) == n and not over.any()

@@ -78,5 +78,15 @@ def test_the_subset_has_the_glyphs_and_features_of_fonttools_subset():
     assert {"locl", "vert"} <= {r.FeatureTag for r in sub["GSUB"].table.FeatureList.FeatureRecord}
 
 
+def test_a_character_the_font_lacks_shows_the_notdef_box():
+    """The subset keeps .notdef's outline (a visible box, not nothing, for a character that
+    is not in the font)."""
+    sub = _embedded(fonts.inline_font_face(TEXT))
+    assert sub.getGlyphOrder()[0] == ".notdef"
+    drawn = RecordingPen()
+    sub.getGlyphSet()[".notdef"].draw(drawn)
+    assert len(drawn.value) > 4
+
+
 def test_no_text_no_font():
     assert fonts.inline_font_face("") == ""

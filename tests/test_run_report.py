@@ -118,3 +118,23 @@ def test_a_failed_report_build_leaves_the_folder_as_it_was(run_folder, tmp_path,
     assert not (copy / "charts").exists()
     assert tree(copy) == before and sorted(p.name for p in copy.iterdir()) == sorted(
         {Path(name).parts[0] for name in before})
+
+
+def test_a_failed_report_build_keeps_an_empty_charts_folder_it_did_not_make(run_folder, tmp_path,
+                                                                             monkeypatch):
+    import shutil
+
+    import sim.report.charts
+    from sim.report.run_report import build_run_report
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run_folder, copy, ignore=shutil.ignore_patterns("charts", "report.*"))
+    (copy / "charts").mkdir()  # the user's (or an earlier build's), empty
+
+    def failing(tables, where, lang):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sim.report.charts, "run_charts", failing)
+    with pytest.raises(OSError):
+        build_run_report(copy, pdf=False)
+    assert (copy / "charts").is_dir() and not any((copy / "charts").iterdir())

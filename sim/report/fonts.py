@@ -91,10 +91,7 @@ def inline_font_face(text: str) -> str:
         every.clear()
         every.invert()
     request.flags = hb.SubsetFlags.NOTDEF_OUTLINE
-    subset = hb.subset(_cjk_face(), request)
-    if subset is None:
-        raise RuntimeError(f"HarfBuzz could not subset {cjk_font()[0]} for {len(characters)} "
-                           "characters")
+    subset = hb.subset(_cjk_face(), request)  # raises RuntimeError if HarfBuzz cannot
     encoded = base64.b64encode(subset.blob.data).decode("ascii")
     return (f"@font-face {{ font-family: '{family} (embedded)'; "
             f"src: url(data:font/otf;base64,{encoded}) format('opentype'); }}")

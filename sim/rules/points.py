@@ -57,28 +57,37 @@ def case_points(case_class, base, coefficient, cost, unreasonable_cost, region_m
     """Final (post-review) points of every case and the extra points within them (§2.5).
 
     Unstable groups are paid B × 1 (§2.4 coefficient 1, no outlier classes); excluded cases
-    have no points. Returns ``(points, extra_points)``. Each class's formula is applied to that
-    class's cases only (issue 13: a few per cent of a year are outliers or reviews); the
-    arguments are arrays over all cases.
+    have no points. Returns ``(points, extra_points)``, float64 in the shape of ``case_class``
+    (the other arguments broadcast to it). Each class's formula is applied to that class's
+    cases only (issue 13: a few per cent of a year are outliers or reviews).
     """
     case_class = np.asarray(case_class)
-    points = normal_points(base, coefficient)
-    extra = np.zeros(len(points))
+    shape = case_class.shape
+    flat = case_class.reshape(-1)
+    base, coefficient, cost, unreasonable_cost, region_mean_cost, level_mean_cost, \
+        threshold_multiple, approved = (
+            np.broadcast_to(np.asarray(value), shape).reshape(-1)
+            for value in (base, coefficient, cost, unreasonable_cost, region_mean_cost,
+                          level_mean_cost, threshold_multiple, approved))
+    extra = np.zeros(len(flat))
     with np.errstate(invalid="ignore", divide="ignore"):
-        high = np.flatnonzero(case_class == HIGH)
+        points = np.asarray(normal_points(base, coefficient), dtype=float)  # a new array
+        high = np.flatnonzero(flat == HIGH)
         extra[high] = high_multiple_extra_points(
             base[high], coefficient[high], cost[high], unreasonable_cost[high],
             level_mean_cost[high], threshold_multiple[high], approved[high])
-        points[high] += extra[high]
-        low = np.flatnonzero(case_class == LOW)
+        high_points = points[high] + extra[high]
+        points += 0.0  # normal + extra as before, with extra 0: −0.0 becomes 0.0
+        points[high] = high_points
+        low = np.flatnonzero(flat == LOW)
         points[low] = low_multiple_points(base[low], cost[low], region_mean_cost[low])
-        unstable = np.flatnonzero(case_class == UNSTABLE)
+        unstable = np.flatnonzero(flat == UNSTABLE)
         points[unstable] = base[unstable]
-        whole = np.flatnonzero(case_class == WHOLE_GROUP)
+        whole = np.flatnonzero(flat == WHOLE_GROUP)
         points[whole] = whole_group_points(cost[whole], unreasonable_cost[whole],
                                            mean_cost_all_cases)
-    points[case_class > WHOLE_GROUP] = 0.0  # excluded: no points (np.select's default before)
-    return points, extra
+    points[flat > WHOLE_GROUP] = 0.0  # excluded: no points (np.select's default before)
+    return points.reshape(shape), extra.reshape(shape)
 
 
 def pre_review_points(case_class, points, extra_points, whole_group_monthly_share):
