@@ -51,6 +51,34 @@ _StrictLoader.add_implicit_resolver(
     list("-+0123456789."))
 
 
+try:  # LibYAML's scanner and parser, when PyYAML was built with it (the PyPI wheels are)
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - a PyYAML without LibYAML: the Python reader alone
+    _CParser = None
+
+if _CParser is not None:
+    class _FastStrictLoader(_CParser, yaml.composer.Composer, yaml.constructor.SafeConstructor,
+                            yaml.resolver.Resolver):
+        """:class:`_StrictLoader` with LibYAML's scanner and parser (C) under PyYAML's own
+        composer and constructor (Python): the same nodes, resolvers and constructors, so the
+        same values; the composer's recursion stays Python's (a deep file raises RecursionError
+        instead of exhausting the C stack). Only for files that parse: any problem is
+        reported by :class:`_StrictLoader` reading the file again (its messages and marks)."""
+
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        # the Python composer, not CParser's own (C) composition
+        get_single_node = yaml.composer.Composer.get_single_node
+        compose_document = yaml.composer.Composer.compose_document
+        compose_node = yaml.composer.Composer.compose_node
+        check_node = yaml.composer.Composer.check_node
+        get_node = yaml.composer.Composer.get_node
+
+
 class _Duplicate(Exception):
     def __init__(self, key: object, line: int):
         self.key, self.line = key, line
@@ -76,6 +104,9 @@ class _Unhashable(Exception):
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+if _CParser is not None:  # the very same resolvers and constructors
+    _FastStrictLoader.yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
+    _FastStrictLoader.yaml_constructors = _StrictLoader.yaml_constructors
 
 
 def _place(mark) -> str | None:
@@ -169,7 +200,11 @@ def _check_nodes(root: yaml.Node, file: str) -> None:
 
 
 def read_yaml(path: Path) -> Any:
-    """Read one YAML file safely and strictly (see module docstring)."""
+    """Read one YAML file safely and strictly (see module docstring).
+
+    LibYAML scans and parses a file first (~7× faster than PyYAML's Python reader: ~0.1 s of a
+    small run's YAML, issue 13); a file it cannot read, or that breaks any rule above, is read
+    again by the Python reader, whose errors are the ones reported."""
     path = Path(path)
     file = str(path)
     check_input_file(path, EXPECTED_FILE, max_bytes=MAX_BYTES)
@@ -177,18 +212,13 @@ def read_yaml(path: Path) -> Any:
     if "\x00" in text:
         raise InputError(file, f"line {text[: text.index(chr(0))].count(chr(10)) + 1}",
                          "a NUL character", "a text file")
+    if _CParser is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            return _document(_FastStrictLoader, text, file)
+        except Exception:  # noqa: BLE001 - any problem: read again for the Python reader's word
+            pass
     try:
-        loader = _StrictLoader(text)
-    except yaml.reader.ReaderError as error:
-        line = text[: error.position].count("\n") + 1
-        raise InputError(file, f"line {line}", f"the control character U+{error.character:04X}",
-                         "printable text (YAML allows no control characters)") from None
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return None
-        _check_nodes(root, file)
-        return loader.construct_document(root)
+        return _document(_StrictLoader, text, file)
     except _Duplicate as dup:
         raise InputError(file, f"line {dup.line}", f"duplicate key {show(dup.key)}",
                          "each key once") from None
@@ -204,5 +234,16 @@ def read_yaml(path: Path) -> Any:
     except RecursionError:
         raise InputError(file, None, "nesting too deep",
                          f"at most {MAX_DEPTH} levels of mappings and lists") from None
+
+
+def _document(loader_class, text: str, file: str) -> Any:
+    """The one document of ``text`` read by ``loader_class``, its nodes checked first."""
+    loader = loader_class(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _check_nodes(root, file)
+        return loader.construct_document(root)
     finally:
         loader.dispose()
