@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted({ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("*/README.md"),
-               *ROOT.glob("scenarios/*/README.md")})
+DOCS = sorted(path for path in {ROOT / "README.md", *ROOT.glob("docs/*.md"),
+                                 *ROOT.glob("*/README.md"), *ROOT.glob("scenarios/*/README.md")}
+              if not path.relative_to(ROOT).parts[0].startswith("."))  # not .pytest_cache's
 FOLDERS = ("sim", "agents", "calibration", "scenarios", "tests", "benchmarks", "docs", "drgsim",
            ".ci", "outputs")
 FOLDER = "|".join(re.escape(folder) for folder in FOLDERS)
