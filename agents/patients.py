@@ -287,17 +287,19 @@ def choose_hospitals(region: Region, episodes: Episodes, expected_cost_factor: n
                                         self_pay_share, need[rows], severity[rows])
             weight = logit_weights(utility)
             first = logit_draw(weight, None, first_draw[rows])
-            capable = needed[rows][None, :] <= level[:, None]  # candidates × rows
-            up = ~capable[first, np.arange(len(rows))]  # the first choice cannot treat the case
+            block_needed = needed[rows]
+            up = block_needed > level[first]  # the first choice cannot treat the case
             pick = first.copy()
             if up.any():  # a draw over the capable hospitals, for those rows only
-                pick[up] = logit_draw(weight[:, up], capable[:, up], capable_draw[rows[up]])
+                pick[up] = logit_draw(weight[:, up], block_needed[up][None, :] <= level[:, None],
+                                      capable_draw[rows[up]])
             origin = np.where(up, candidates[first], -1)
             # refusal of expected losses (selection lever), then down-referral of basic cases
             refuse = refuse_draw[rows] < refuse_probability(rows, candidates[pick])
             if refuse.any():
                 at = np.flatnonzero(refuse)
-                without = capable[:, at]
+                # the capable candidates (candidates × refused rows) but the refusing one
+                without = block_needed[at][None, :] <= level[:, None]
                 without[pick[at], np.arange(len(at))] = False
                 lower = without & (level[:, None] < level[pick[at]][None, :])
                 down = region.basic[episodes.group[rows[at]]] & lower.any(axis=0)
