@@ -35,7 +35,7 @@ from sim.inputs.catalogue import file_sha256
 from sim.inputs.extract import TableProblems
 
 PACKAGES = ("drgsim", "numpy", "pandas", "scipy", "pyarrow", "pyyaml", "mesa", "simpy",
-            "matplotlib")
+            "matplotlib", "uharfbuzz", "noto-cjk-sans-otc")  # the last two: the report's font
 RECORD = "run_record.json"
 WRITTEN_BY = "drgsim"
 # what a killed drgsim may leave inside its own folder (staging of `drgsim report`)
