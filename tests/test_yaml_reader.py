@@ -1,6 +1,7 @@
-"""The YAML reader's fast path (issue 13): LibYAML scans and parses, PyYAML's own composer and
-constructor build the values; anything wrong is read again by the Python reader, whose one-line
-errors stay as they were (tests/test_bad_input.py checks those)."""
+"""The YAML reader's fast path (issue 13): for drgsim's own scenario files, LibYAML scans and
+parses and PyYAML's own composer and constructor build the values; a user's file, a file with a
+construct where the two scanners differ, and anything wrong are read by the Python reader, whose
+one-line errors stay as they were (tests/test_bad_input.py checks those)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,7 @@ def test_libyaml_is_there():
     assert yamlfile._CParser is not None, "PyYAML without LibYAML: every file takes the slow path"
 
 
-@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(SCENARIOS)) for p in FILES])
-def test_every_shipped_file_reads_the_same_through_libyaml(path, monkeypatch):
+def _spy(monkeypatch) -> list:
     used = []
     real = yamlfile._document
 
@@ -33,10 +33,52 @@ def test_every_shipped_file_reads_the_same_through_libyaml(path, monkeypatch):
         return real(loader_class, text, file)
 
     monkeypatch.setattr(yamlfile, "_document", spy)
+    return used
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(SCENARIOS)) for p in FILES])
+def test_every_shipped_file_reads_the_same_through_libyaml(path, monkeypatch):
+    used = _spy(monkeypatch)
     fast = yamlfile.read_yaml(path)
-    assert used == [yamlfile._FastStrictLoader]  # no fall-back for a good file
+    unlike = yamlfile._UNLIKE.search(path.read_text("utf-8"))
+    assert used == [yamlfile._StrictLoader if unlike else yamlfile._FastStrictLoader]
     assert fast == _python_only(path)
     assert repr(fast) == repr(_python_only(path))  # the same types too (1 is not 1.0 or True)
+
+
+def test_most_shipped_files_take_the_fast_path():
+    fast = [p for p in FILES if not yamlfile._UNLIKE.search(p.read_text("utf-8"))]
+    assert len(fast) >= len(FILES) - 2 and all(yamlfile._shipped(p) for p in FILES)
+
+
+def test_a_users_file_is_read_by_the_python_reader_alone(tmp_path, monkeypatch):
+    path = tmp_path / "policy.yaml"
+    path.write_text("title: mine\nmethod: point\n", "utf-8")
+    used = _spy(monkeypatch)
+    assert yamlfile.read_yaml(path) == {"title": "mine", "method": "point"}
+    assert used == [yamlfile._StrictLoader] and not yamlfile._shipped(path)
+
+
+# where LibYAML and the Python scanner differ (found by a review's differential fuzzing): LibYAML
+# accepts the first three and reads the last two otherwise; none may take the fast path
+DIFFERING = ["a:\t1\n", "a: x\ty\n", "name: A\t# c\n", "a: |# c\n  x\n", "a: >-# c\n  x\n",
+             "q: [why?, how]\n", "{a?b: 1}\n", "a: !\n", "- !\n", "---\n\ufeffa: 1\n",
+             "a:\n\ufeff  b: 1\n"]
+
+
+@pytest.mark.parametrize("body", DIFFERING)
+def test_constructs_where_the_scanners_differ_take_the_python_reader(body, tmp_path,
+                                                                     monkeypatch):
+    assert yamlfile._UNLIKE.search(body)
+    path = tmp_path / "shipped-like.yaml"
+    path.write_text(body, "utf-8")
+    monkeypatch.setattr(yamlfile, "_shipped", lambda path: True)  # as if it were drgsim's own
+    used = _spy(monkeypatch)
+    try:
+        yamlfile.read_yaml(path)
+    except yamlfile.InputError:
+        pass
+    assert used == [yamlfile._StrictLoader]
 
 
 @pytest.mark.parametrize("body", [
@@ -51,6 +93,7 @@ def test_every_shipped_file_reads_the_same_through_libyaml(path, monkeypatch):
 def test_a_bad_file_is_refused_with_the_python_readers_words(tmp_path, body, monkeypatch):
     path = tmp_path / "bad.yaml"
     path.write_text(body, "utf-8")
+    monkeypatch.setattr(yamlfile, "_shipped", lambda path: True)  # the fast path first
     with pytest.raises(yamlfile.InputError) as fast:
         yamlfile.read_yaml(path)
     monkeypatch.setattr(yamlfile, "_CParser", None)  # the Python reader alone, as before
@@ -59,7 +102,8 @@ def test_a_bad_file_is_refused_with_the_python_readers_words(tmp_path, body, mon
     assert str(fast.value) == str(slow.value)
 
 
-def test_values_read_through_libyaml_keep_the_house_rules(tmp_path):
+def test_values_read_through_libyaml_keep_the_house_rules(tmp_path, monkeypatch):
+    monkeypatch.setattr(yamlfile, "_shipped", lambda path: True)
     path = tmp_path / "rules.yaml"
     path.write_text("when: 2024-01-01\nbig: 3e8\nsmall: 1E-3\nflag: yes\nnone: null\n"
                     "text: 医保\n", "utf-8")
