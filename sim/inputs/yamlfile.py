@@ -219,11 +219,11 @@ def read_yaml(path: Path) -> Any:
     """Read one YAML file safely and strictly (see module docstring).
 
     drgsim's own scenario files (the region, policies and behaviour every run reads) are scanned
-    and parsed by LibYAML under PyYAML's Python composer and constructor, ~7× faster to parse (~0.05 s of a
-    small run, issue 13), when they hold none of the constructs where the two scanners differ
-    (:data:`_UNLIKE`); tests compare every shipped file with the Python reader's values. Files a
-    user writes are read by the Python reader alone, as are shipped ones with any problem, so
-    every refusal and value is the Python reader's."""
+    and parsed by LibYAML under PyYAML's Python composer and constructor, ~7× faster to parse
+    (~0.05 s of every run, issue 13), when they hold none of the constructs where the two
+    scanners differ (:data:`_UNLIKE`); tests compare every shipped file with the Python reader's
+    values. Files a user writes are read by the Python reader alone, as are shipped ones with any
+    problem, so every refusal and value is the Python reader's."""
     path = Path(path)
     file = str(path)
     check_input_file(path, EXPECTED_FILE, max_bytes=MAX_BYTES)
