@@ -109,3 +109,19 @@ def test_values_read_through_libyaml_keep_the_house_rules(tmp_path, monkeypatch)
                     "text: 医保\n", "utf-8")
     assert yamlfile.read_yaml(path) == {"when": "2024-01-01", "big": 3e8, "small": 1e-3,
                                         "flag": True, "none": None, "text": "医保"}
+
+
+def test_a_document_of_too_many_values_is_refused_where_the_count_is_passed(tmp_path,
+                                                                            monkeypatch):
+    """A flat list of more values than the cap is refused once the cap is passed, not after the
+    whole document is built (a 4 MiB list took ~65 s and 1.4 GB that way; 8 s and 140 MB now).
+    The cap is lowered to 1,000 here so that the test reads a small file."""
+    monkeypatch.setattr(yamlfile, "MAX_NODES", 1_000)
+    path = tmp_path / "flat.yaml"
+    path.write_text("a: [" + "1," * 5_000 + "1]\n", "utf-8")
+    with pytest.raises(yamlfile.InputError) as refused:
+        yamlfile.read_yaml(path)
+    message = str(refused.value)
+    assert "more than 1,000 values" in message and "at most 1,000" in message
+    column = int(message.split("column ")[1].split(":")[0])
+    assert column < 2 * 1_000 + 10 < path.stat().st_size / 4  # stopped at the first fifth
