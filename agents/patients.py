@@ -384,12 +384,13 @@ def _over_capacity(choice, episodes, capacity_left, rng, region):
     if len(rows) == 0:  # no hospital over its beds (or only ones without a case this month)
         return over, stay
     rows = rows[np.argsort(choice[rows], kind="stable")]
-    starts = np.flatnonzero(np.r_[True, choice[rows][1:] != choice[rows][:-1]])
+    owner = choice[rows]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     for start, end in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
         mine = rows[start:end]
         mine = mine[np.argsort(order_draw[mine])]
         cumulative = np.cumsum(stay[mine])
-        over[mine[cumulative > capacity_left[choice[mine[0]]]]] = True
+        over[mine[cumulative > capacity_left[owner[start]]]] = True
     return over, stay
 
 
@@ -409,20 +410,27 @@ def _reassign(region, episodes, choice, over, stay, capacity_left, referred_from
     bounds = np.searchsorted(episodes.county[moved], np.arange(len(region.candidates) + 1))
     for county, candidates in enumerate(region.candidates):
         rows = moved[bounds[county]:bounds[county + 1]]
-        if len(rows) == 0:
-            continue
-        ok = ((region.min_level[episodes.group[rows]][:, None]
-               <= region.hospital_level[candidates][None, :])
-              & room[candidates][None, :] & (candidates[None, :] != choice[rows][:, None])
-              & (candidates[None, :] != referred_from[rows][:, None]))
-        down = referred_down[rows]
-        if down.any():
-            ceiling = region.hospital_level[referred_from[rows[down]]]
-            ok[down] &= region.hospital_level[candidates][None, :] < ceiling[:, None]
-        distance = (region.distance_km[county, region.hospital_county[candidates]]
-                    - 0.001 * region.hospital_level[candidates])
-        score = np.where(ok, distance[None, :], np.inf)
-        has_room = np.isfinite(score.min(axis=1))
-        choice[rows[has_room]] = candidates[np.argmin(score[has_room], axis=1)]
+        if len(rows):
+            _spill_in_county(region, episodes, county, candidates, rows, choice, room,
+                             referred_from, referred_down)
     return choice
+
+
+def _spill_in_county(region, episodes, county, candidates, rows, choice, room, referred_from,
+                     referred_down) -> None:
+    """:func:`_reassign` for the over-capacity ``rows`` of one county: each to the nearest
+    capable hospital with room, in ``choice`` (in place); a row with none keeps its hospital."""
+    ok = ((region.min_level[episodes.group[rows]][:, None]
+           <= region.hospital_level[candidates][None, :])
+          & room[candidates][None, :] & (candidates[None, :] != choice[rows][:, None])
+          & (candidates[None, :] != referred_from[rows][:, None]))
+    down = referred_down[rows]
+    if down.any():
+        ceiling = region.hospital_level[referred_from[rows[down]]]
+        ok[down] &= region.hospital_level[candidates][None, :] < ceiling[:, None]
+    distance = (region.distance_km[county, region.hospital_county[candidates]]
+                - 0.001 * region.hospital_level[candidates])
+    score = np.where(ok, distance[None, :], np.inf)
+    has_room = np.isfinite(score.min(axis=1))
+    choice[rows[has_room]] = candidates[np.argmin(score[has_room], axis=1)]
 

@@ -90,27 +90,18 @@ def _over_one_scan_per_hospital(choice, episodes, capacity_left, rng, region):
 
 def _reassign_one_scan_per_county(region, episodes, choice, over, stay, capacity_left,
                                   referred_from, referred_down):
-    """The spill as it was before issue 13: a scan of the month per county (the reference)."""
+    """The spill as it was before issue 13: a scan of the month per county for its rows (the
+    reference of the grouping; each county's spill itself is the shared ``_spill_in_county``)."""
+    from agents.patients import _spill_in_county
+
     choice = choice.copy()
     used = np.bincount(choice[~over], weights=stay[~over], minlength=len(capacity_left))
     room = capacity_left > used
     for county, candidates in enumerate(region.candidates):
         rows = np.flatnonzero(over & (episodes.county == county))
-        if len(rows) == 0:
-            continue
-        ok = ((region.min_level[episodes.group[rows]][:, None]
-               <= region.hospital_level[candidates][None, :])
-              & room[candidates][None, :] & (candidates[None, :] != choice[rows][:, None])
-              & (candidates[None, :] != referred_from[rows][:, None]))
-        down = referred_down[rows]
-        if down.any():
-            ceiling = region.hospital_level[referred_from[rows[down]]]
-            ok[down] &= region.hospital_level[candidates][None, :] < ceiling[:, None]
-        distance = (region.distance_km[county, region.hospital_county[candidates]]
-                    - 0.001 * region.hospital_level[candidates])
-        score = np.where(ok, distance[None, :], np.inf)
-        has_room = np.isfinite(score.min(axis=1))
-        choice[rows[has_room]] = candidates[np.argmin(score[has_room], axis=1)]
+        if len(rows):
+            _spill_in_county(region, episodes, county, candidates, rows, choice, room,
+                             referred_from, referred_down)
     return choice
 
 

@@ -34,7 +34,8 @@ def case_class(cost, level_mean_cost, threshold_multiple, low_multiple,
     i8 = np.int8  # one byte a case all along (issue 13: int64 temporaries were 8× the traffic)
     stable_class = np.where(is_high, i8(HIGH), np.where(is_low, i8(LOW), i8(NORMAL)))
     return np.where(whole_group, i8(WHOLE_GROUP), np.where(stable_group, stable_class,
-                                                           i8(UNSTABLE))).astype(np.int8)
+                                                           i8(UNSTABLE))).astype(np.int8,
+                                                                                  copy=False)
 
 
 def rate_case_class(stable_group, whole_group_at_cost):
